@@ -1,0 +1,78 @@
+// One GPUDevice with what every kernel needs beside it: the adapter report, the shader sources and a cache
+// of compiled pipelines. Runtime-agnostic: Node and the browser build one of these their own way.
+
+import type { AdapterReport } from './adapter.ts';
+import type { ShaderLibrary } from './shaderLibrary.ts';
+
+export type PipelineConstants = Record<string, number>;
+
+/** A shader that does not compile, or GPU work that fails validation; the message is Dawn's/the browser's. */
+export class GpuValidationError extends Error {
+  constructor(what: string, detail: string) {
+    super(`${what}: ${detail}`);
+    this.name = 'GpuValidationError';
+  }
+}
+
+export class GpuContext {
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterReport,
+    readonly shaders: ShaderLibrary,
+  ) {}
+
+  /** The compute pipeline for shaders/<shader>.wgsl with these override constants, compiled once. */
+  pipeline(shader: string, constants: PipelineConstants = {}): Promise<GPUComputePipeline> {
+    const key = `${shader}:${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      pipeline = this.compile(shader, key, constants);
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  private async compile(shader: string, key: string, constants: PipelineConstants): Promise<GPUComputePipeline> {
+    const module = this.device.createShaderModule({ label: shader, code: this.shaders.source(shader) });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length > 0) {
+      const detail = errors.map((m) => `line ${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
+      throw new GpuValidationError(`shaders/${shader}.wgsl does not compile`, detail);
+    }
+    // createComputePipelineAsync aborts the process in dawn.node 0.6 (std::system_error), so compile
+    // synchronously inside an error scope instead.
+    this.device.pushErrorScope('validation');
+    const pipeline = this.device.createComputePipeline({
+      label: key,
+      layout: 'auto',
+      compute: { module, entryPoint: 'main', constants },
+    });
+    const error = await this.device.popErrorScope();
+    if (error) throw new GpuValidationError(`pipeline ${key}`, error.message);
+    return pipeline;
+  }
+
+  /** Run `work` and fail with the first validation or out-of-memory error it caused on the device. */
+  async checked<T>(what: string, work: () => Promise<T>): Promise<T> {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    let result: T;
+    try {
+      result = await work();
+    } finally {
+      const validation = await this.device.popErrorScope();
+      const memory = await this.device.popErrorScope();
+      const error = validation ?? memory;
+      if (error) throw new GpuValidationError(what, error.message);
+    }
+    return result;
+  }
+
+  destroy(): void {
+    this.pipelines.clear();
+    this.device.destroy();
+  }
+}
