@@ -1,11 +1,19 @@
 // moescope CLI: one function per command; each returns the process exit code.
 
-import { createNodeGpu, GpuUnavailableError } from '../node/gpu.ts';
+import { CheckpointError } from '../checkpoint/errors.ts';
 import { runGpuSelfTest } from '../kernels/selfTest.ts';
+import { planMemory } from '../model/memoryPlan.ts';
+import { openModel } from '../model/openModel.ts';
+import { checkpointSources } from '../node/checkpointPaths.ts';
+import { createNodeGpu, GpuUnavailableError } from '../node/gpu.ts';
+import { loadTokenizer } from '../tokenizer/tokenizer.ts';
 
 const USAGE = `moescope — see inside Mixture-of-Experts language models
 
 Usage:
+  npx moescope inspect <checkpoint dir or files> [--context N]
+                            validate a Hugging Face checkpoint and print its model card and memory plan
+                            (reads headers and config files only)
   npx moescope gpu          show the WebGPU adapter Node gets (real GPU, else SwiftShader) and run the
                             router-kernel self-test on it
   npx moescope help         this text
@@ -26,12 +34,43 @@ async function gpuCommand(): Promise<number> {
   return test.passed ? 0 : 1;
 }
 
+const millions = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)} M`;
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+async function inspectCommand(args: string[]): Promise<number> {
+  const contextFlag = args.indexOf('--context');
+  const contextLength = contextFlag >= 0 ? Number(args[contextFlag + 1]) : 4096;
+  const paths = contextFlag >= 0 ? args.filter((_, i) => i !== contextFlag && i !== contextFlag + 1) : args;
+  if (paths.length === 0 || !Number.isInteger(contextLength) || contextLength < 1) {
+    console.error('usage: npx moescope inspect <checkpoint dir or files> [--context N]');
+    return 2;
+  }
+  const { spec, weights, card, checkpoint } = await openModel(await checkpointSources(paths));
+  const tokenizer = loadTokenizer(checkpoint.text);
+  const plan = planMemory(spec, weights, { maxBufferSize: 2 ** 53, maxStorageBufferBindingSize: 2 ** 31 - 4 }, { contextLength });
+  const rows: [string, string][] = [
+    ['architecture', card.architecture],
+    ['parameters', `${millions(card.totalParameters)} total, ${millions(card.activeParameters)} active per token`],
+    ['layers', `${card.numLayers} (MoE: ${card.moeLayers.length === card.numLayers ? 'all' : card.moeLayers.join(', ')})`],
+    ['experts', `${card.numExperts} routed, top-${card.topK}; shared: ${card.sharedExperts}`],
+    ['dtype', card.dtype],
+    ['files', card.files.map((f) => `${f.name} (${mib(f.bytes)})`).join(', ')],
+    ['tokenizer', tokenizer ? `tokenizer.json${tokenizer.chatTemplate ? ' + chat template' : ''}` : 'none (run from token ids)'],
+    ['GPU memory', `${mib(plan.totalBytes)} = weights ${mib(plan.weightBytes)} + KV cache ${mib(plan.kvCacheBytes)} (${contextLength} tokens) + activations ${mib(plan.activationBytes)}`],
+  ];
+  if (checkpoint.ignored.length > 0) rows.push(['ignored files', checkpoint.ignored.join(', ')]);
+  for (const [k, v] of rows) console.log(`${k.padEnd(14)} ${v}`);
+  return 0;
+}
+
 export async function main(args: string[]): Promise<number> {
   const [command = 'help'] = args;
   try {
     switch (command) {
       case 'gpu':
         return await gpuCommand();
+      case 'inspect':
+        return await inspectCommand(args.slice(1));
       case 'help':
       case '--help':
       case '-h':
@@ -42,7 +81,7 @@ export async function main(args: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
-    if (error instanceof GpuUnavailableError) {
+    if (error instanceof GpuUnavailableError || error instanceof CheckpointError) {
       console.error(`moescope: ${error.message}`);
       return 1;
     }

@@ -1,0 +1,24 @@
+// CLI arguments → ByteSources: a checkpoint directory (its files, not recursing) or files named one by one.
+
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ByteSource } from '../checkpoint/byteSource.ts';
+import { MissingFileError } from '../checkpoint/errors.ts';
+import { fileSource } from './fileSource.ts';
+
+export async function checkpointSources(paths: readonly string[]): Promise<ByteSource[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => null);
+    if (!info) throw new MissingFileError(path, 'no such file or directory');
+    if (info.isDirectory()) {
+      for (const name of (await readdir(path)).sort()) {
+        const full = join(path, name);
+        if ((await stat(full)).isFile()) files.push(full);
+      }
+    } else {
+      files.push(path);
+    }
+  }
+  return Promise.all(files.map((f) => fileSource(f)));
+}
