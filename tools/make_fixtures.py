@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Write the tiny Hugging Face fixtures MoEScope's tests compare against.
+
+For every supported architecture: a random model built by transformers itself, saved in bf16 exactly as
+`save_pretrained` writes it, plus a small BPE tokenizer trained with HF `tokenizers`, and a reference.json
+recorded by reloading the saved checkpoint in f32:
+  - token ids for a few strings (tokenizer parity),
+  - logits at every prompt position,
+  - router logits per MoE layer (x · W_routerᵀ in f32, captured at each router's input),
+  - a 16-token greedy continuation.
+Routing is made decisive (router weights scaled up) and configs set non-trivial values (multipliers,
+norm_topk_prob, dense layers between sparse ones, shared experts, groups).
+
+Run where torch + transformers are installed (the GPU machine; CPU is enough):
+    python3 tools/make_fixtures.py --out test/fixtures/hf
+"""
+import argparse
+import json
+import os
+
+import torch
+import transformers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedTokenizerFast
+
+CORPUS = [
+    "The router sends every token to a few experts, layer by layer.",
+    "def forward(self, x):\n    return self.down(silu(self.gate(x)) * self.up(x))",
+    "Mixture-of-Experts models scale parameters without scaling compute per token.",
+    "1, 2, 3, 5, 8, 13, 21, 34, 55, 89",
+    "Les experts se spécialisent: le code, la prose, les nombres.",
+]
+STRINGS = ["Hello MoE world", "def f(x): return x", "Les experts", "  spaces\tand\nnewlines", "ünïcödé 🙂"]
+PROMPT = "The router sends every token"
+COMMON = dict(hidden_size=64, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+              max_position_embeddings=128, rms_norm_eps=1e-6, tie_word_embeddings=False)
+
+ARCHITECTURES = {
+    "MixtralForCausalLM": dict(model_type="mixtral", intermediate_size=96, num_local_experts=8, num_experts_per_tok=2),
+    "Qwen2MoeForCausalLM": dict(model_type="qwen2_moe", intermediate_size=128, moe_intermediate_size=48, num_experts=8,
+                                num_experts_per_tok=2, shared_expert_intermediate_size=64, decoder_sparse_step=1,
+                                mlp_only_layers=[1], norm_topk_prob=False),
+    "Qwen3MoeForCausalLM": dict(model_type="qwen3_moe", intermediate_size=128, moe_intermediate_size=48, num_experts=8,
+                                num_experts_per_tok=2, norm_topk_prob=True, decoder_sparse_step=1, mlp_only_layers=[]),
+    "OlmoeForCausalLM": dict(model_type="olmoe", intermediate_size=48, num_experts=8, num_experts_per_tok=2,
+                             norm_topk_prob=False, clip_qkv=4.0),
+    "GraniteMoeForCausalLM": dict(model_type="granitemoe", intermediate_size=48, num_local_experts=8, num_experts_per_tok=2,
+                                  embedding_multiplier=12.0, attention_multiplier=0.0625, residual_multiplier=0.22,
+                                  logits_scaling=6.0, tie_word_embeddings=True),
+    "PhimoeForCausalLM": dict(model_type="phimoe", intermediate_size=48, num_local_experts=8, num_experts_per_tok=2,
+                              router_jitter_noise=0.01, attention_bias=True, lm_head_bias=True),
+    "DeepseekV3ForCausalLM": dict(model_type="deepseek_v3", intermediate_size=128, moe_intermediate_size=32,
+                                  n_routed_experts=8, n_shared_experts=1, num_experts_per_tok=2, n_group=4, topk_group=2,
+                                  routed_scaling_factor=2.5, norm_topk_prob=True, first_k_dense_replace=1,
+                                  q_lora_rank=32, kv_lora_rank=16, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16),
+}
+
+
+def train_tokenizer(vocab_size=320):
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<s>", "</s>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(CORPUS * 4, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>")
+
+
+def router_modules(model, num_experts, hidden):
+    """(layer index, module) for every router: a [E, H] weight under a name with gate/router."""
+    found = []
+    for name, module in model.named_modules():
+        w = getattr(module, "weight", None)
+        leaf = name.split(".")[-1]
+        if w is None or tuple(w.shape) != (num_experts, hidden) or leaf in ("gate_proj", "shared_expert_gate"):
+            continue
+        if "gate" in name.split(".")[-1] or "router" in name:
+            found.append((int(name.split("layers.")[1].split(".")[0]), module))
+    return sorted(found, key=lambda x: x[0])
+
+
+def make(arch, extra, tokenizer, out_dir, seed):
+    torch.manual_seed(seed)
+    cfg = dict(COMMON, **extra, architectures=[arch], vocab_size=len(tokenizer),
+               bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    model_type = cfg.pop("model_type")
+    config = AutoConfig.for_model(model_type, **cfg)
+    model = AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
+    num_experts = extra.get("num_experts") or extra.get("num_local_experts") or extra["n_routed_experts"]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 0.08) if p.dim() > 1 else p.uniform_(0.8, 1.2)
+        for _, router in router_modules(model, num_experts, COMMON["hidden_size"]):
+            router.weight.mul_(8.0)  # decisive routing: top-k gaps well above f32/bf16 noise
+        for name, p in model.named_parameters():
+            if name.endswith("e_score_correction_bias"):
+                p.uniform_(-0.5, 0.5)
+    path = os.path.join(out_dir, arch)
+    model.to(torch.bfloat16).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+
+    ref_model = AutoModelForCausalLM.from_pretrained(path, torch_dtype=torch.float32).eval()
+    captured = {}
+    hooks = []
+    for layer, router in router_modules(ref_model, num_experts, COMMON["hidden_size"]):
+        def hook(module, args, layer=layer):
+            x = args[0].reshape(-1, args[0].shape[-1]).float()
+            captured.setdefault(layer, x @ module.weight.float().T)
+        hooks.append(router.register_forward_pre_hook(hook))
+    ids = tokenizer(PROMPT, return_tensors="pt").input_ids
+    with torch.no_grad():
+        logits = ref_model(ids).logits[0].float()
+    for h in hooks:
+        h.remove()
+    with torch.no_grad():
+        generated = ref_model.generate(ids, max_new_tokens=16, do_sample=False, min_new_tokens=16)[0, ids.shape[1]:]
+    reference = {
+        "transformers": transformers.__version__,
+        "torch": torch.__version__,
+        "architecture": arch,
+        "prompt": PROMPT,
+        "promptIds": ids[0].tolist(),
+        "logits": logits.tolist(),
+        "routerLogits": {str(l): v.tolist() for l, v in sorted(captured.items())},
+        "greedy": generated.tolist(),
+        "tokenizer": {s: tokenizer(s).input_ids for s in STRINGS},
+    }
+    with open(os.path.join(path, "reference.json"), "w") as f:
+        json.dump(reference, f)
+    size = sum(os.path.getsize(os.path.join(path, n)) for n in os.listdir(path))
+    print(f"{arch}: {size / 1e6:.2f} MB, MoE layers {sorted(captured)}, greedy {generated.tolist()}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="test/fixtures/hf")
+    parser.add_argument("--only", nargs="*")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    tokenizer = train_tokenizer()
+    print(f"transformers {transformers.__version__}, torch {torch.__version__}, vocab {len(tokenizer)}")
+    for i, (arch, extra) in enumerate(ARCHITECTURES.items()):
+        if args.only and arch not in args.only:
+            continue
+        make(arch, dict(extra), tokenizer, args.out, seed=1000 + i)
+
+
+if __name__ == "__main__":
+    main()
