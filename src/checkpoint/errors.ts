@@ -1,15 +1,14 @@
 // Typed errors for everything a dropped checkpoint can get wrong. Each names the file or tensor, what was
 // expected and what was found, so the page and the CLI can show the message as it is.
 
+// Names are string literals: class names do not survive minification, and the page shows them.
 export class CheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
+  override name = 'CheckpointError';
 }
 
 /** A .safetensors file that breaks the format. */
 export class SafetensorsFormatError extends CheckpointError {
+  override name = 'SafetensorsFormatError';
   constructor(
     readonly file: string,
     readonly reason: string,
@@ -20,6 +19,7 @@ export class SafetensorsFormatError extends CheckpointError {
 
 /** A tensor whose dtype MoEScope cannot compute with. */
 export class UnsupportedDtypeError extends CheckpointError {
+  override name = 'UnsupportedDtypeError';
   constructor(
     readonly tensor: string,
     readonly dtype: string,
@@ -30,6 +30,7 @@ export class UnsupportedDtypeError extends CheckpointError {
 
 /** A required file is absent (config.json, a shard named by the index, …). */
 export class MissingFileError extends CheckpointError {
+  override name = 'MissingFileError';
   constructor(
     readonly file: string,
     detail: string,
@@ -40,6 +41,7 @@ export class MissingFileError extends CheckpointError {
 
 /** config.json (or another JSON file) is unreadable or lacks a value the model needs. */
 export class ConfigError extends CheckpointError {
+  override name = 'ConfigError';
   constructor(
     readonly file: string,
     reason: string,
@@ -49,6 +51,7 @@ export class ConfigError extends CheckpointError {
 }
 
 export class UnsupportedArchitectureError extends CheckpointError {
+  override name = 'UnsupportedArchitectureError';
   constructor(
     readonly architecture: string,
     supported: readonly string[],
@@ -59,6 +62,7 @@ export class UnsupportedArchitectureError extends CheckpointError {
 
 /** Tensors the model spec needs that are missing or have the wrong shape, all listed at once. */
 export class TensorMismatchError extends CheckpointError {
+  override name = 'TensorMismatchError';
   constructor(
     readonly problems: readonly string[],
   ) {

@@ -23,7 +23,9 @@ export interface MemoryPlan {
   splitTensors: { name: string; bytes: number; pieces: number }[];
 }
 
-export class MemoryPlanError extends CheckpointError {}
+export class MemoryPlanError extends CheckpointError {
+  override name = 'MemoryPlanError';
+}
 
 export function planMemory(
   spec: ModelSpec,

@@ -1,4 +1,6 @@
+import { DropZone } from './DropZone.tsx';
 import { GpuPanel } from './GpuPanel.tsx';
+import { ModelPanel } from './ModelPanel.tsx';
 
 export function App({ onSelfTest }: { onSelfTest: () => void }) {
   return (
@@ -8,6 +10,8 @@ export function App({ onSelfTest }: { onSelfTest: () => void }) {
         <p className="tagline">See how a Mixture-of-Experts model routes every token, layer by layer, on your GPU.</p>
       </header>
       <main>
+        <DropZone />
+        <ModelPanel />
         <GpuPanel onSelfTest={onSelfTest} />
       </main>
     </div>
