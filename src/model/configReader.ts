@@ -19,30 +19,27 @@ export class ConfigReader {
     return undefined;
   }
 
-  int(keys: string | readonly string[], fallback?: number): number {
+  /** The value of the first spelling present, validated; the fallback when none is, else an error. */
+  private number(keys: string | readonly string[], fallback: number | undefined, integer: boolean): number {
     const names = typeof keys === 'string' ? [keys] : keys;
+    const what = integer ? 'a non-negative integer' : 'a number';
     const found = this.first(names);
     if (!found) {
       if (fallback !== undefined) return fallback;
-      throw new ConfigError(this.file, `needs "${names.join('" or "')}" (an integer)`);
+      throw new ConfigError(this.file, `needs "${names.join('" or "')}" (${integer ? 'an integer' : 'a number'})`);
     }
     const [key, value] = found;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw new ConfigError(this.file, `"${key}" must be a non-negative integer, found ${JSON.stringify(value)}`);
-    }
-    return value;
+    const ok = typeof value === 'number' && (integer ? Number.isInteger(value) && value >= 0 : Number.isFinite(value));
+    if (!ok) throw new ConfigError(this.file, `"${key}" must be ${what}, found ${JSON.stringify(value)}`);
+    return value as number;
+  }
+
+  int(keys: string | readonly string[], fallback?: number): number {
+    return this.number(keys, fallback, true);
   }
 
   num(keys: string | readonly string[], fallback?: number): number {
-    const names = typeof keys === 'string' ? [keys] : keys;
-    const found = this.first(names);
-    if (!found) {
-      if (fallback !== undefined) return fallback;
-      throw new ConfigError(this.file, `needs "${names.join('" or "')}" (a number)`);
-    }
-    const [key, value] = found;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(this.file, `"${key}" must be a number, found ${JSON.stringify(value)}`);
-    return value;
+    return this.number(keys, fallback, false);
   }
 
   optNum(key: string): number | null {
