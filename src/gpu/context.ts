@@ -16,6 +16,7 @@ export class GpuValidationError extends Error {
 
 export class GpuContext {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private placeholderBuffer: GPUBuffer | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -53,6 +54,12 @@ export class GpuContext {
     const error = await this.device.popErrorScope();
     if (error) throw new GpuValidationError(`pipeline ${key}`, error.message);
     return pipeline;
+  }
+
+  /** A 16-byte storage buffer for bindings a variant does not read (a buffer may not alias a writable one). */
+  placeholder(): GPUBuffer {
+    this.placeholderBuffer ??= this.device.createBuffer({ label: 'placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
+    return this.placeholderBuffer;
   }
 
   /** Run `work` and fail with the first validation or out-of-memory error it caused on the device. */

@@ -1,0 +1,30 @@
+// Small f32 element-wise steps, chosen by the OP override:
+//   OP 0  residual:  a[i] = a[i] + b[i] · scale          (residual add, GraniteMoE's residual_multiplier)
+//   OP 1  clamp:     a[i] = clamp(a[i], −scale, scale)  (OLMoE's clip_qkv)
+//   OP 2  sigmoid:   a[i] = sigmoid(a[i])               (Qwen2-MoE's shared-expert gate)
+//   OP 3  scale:     a[i] = a[i] · scale                (logit scaling)
+
+struct Params {
+  count: u32,   // elements
+  scale: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> a: array<f32>;   // [count] f32
+@group(0) @binding(2) var<storage, read> b: array<f32>;         // [count] f32 (OP 0; else any buffer)
+
+override OP: u32 = 0;
+override WORKGROUP_SIZE: u32 = 64;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  let v = a[i];
+  switch OP {
+    case 0u: { a[i] = v + b[i] * params.scale; }
+    case 1u: { a[i] = clamp(v, -params.scale, params.scale); }
+    case 2u: { a[i] = 1.0 / (1.0 + exp(-v)); }
+    default: { a[i] = v * params.scale; }
+  }
+}

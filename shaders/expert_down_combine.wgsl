@@ -1,0 +1,46 @@
+// Second half of the expert FFN, fused with the weighted combine back to token order:
+//   out[t, h] (+)= Σ_slot weights[t, slot] · (W_down[e] hidden[(t, slot)])[h],   e = expertIds[t·k + slot]
+// W_down is [E, H, I], or [E, I, H] when transposed = 1. accumulate = 1 adds to out (shared experts after
+// routed ones); 0 overwrites.
+
+#include "weights"
+
+struct Params {
+  numTokens: u32,    // T
+  topK: u32,         // k
+  hidden: u32,       // H
+  width: u32,        // I
+  transposed: u32,   // 0: [E, H, I]; 1: [E, I, H]
+  accumulate: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> hiddenIn: array<f32>;      // [T · k, I] f32
+@group(0) @binding(2) var<storage, read> expertIds: array<u32>;     // [T · k] u32
+@group(0) @binding(3) var<storage, read> weights: array<f32>;       // [T · k] f32 combine weights
+@group(0) @binding(4) var<storage, read> down: array<u32>;          // [E, H, I] or [E, I, H] packed
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;     // [T, H] f32
+
+override WORKGROUP_SIZE: u32 = 64;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let h = gid.x;
+  let t = gid.y + gid.z * 65535u;
+  if (h >= params.hidden || t >= params.numTokens) { return; }
+  let H = params.hidden;
+  let I = params.width;
+  var total = 0.0;
+  for (var slot = 0u; slot < params.topK; slot++) {
+    let p = t * params.topK + slot;
+    let e = expertIds[p];
+    var acc = 0.0;
+    for (var i = 0u; i < I; i++) {
+      let wi = select(e * H * I + h * I + i, e * H * I + i * H + h, params.transposed == 1u);
+      acc += hiddenIn[p * I + i] * weightValue(down[weightWord(wi)], wi);
+    }
+    total += weights[p] * acc;
+  }
+  let o = t * H + h;
+  out[o] = select(total, out[o] + total, params.accumulate == 1u);
+}

@@ -1,0 +1,60 @@
+// RMSNorm or LayerNorm over each row of x, one workgroup per row:
+//   rms:   y = x / sqrt(mean(x²) + eps) · w
+//   layer: y = (x − mean(x)) / sqrt(var(x) + eps) · w + b
+// Rows are tokens for the block norms, (token, head) pairs for per-head q/k norms.
+
+#include "weights"
+
+struct Params {
+  numRows: u32,   // R
+  width: u32,     // N, elements per row
+  eps: f32,
+  layerNorm: u32, // 1: LayerNorm (centre, and add bias when hasBias); 0: RMSNorm
+  hasBias: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;           // [R, N] f32
+@group(0) @binding(2) var<storage, read> weight: array<u32>;      // [N] packed WEIGHT_DTYPE
+@group(0) @binding(3) var<storage, read> bias: array<u32>;        // [N] packed (bound to weight when unused)
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [R, N] f32
+
+const WORKGROUP_SIZE: u32 = 64u;
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
+
+fn workgroupSum(lid: u32, value: f32) -> f32 {
+  partial[lid] = value;
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (lid < stride) { partial[lid] += partial[lid + stride]; }
+  }
+  workgroupBarrier();
+  let total = partial[0];
+  workgroupBarrier();
+  return total;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * groups.x;
+  if (row >= params.numRows) { return; }
+  let N = params.width;
+  let base = row * N;
+
+  var mean = 0.0;
+  if (params.layerNorm == 1u) {
+    var s = 0.0;
+    for (var i = lid; i < N; i += WORKGROUP_SIZE) { s += x[base + i]; }
+    mean = workgroupSum(lid, s) / f32(N);
+  }
+  var sq = 0.0;
+  for (var i = lid; i < N; i += WORKGROUP_SIZE) { let d = x[base + i] - mean; sq += d * d; }
+  let inv = inverseSqrt(workgroupSum(lid, sq) / f32(N) + params.eps);
+
+  for (var i = lid; i < N; i += WORKGROUP_SIZE) {
+    var v = (x[base + i] - mean) * inv * weightValue(weight[weightWord(i)], i);
+    if (params.hasBias == 1u) { v += weightValue(bias[weightWord(i)], i); }
+    y[base + i] = v;
+  }
+}

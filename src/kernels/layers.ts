@@ -1,0 +1,114 @@
+// Host side of the per-token layers: embedding, norms, linear layers, RoPE, attention, element-wise
+// steps and greedy sampling. Each function records one dispatch; shapes in elements.
+
+import { dispatch, rowsGrid } from '../gpu/dispatch.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { weightDtypeConstant, type WeightRef } from './weightRef.ts';
+
+const WG = 64;
+const groups = (n: number) => Math.ceil(n / WG);
+
+export function embed(ctx: GpuContext, enc: GPUCommandEncoder, a: { ids: GPUBuffer; table: WeightRef; out: GPUBuffer; numTokens: number; hidden: number; vocab: number; scale: number }) {
+  return dispatch(ctx, enc, {
+    shader: 'embedding',
+    constants: { WEIGHT_DTYPE: weightDtypeConstant(a.table.dtype) },
+    params: [['u32', a.numTokens], ['u32', a.hidden], ['u32', a.vocab], ['f32', a.scale]],
+    buffers: [a.ids, a.table.buffer, a.out],
+    grid: [groups(a.hidden), a.numTokens],
+  });
+}
+
+export function norm(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: { x: GPUBuffer; y: GPUBuffer; weight: WeightRef; bias: WeightRef | null; numRows: number; width: number; eps: number; layerNorm: boolean },
+) {
+  return dispatch(ctx, enc, {
+    shader: 'norm',
+    constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
+    params: [['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0]],
+    buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y],
+    grid: rowsGrid(a.numRows),
+  });
+}
+
+/** y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. */
+export function linear(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: { x: GPUBuffer; weight: WeightRef; bias: WeightRef | null; y: GPUBuffer; numTokens: number; outputs: number; inputs: number; outStride?: number; outOffset?: number },
+) {
+  return dispatch(ctx, enc, {
+    shader: 'matmul',
+    constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
+    params: [['u32', a.numTokens], ['u32', a.outputs], ['u32', a.inputs], ['u32', a.outStride ?? a.outputs], ['u32', a.outOffset ?? 0], ['u32', a.bias ? 1 : 0]],
+    buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y],
+    grid: [groups(a.outputs), a.numTokens],
+  });
+}
+
+/** cos/sin of every (position, frequency) angle, f32 angle as PyTorch computes it, exact cos/sin. */
+export function ropeTables(invFreq: Float32Array, maxPositions: number, attentionFactor: number): { cos: Float32Array; sin: Float32Array } {
+  const half = invFreq.length;
+  const cos = new Float32Array(maxPositions * half);
+  const sin = new Float32Array(maxPositions * half);
+  for (let p = 0; p < maxPositions; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(p * invFreq[i]!);
+      cos[p * half + i] = Math.cos(angle) * attentionFactor;
+      sin[p * half + i] = Math.sin(angle) * attentionFactor;
+    }
+  }
+  return { cos, sin };
+}
+
+export function rope(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: { x: GPUBuffer; cos: GPUBuffer; sin: GPUBuffer; numTokens: number; numHeads: number; headStride: number; headOffset?: number; rotaryDim: number; pos0: number },
+) {
+  return dispatch(ctx, enc, {
+    shader: 'rope',
+    params: [['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.headStride], ['u32', a.headOffset ?? 0], ['u32', a.rotaryDim], ['u32', a.pos0]],
+    buffers: [a.cos, a.sin, a.x],
+    grid: [groups(a.rotaryDim / 2), a.numTokens * a.numHeads],
+  });
+}
+
+export function attention(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; numTokens: number; numHeads: number; numKvHeads: number; headDim: number; valueDim: number; pos0: number; scale: number; window: number | null },
+) {
+  if (a.valueDim > 256) throw new RangeError(`attention: value head dim ${a.valueDim} exceeds 256`);
+  return dispatch(ctx, enc, {
+    shader: 'attention',
+    params: [['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.numKvHeads], ['u32', a.headDim], ['u32', a.valueDim], ['u32', a.pos0], ['f32', a.scale], ['u32', a.window ?? 0]],
+    buffers: [a.q, a.kCache, a.vCache, a.out],
+    grid: rowsGrid(a.numTokens * a.numHeads),
+  });
+}
+
+export type ElementwiseOp = 'residual' | 'clamp' | 'sigmoid' | 'scale';
+const OPS: Record<ElementwiseOp, number> = { residual: 0, clamp: 1, sigmoid: 2, scale: 3 };
+
+export function elementwise(ctx: GpuContext, enc: GPUCommandEncoder, a: { op: ElementwiseOp; a: GPUBuffer; b?: GPUBuffer; count: number; scale?: number }) {
+  const blocks = groups(a.count);
+  const x = Math.min(blocks, 65535);
+  return dispatch(ctx, enc, {
+    shader: 'elementwise',
+    constants: { OP: OPS[a.op] },
+    params: [['u32', a.count], ['f32', a.scale ?? 1]],
+    buffers: [a.a, a.b ?? ctx.placeholder()],
+    grid: [x, Math.ceil(blocks / x)],
+  });
+}
+
+export function argmax(ctx: GpuContext, enc: GPUCommandEncoder, a: { logits: GPUBuffer; ids: GPUBuffer; numRows: number; width: number }) {
+  return dispatch(ctx, enc, {
+    shader: 'argmax',
+    params: [['u32', a.numRows], ['u32', a.width]],
+    buffers: [a.logits, a.ids],
+    grid: [a.numRows],
+  });
+}

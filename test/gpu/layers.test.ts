@@ -1,0 +1,124 @@
+// Each per-token kernel against its plain-TS reference on random shapes, for every stored dtype.
+import { describe, expect, it } from 'vitest';
+import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
+import { argmax, attention, elementwise, embed, linear, norm, rope, ropeTables } from '../../src/kernels/layers.ts';
+import { argmaxRef, attentionRef, embedRef, linearRef, normRef, ropeRef } from '../../src/reference/layers.ts';
+import { testGpu } from '../helpers/gpu.ts';
+import { emptyBuffer, f32Buffer, randomValues, readF32, readU32, relativeError, run, u32Buffer, weight } from '../helpers/gpuData.ts';
+import { randomInt, seededRandom } from '../helpers/random.ts';
+
+const DTYPES: ComputeDtype[] = ['BF16', 'F16', 'F32'];
+const TOL = 1e-5;
+
+describe('per-token kernels vs plain-TS references', () => {
+  it('embedding gather with scale', async () => {
+    const gpu = await testGpu();
+    const rand = seededRandom(1);
+    for (const dtype of DTYPES) {
+      const [V, H, T] = [37, randomInt(rand, 1, 70), randomInt(rand, 1, 9)];
+      const table = weight(gpu, randomValues(rand, V * H), dtype);
+      const ids = Array.from({ length: T }, () => randomInt(rand, 0, V - 1));
+      const out = emptyBuffer(gpu, T * H);
+      await run(gpu, (enc) => embed(gpu, enc, { ids: u32Buffer(gpu, ids), table: table.ref, out, numTokens: T, hidden: H, vocab: V, scale: 12 }));
+      expect(relativeError(await readF32(gpu, out, T * H), embedRef(ids, table.values, H, 12)), dtype).toBeLessThan(TOL);
+    }
+  });
+
+  it('RMSNorm and LayerNorm (with bias), rows of any width', async () => {
+    const gpu = await testGpu();
+    const rand = seededRandom(2);
+    for (const dtype of DTYPES) {
+      for (const layerNorm of [false, true]) {
+        const [R, N] = [randomInt(rand, 1, 12), randomInt(rand, 1, 300)];
+        const x = randomValues(rand, R * N, 3);
+        const w = weight(gpu, randomValues(rand, N), dtype);
+        const b = layerNorm ? weight(gpu, randomValues(rand, N), dtype) : null;
+        const y = emptyBuffer(gpu, R * N);
+        await run(gpu, (enc) => norm(gpu, enc, { x: f32Buffer(gpu, x), y, weight: w.ref, bias: b?.ref ?? null, numRows: R, width: N, eps: 1e-5, layerNorm }));
+        const want = normRef(x, N, w.values, b?.values ?? null, 1e-5, layerNorm);
+        expect(relativeError(await readF32(gpu, y, R * N), want), `${dtype} layerNorm=${layerNorm}`).toBeLessThan(TOL);
+      }
+    }
+  });
+
+  it('linear layers with bias, writing into a column range of a wider output', async () => {
+    const gpu = await testGpu();
+    const rand = seededRandom(3);
+    for (const dtype of DTYPES) {
+      for (let i = 0; i < 3; i++) {
+        const [T, N, K] = [randomInt(rand, 1, 6), randomInt(rand, 1, 150), randomInt(rand, 1, 130)];
+        const x = randomValues(rand, T * K);
+        const w = weight(gpu, randomValues(rand, N * K), dtype);
+        const b = i === 0 ? null : weight(gpu, randomValues(rand, N), dtype);
+        const [stride, offset] = [N + 5, 3];
+        const y = emptyBuffer(gpu, T * stride);
+        await run(gpu, (enc) => linear(gpu, enc, { x: f32Buffer(gpu, x), weight: w.ref, bias: b?.ref ?? null, y, numTokens: T, outputs: N, inputs: K, outStride: stride, outOffset: offset }));
+        const got = await readF32(gpu, y, T * stride);
+        const picked = Float32Array.from({ length: T * N }, (_, j) => got[Math.floor(j / N) * stride + offset + (j % N)]!);
+        expect(relativeError(picked, linearRef(x, w.values, b?.values ?? null, K)), `${dtype} ${T}×${N}×${K}`).toBeLessThan(TOL);
+      }
+    }
+  });
+
+  it('RoPE, full and partial rotary dims, at an offset position', async () => {
+    const gpu = await testGpu();
+    const rand = seededRandom(4);
+    for (const [heads, d, rotaryDim, pos0] of [[4, 16, 16, 0], [2, 32, 16, 7], [3, 8, 8, 1000]] as const) {
+      const T = 5;
+      const x = randomValues(rand, T * heads * d);
+      const invFreq = Float32Array.from({ length: rotaryDim / 2 }, (_, i) => 10000 ** ((-2 * i) / rotaryDim));
+      const buf = f32Buffer(gpu, x);
+      const tables = ropeTables(invFreq, pos0 + T, 1.25);
+      await run(gpu, (enc) => rope(gpu, enc, { x: buf, cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), numTokens: T, numHeads: heads, headStride: d, rotaryDim, pos0 }));
+      expect(relativeError(await readF32(gpu, buf, x.length), ropeRef(x, heads, d, rotaryDim, pos0, invFreq, 1.25))).toBeLessThan(TOL);
+    }
+  });
+
+  it('causal GQA attention over a cache: prefill, decode, sliding window, long context', async () => {
+    const gpu = await testGpu();
+    const rand = seededRandom(5);
+    const cases = [
+      { T: 7, pos0: 0, NH: 4, NKV: 2, d: 16, dv: 16, window: null },
+      { T: 1, pos0: 9, NH: 4, NKV: 1, d: 8, dv: 8, window: null },
+      { T: 6, pos0: 3, NH: 2, NKV: 2, d: 24, dv: 12, window: 4 },
+      { T: 2, pos0: 150, NH: 2, NKV: 1, d: 64, dv: 130, window: null }, // blocks of 64 positions, dv > 64
+    ];
+    for (const c of cases) {
+      const P = c.pos0 + c.T;
+      const q = randomValues(rand, c.T * c.NH * c.d);
+      const k = randomValues(rand, P * c.NKV * c.d);
+      const v = randomValues(rand, P * c.NKV * c.dv);
+      const out = emptyBuffer(gpu, c.T * c.NH * c.dv);
+      const s = { numHeads: c.NH, numKvHeads: c.NKV, headDim: c.d, valueDim: c.dv, pos0: c.pos0, scale: 1 / Math.sqrt(c.d), window: c.window };
+      await run(gpu, (enc) => attention(gpu, enc, { q: f32Buffer(gpu, q), kCache: f32Buffer(gpu, k), vCache: f32Buffer(gpu, v), out, numTokens: c.T, ...s }));
+      expect(relativeError(await readF32(gpu, out, c.T * c.NH * c.dv), attentionRef(q, k, v, s)), JSON.stringify(c)).toBeLessThan(TOL);
+    }
+  });
+
+  it('element-wise steps and greedy argmax', async () => {
+    const gpu = await testGpu();
+    const rand = seededRandom(6);
+    const n = 1000;
+    const a = randomValues(rand, n, 5);
+    const b = randomValues(rand, n);
+    const bufs = [f32Buffer(gpu, a), f32Buffer(gpu, a), f32Buffer(gpu, a), f32Buffer(gpu, a)] as const;
+    await run(gpu, async (enc) => {
+      await elementwise(gpu, enc, { op: 'residual', a: bufs[0], b: f32Buffer(gpu, b), count: n, scale: 0.5 });
+      await elementwise(gpu, enc, { op: 'clamp', a: bufs[1], count: n, scale: 2 });
+      await elementwise(gpu, enc, { op: 'sigmoid', a: bufs[2], count: n });
+      await elementwise(gpu, enc, { op: 'scale', a: bufs[3], count: n, scale: 1 / 6 });
+    });
+    expect(relativeError(await readF32(gpu, bufs[0], n), a.map((x, i) => x + b[i]! * 0.5))).toBeLessThan(TOL);
+    expect(relativeError(await readF32(gpu, bufs[1], n), a.map((x) => Math.min(2, Math.max(-2, x))))).toBeLessThan(TOL);
+    expect(relativeError(await readF32(gpu, bufs[2], n), a.map((x) => 1 / (1 + Math.exp(-x))))).toBeLessThan(TOL);
+    expect(relativeError(await readF32(gpu, bufs[3], n), a.map((x) => x / 6))).toBeLessThan(TOL);
+
+    const [R, V] = [5, 333];
+    const logits = randomValues(rand, R * V);
+    logits[2 * V + 7] = 9;
+    logits[2 * V + 300] = 9; // a tie: the lower id wins
+    const ids = emptyBuffer(gpu, R);
+    await run(gpu, (enc) => argmax(gpu, enc, { logits: f32Buffer(gpu, logits), ids, numRows: R, width: V }));
+    expect(Array.from(await readU32(gpu, ids, R))).toEqual(argmaxRef(logits, V));
+  });
+});
