@@ -2,7 +2,8 @@
 
 struct Params {
   numRows: u32,
-  width: u32,    // V
+  width: u32,      // V
+  rowOffset: u32,  // first row of logits to read
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -20,7 +21,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var v = -0x1.fffffep+127f;
   var idx = 0xffffffffu;
   for (var i = lid; i < params.width; i += WORKGROUP_SIZE) {
-    let x = logits[r * params.width + i];
+    let x = logits[(r + params.rowOffset) * params.width + i];
     if (x > v) { v = x; idx = i; }
   }
   bestValue[lid] = v;

@@ -69,60 +69,119 @@ export function planPieces(shape: readonly number[], byteLength: number, maxPiec
   return pieces;
 }
 
-export async function uploadTensors(ctx: GpuContext, tensors: readonly TensorEntry[], options: UploadOptions = {}): Promise<Map<string, GpuTensor>> {
-  const { device } = ctx;
-  const chunkBytes = align4(options.chunkBytes ?? 8 * 2 ** 20);
-  const maxPieceBytes = options.maxPieceBytes ?? device.limits.maxStorageBufferBindingSize;
-  const files: UploadProgress['files'] = {};
-  for (const t of tensors) {
-    const f = (files[t.file.source.name] ??= { done: 0, total: 0 });
-    f.total += t.byteLength;
+/**
+ * Streams tensors into GPU buffers, keeping one progress account across the whole model. `planned` is
+ * everything this uploader will be asked for (for the totals); ask in file order for sequential reads.
+ */
+export class Uploader {
+  private readonly chunkBytes: number;
+  private readonly maxPieceBytes: number;
+  private readonly progress: UploadProgress;
+  private readonly created: GPUBuffer[] = [];
+  private sinceFlush = 0;
+
+  constructor(
+    private readonly ctx: GpuContext,
+    planned: readonly TensorEntry[],
+    private readonly options: UploadOptions = {},
+  ) {
+    this.chunkBytes = align4(options.chunkBytes ?? 8 * 2 ** 20);
+    this.maxPieceBytes = options.maxPieceBytes ?? ctx.device.limits.maxStorageBufferBindingSize;
+    const files: UploadProgress['files'] = {};
+    for (const t of planned) {
+      const f = (files[t.file.source.name] ??= { done: 0, total: 0 });
+      f.total += t.byteLength;
+    }
+    this.progress = { file: '', bytesDone: 0, bytesTotal: planned.reduce((n, t) => n + t.byteLength, 0), files };
   }
-  const progress: UploadProgress = { file: '', bytesDone: 0, bytesTotal: tensors.reduce((n, t) => n + t.byteLength, 0), files };
+
+  private createBuffer(label: string, byteLength: number): GPUBuffer {
+    const buffer = this.ctx.device.createBuffer({
+      label,
+      size: Math.max(4, align4(byteLength)),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+    });
+    this.created.push(buffer);
+    return buffer;
+  }
+
+  /** Copy bytes [start, start + length) of tensor t into buffer at bufferOffset (a multiple of 4). */
+  private async stream(t: TensorEntry, start: number, length: number, buffer: GPUBuffer, bufferOffset: number): Promise<void> {
+    const { device } = this.ctx;
+    for (let done = 0; done < length; ) {
+      if (this.options.signal?.aborted) throw new UploadCancelledError();
+      const n = Math.min(this.chunkBytes, length - done);
+      const bytes = await t.file.source.read(t.offset + start + done, n);
+      // writeBuffer needs a multiple of 4 bytes: only a tensor's last chunk can be short
+      const data = n % 4 === 0 ? bytes : new Uint8Array(align4(n));
+      if (data !== bytes) data.set(bytes);
+      device.queue.writeBuffer(buffer, bufferOffset + done, data.buffer, data.byteOffset, data.byteLength);
+      done += n;
+      const file = t.file.source.name;
+      this.progress.file = file;
+      this.progress.bytesDone += n;
+      const f = (this.progress.files[file] ??= { done: 0, total: 0 });
+      f.done += n;
+      this.options.onProgress?.(this.progress);
+      this.sinceFlush += n;
+      if (this.sinceFlush >= FLUSH_BYTES) {
+        this.sinceFlush = 0;
+        await device.queue.onSubmittedWorkDone();
+      }
+    }
+  }
+
+  /** One tensor, as one buffer or (over one binding) several of whole rows. */
+  async tensor(t: TensorEntry): Promise<GpuTensor> {
+    const pieces: GpuTensorPiece[] = [];
+    let tensorOffset = 0;
+    for (const plan of planPieces(t.shape, t.byteLength, this.maxPieceBytes)) {
+      const buffer = this.createBuffer(`${t.name}${plan.firstRow ? `[${plan.firstRow}:]` : ''}`, plan.byteLength);
+      await this.stream(t, tensorOffset, plan.byteLength, buffer, 0);
+      tensorOffset += plan.byteLength;
+      pieces.push({ buffer, firstRow: plan.firstRow, rows: plan.rows, byteLength: plan.byteLength });
+    }
+    return { name: t.name, dtype: t.dtype as ComputeDtype, shape: [...t.shape], pieces };
+  }
+
+  /** Several tensors back to back in one buffer (per-expert weights packed into one expert bank). */
+  async packed(parts: readonly TensorEntry[], label: string): Promise<GPUBuffer> {
+    const total = parts.reduce((n, t) => n + t.byteLength, 0);
+    if (total > this.maxPieceBytes) {
+      throw new RangeError(`${label}: ${total} bytes exceed one storage binding (${this.maxPieceBytes} bytes) on this GPU`);
+    }
+    const buffer = this.createBuffer(label, total);
+    let offset = 0;
+    for (const t of parts) {
+      if (offset % 4 !== 0) throw new RangeError(`${label}: ${t.name} would start at byte ${offset}, not a multiple of 4`);
+      await this.stream(t, 0, t.byteLength, buffer, offset);
+      offset += t.byteLength;
+    }
+    return buffer;
+  }
+
+  /** Wait until every write has reached the GPU. */
+  async finish(): Promise<void> {
+    await this.ctx.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Free everything this uploader created (after a failure or cancel). */
+  destroy(): void {
+    for (const b of this.created) b.destroy();
+  }
+}
+
+export async function uploadTensors(ctx: GpuContext, tensors: readonly TensorEntry[], options: UploadOptions = {}): Promise<Map<string, GpuTensor>> {
+  const uploader = new Uploader(ctx, tensors, options);
   const out = new Map<string, GpuTensor>();
-  let sinceFlush = 0;
-  const created: GPUBuffer[] = [];
   try {
     // in file order, so each file is read front to back
     const ordered = [...tensors].sort((a, b) => a.file.source.name.localeCompare(b.file.source.name) || a.offset - b.offset);
-    for (const t of ordered) {
-      const pieces: GpuTensorPiece[] = [];
-      let tensorOffset = 0;
-      for (const plan of planPieces(t.shape, t.byteLength, maxPieceBytes)) {
-        const buffer = device.createBuffer({
-          label: `${t.name}${plan.firstRow ? `[${plan.firstRow}:]` : ''}`,
-          size: Math.max(4, align4(plan.byteLength)),
-          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-        });
-        created.push(buffer);
-        for (let done = 0; done < plan.byteLength; ) {
-          if (options.signal?.aborted) throw new UploadCancelledError();
-          const n = Math.min(chunkBytes, plan.byteLength - done);
-          const bytes = await t.file.source.read(t.offset + tensorOffset + done, n);
-          // writeBuffer needs a multiple of 4 bytes: only a tensor's last chunk can be short
-          const data = n % 4 === 0 ? bytes : new Uint8Array(align4(n));
-          if (data !== bytes) data.set(bytes);
-          device.queue.writeBuffer(buffer, done, data.buffer, data.byteOffset, data.byteLength);
-          done += n;
-          progress.file = t.file.source.name;
-          progress.bytesDone += n;
-          files[t.file.source.name]!.done += n;
-          options.onProgress?.(progress);
-          sinceFlush += n;
-          if (sinceFlush >= FLUSH_BYTES) {
-            sinceFlush = 0;
-            await device.queue.onSubmittedWorkDone();
-          }
-        }
-        tensorOffset += plan.byteLength;
-        pieces.push({ buffer, firstRow: plan.firstRow, rows: plan.rows, byteLength: plan.byteLength });
-      }
-      out.set(t.name, { name: t.name, dtype: t.dtype as ComputeDtype, shape: [...t.shape], pieces });
-    }
-    await device.queue.onSubmittedWorkDone();
+    for (const t of ordered) out.set(t.name, await uploader.tensor(t));
+    await uploader.finish();
     return out;
   } catch (error) {
-    for (const b of created) b.destroy();
+    uploader.destroy();
     throw error;
   }
 }

@@ -104,10 +104,10 @@ export function elementwise(ctx: GpuContext, enc: GPUCommandEncoder, a: { op: El
   });
 }
 
-export function argmax(ctx: GpuContext, enc: GPUCommandEncoder, a: { logits: GPUBuffer; ids: GPUBuffer; numRows: number; width: number }) {
+export function argmax(ctx: GpuContext, enc: GPUCommandEncoder, a: { logits: GPUBuffer; ids: GPUBuffer; numRows: number; width: number; rowOffset?: number }) {
   return dispatch(ctx, enc, {
     shader: 'argmax',
-    params: [['u32', a.numRows], ['u32', a.width]],
+    params: [['u32', a.numRows], ['u32', a.width], ['u32', a.rowOffset ?? 0]],
     buffers: [a.logits, a.ids],
     grid: [a.numRows],
   });

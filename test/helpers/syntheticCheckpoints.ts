@@ -3,7 +3,9 @@
 // lookup code), with zero data: these exercise the loader, not the math.
 
 import { memorySource, type ByteSource } from '../../src/checkpoint/byteSource.ts';
-import type { SafetensorsDtype } from '../../src/checkpoint/dtypes.ts';
+import { isComputeDtype, type ComputeDtype, type SafetensorsDtype } from '../../src/checkpoint/dtypes.ts';
+import { encodeWeights } from '../../src/reference/dtype.ts';
+import { seededRandom } from './random.ts';
 import { encodeSafetensors, tensorByteLength } from '../../src/checkpoint/safetensorsWriter.ts';
 
 export type TensorList = [name: string, shape: number[]][];
@@ -121,16 +123,37 @@ export interface BuildOptions {
   dropTensor?: string;
   reshape?: [string, number[]];
   extraFiles?: Record<string, string>;
+  /** Fill tensors with seeded random values (else zeros): norms near 1, routers scaled up. */
+  randomSeed?: number;
+}
+
+/** Random stored values for one tensor, shaped like trained weights closely enough for parity tests. */
+function randomTensor(name: string, shape: number[], dtype: SafetensorsDtype, rand: () => number): Uint8Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const fanIn = shape[shape.length - 1] ?? 1;
+  const isNorm = /norm\.weight$|layernorm\.weight$/.test(name);
+  const isRouter = /(\.gate|router\.layer|router)\.weight$/.test(name) && !name.includes('shared_expert_gate');
+  const values = Float32Array.from({ length: n }, () => {
+    const u = rand() * 2 - 1;
+    if (isNorm) return 1 + 0.2 * u;
+    if (name.endsWith('.bias') || name.endsWith('e_score_correction_bias')) return 0.1 * u;
+    return (u * (isRouter ? 4 : 1.5)) / Math.sqrt(fanIn);
+  });
+  return encodeWeights(values, dtype as ComputeDtype);
 }
 
 /** The checkpoint folder as ByteSources: config.json, weights (one file or shards + index), extras. */
 export function buildCheckpoint(model: SyntheticModel, options: BuildOptions = {}): ByteSource[] {
   const dtype = options.dtype ?? 'BF16';
+  const rand = options.randomSeed === undefined ? null : seededRandom(options.randomSeed);
   const tensors = model.tensors
     .filter(([n]) => n !== options.dropTensor)
     .map(([name, shape]) => ({ name, dtype, shape: options.reshape?.[0] === name ? options.reshape[1] : shape }))
     .map((t) => ({ ...t, dtype: t.name.endsWith('e_score_correction_bias') ? ('F32' as const) : t.dtype }))
-    .map((t) => ({ ...t, data: new Uint8Array(tensorByteLength(t.dtype, t.shape)) }));
+    .map((t) => ({
+      ...t,
+      data: rand && isComputeDtype(t.dtype) ? randomTensor(t.name, t.shape, t.dtype, rand) : new Uint8Array(tensorByteLength(t.dtype, t.shape)),
+    }));
   const enc = new TextEncoder();
   const files: ByteSource[] = [memorySource(enc.encode(JSON.stringify(model.config)), 'config.json')];
   const shards = options.shards ?? 1;

@@ -1,0 +1,146 @@
+// The engine: upload a model, then prefill a prompt and decode token by token with a KV cache, capturing
+// every MoE layer's routing for every processed token. One command-buffer submission per step; the next
+// token's id goes from argmax to the embedding on the GPU. Runtime-agnostic: give it any GpuContext.
+
+import { readBuffer, storageBuffer, uploadStorage } from '../gpu/buffers.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import type { UploadOptions } from '../gpu/tensorUpload.ts';
+import { argmax } from '../kernels/layers.ts';
+import type { OpenedModel } from '../model/openModel.ts';
+import { ForwardPass, type StepBuffers } from './forward.ts';
+import { uploadModel, type GpuModel } from './gpuModel.ts';
+
+export interface LayerTrace {
+  layer: number;
+  routerLogits: number[][]; // one row of E per processed token
+  experts: number[][]; // one row of k, rank order
+  weights: number[][];
+}
+
+export interface GenerationResult {
+  /** The prompt, then every generated token. */
+  tokens: number[];
+  promptLength: number;
+  layers: LayerTrace[];
+  /** With allLogits: one row per prompt position. */
+  logits?: number[][];
+  stoppedBy: 'eos' | 'limit' | 'cancelled';
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export interface GenerateOptions {
+  promptIds: readonly number[];
+  maxNewTokens: number;
+  eosTokenIds?: readonly number[];
+  /** Keep the logits of every prompt position (the trace's --logits). */
+  allLogits?: boolean;
+  signal?: AbortSignal;
+  /** Called after each generated token with everything so far (the UI updates live from it). */
+  onStep?: (partial: GenerationResult) => void;
+}
+
+const rows = (flat: Float32Array | Uint32Array, width: number): number[][] =>
+  Array.from({ length: flat.length / width }, (_, r) => Array.from(flat.subarray(r * width, (r + 1) * width)));
+
+export class MoeEngine {
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly opened: OpenedModel,
+    readonly gpuModel: GpuModel,
+    private readonly maxPositions: number,
+  ) {}
+
+  static async load(ctx: GpuContext, opened: OpenedModel, options: UploadOptions & { maxPositions?: number } = {}): Promise<MoeEngine> {
+    const gpuModel = await uploadModel(ctx, opened, options);
+    const maxPositions = Math.min(options.maxPositions ?? 2048, opened.spec.maxPositionEmbeddings);
+    return new MoeEngine(ctx, opened, gpuModel, maxPositions);
+  }
+
+  destroy(): void {
+    this.gpuModel.destroy();
+  }
+
+  async generate(options: GenerateOptions): Promise<GenerationResult> {
+    const { ctx } = this;
+    const { device } = ctx;
+    const prompt = [...options.promptIds];
+    const V = this.opened.spec.vocabSize;
+    if (prompt.length === 0) throw new RangeError('the prompt needs at least one token');
+    const bad = prompt.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
+    if (bad !== undefined) throw new RangeError(`token id ${bad} is outside the vocabulary (0..${V - 1})`);
+    const total = Math.min(this.maxPositions, prompt.length + options.maxNewTokens);
+    if (prompt.length > this.maxPositions) throw new RangeError(`the prompt has ${prompt.length} tokens; the context holds ${this.maxPositions}`);
+
+    const forward = new ForwardPass(ctx, this.opened.spec, this.gpuModel, total);
+    const eos = new Set(options.eosTokenIds ?? this.opened.spec.eosTokenIds);
+    const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0 };
+    const layerTraces = new Map<number, LayerTrace>();
+    const started = performance.now();
+    try {
+      let ids = uploadStorage(device, Uint32Array.from(prompt), 'prompt ids');
+      let pos = 0;
+      let count = prompt.length;
+      while (true) {
+        if (options.signal?.aborted) {
+          result.stoppedBy = 'cancelled';
+          break;
+        }
+        const isPrefill = pos === 0;
+        const next = storageBuffer(device, 4, 'next id');
+        const step = await ctx.checked('forward step', async () => {
+          const enc = device.createCommandEncoder({ label: `step at ${pos}` });
+          const buffers = await forward.encode(enc, ids, count, pos, isPrefill && options.allLogits === true);
+          await argmax(ctx, enc, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset: buffers.logitRows - 1 });
+          device.queue.submit([enc.finish()]);
+          return buffers;
+        });
+        const nextId = new Uint32Array(await readBuffer(device, next, 4))[0]!;
+        await this.capture(step, count, layerTraces, isPrefill && options.allLogits === true ? result : null);
+        step.release();
+        ids.destroy();
+        ids = next;
+        pos += count;
+        count = 1;
+        if (isPrefill) result.prefillMs = performance.now() - started;
+        result.tokens.push(nextId);
+        result.layers = [...layerTraces.values()];
+        options.onStep?.(result);
+        if (eos.has(nextId)) {
+          result.stoppedBy = 'eos';
+          break;
+        }
+        if (result.tokens.length >= total) break;
+      }
+      ids.destroy();
+    } finally {
+      forward.destroy();
+    }
+    result.decodeMs = performance.now() - started - result.prefillMs;
+    result.layers = [...layerTraces.values()];
+    return result;
+  }
+
+  /** Read a step's routing (and prefill logits) back and append it to the trace. */
+  private async capture(step: StepBuffers, tokens: number, traces: Map<number, LayerTrace>, logitsInto: GenerationResult | null): Promise<void> {
+    const { device } = this.ctx;
+    await Promise.all(
+      step.routing.map(async (r) => {
+        const [logits, experts, weights] = await Promise.all([
+          readBuffer(device, r.routerLogits, tokens * r.numExperts * 4),
+          readBuffer(device, r.expertIds, tokens * r.topK * 4),
+          readBuffer(device, r.weights, tokens * r.topK * 4),
+        ]);
+        let trace = traces.get(r.layer);
+        if (!trace) traces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
+        trace.routerLogits.push(...rows(new Float32Array(logits), r.numExperts));
+        trace.experts.push(...rows(new Uint32Array(experts), r.topK));
+        trace.weights.push(...rows(new Float32Array(weights), r.topK));
+      }),
+    );
+    if (logitsInto) {
+      const V = this.opened.spec.vocabSize;
+      logitsInto.logits = rows(new Float32Array(await readBuffer(device, step.logits, step.logitRows * V * 4)), V);
+    }
+  }
+}

@@ -1,0 +1,219 @@
+// The forward pass: one decoder stack over T new tokens at positions pos0 … pos0+T−1, recorded into one
+// command encoder. Reads like transformers' modeling files; one comment per step.
+
+import { storageBuffer, uploadStorage } from '../gpu/buffers.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { expertFfn, type ExpertBank } from '../kernels/experts.ts';
+import { attention, elementwise, embed, linear, norm, rope, ropeTables } from '../kernels/layers.ts';
+import { encodeSoftmaxTopK } from '../kernels/softmaxTopK.ts';
+import { ropeFrequencies } from '../model/rope.ts';
+import type { ModelSpec } from '../model/spec.ts';
+import type { GpuLayer, GpuModel, GpuNorm } from './gpuModel.ts';
+
+/** What one MoE layer's router did for the T tokens of a step (GPU buffers, read back later). */
+export interface LayerRouting {
+  layer: number;
+  numExperts: number;
+  topK: number;
+  routerLogits: GPUBuffer; // [T, E] f32
+  expertIds: GPUBuffer; // [T, k] u32, rank order
+  weights: GPUBuffer; // [T, k] f32 combine weights
+}
+
+export interface StepBuffers {
+  logits: GPUBuffer; // [rows, V] f32: every position, or the last one
+  logitRows: number;
+  routing: LayerRouting[];
+  /** Free everything the step allocated, once its results are read. */
+  release(): void;
+}
+
+/** Buffers a step allocates, freed together. */
+class Scratch {
+  readonly buffers: GPUBuffer[] = [];
+  constructor(private readonly device: GPUDevice) {}
+  f32(elements: number, label: string): GPUBuffer {
+    const b = storageBuffer(this.device, elements * 4, label);
+    this.buffers.push(b);
+    return b;
+  }
+  keep(b: GPUBuffer): GPUBuffer {
+    this.buffers.push(b);
+    return b;
+  }
+  release(): void {
+    for (const b of this.buffers) b.destroy();
+  }
+}
+
+export class ForwardPass {
+  private readonly kCache: GPUBuffer[] = []; // per layer [maxPositions, kvHeads, d] f32
+  private readonly vCache: GPUBuffer[] = [];
+  private readonly cos: GPUBuffer; // [maxPositions, rotaryDim / 2]
+  private readonly sin: GPUBuffer;
+  private readonly ones: GPUBuffer; // [maxTokens] f32: combine weights of dense MLPs
+  private readonly zeros: GPUBuffer; // [maxTokens] u32: expert id 0 for dense MLPs
+
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly spec: ModelSpec,
+    private readonly model: GpuModel,
+    readonly maxPositions: number,
+  ) {
+    const { device } = ctx;
+    for (const layer of model.layers) {
+      const a = layer.spec.attention;
+      this.kCache.push(storageBuffer(device, maxPositions * a.numKvHeads * a.headDim * 4, `k cache ${layer.spec.index}`));
+      this.vCache.push(storageBuffer(device, maxPositions * a.numKvHeads * a.headDim * 4, `v cache ${layer.spec.index}`));
+    }
+    const { invFreq, attentionFactor } = ropeFrequencies(spec.rope, spec.maxPositionEmbeddings);
+    const tables = ropeTables(invFreq, maxPositions, attentionFactor);
+    this.cos = uploadStorage(device, tables.cos, 'rope cos');
+    this.sin = uploadStorage(device, tables.sin, 'rope sin');
+    this.ones = uploadStorage(device, new Float32Array(maxPositions).fill(1), 'ones');
+    this.zeros = uploadStorage(device, new Uint32Array(maxPositions), 'zeros');
+  }
+
+  destroy(): void {
+    for (const b of [...this.kCache, ...this.vCache, this.cos, this.sin, this.ones, this.zeros]) b.destroy();
+  }
+
+  /** Record the forward pass of `numTokens` tokens (ids [T] u32 on the GPU) starting at position pos0. */
+  async encode(enc: GPUCommandEncoder, ids: GPUBuffer, numTokens: number, pos0: number, allLogits: boolean): Promise<StepBuffers> {
+    const T = numTokens;
+    if (pos0 + T > this.maxPositions) throw new RangeError(`positions ${pos0}..${pos0 + T - 1} exceed the context of ${this.maxPositions}`);
+    const { ctx, spec, model } = this;
+    const H = spec.hiddenSize;
+    const V = spec.vocabSize;
+    const scratch = new Scratch(ctx.device);
+
+    // x = embed_tokens(ids) · embedding_multiplier                                      [T, H]
+    const x = scratch.f32(T * H, 'residual [T,H]');
+    await embed(ctx, enc, { ids, table: model.embed, out: x, numTokens: T, hidden: H, vocab: V, scale: spec.embeddingMultiplier });
+
+    const h = scratch.f32(T * H, 'normed [T,H]');
+    const mlpOut = scratch.f32(T * H, 'block output [T,H]');
+    const routing: LayerRouting[] = [];
+    for (const [i, layer] of model.layers.entries()) {
+      // h = input_layernorm(x); x = x + self_attn(h) · residual_multiplier
+      await this.norm(enc, layer.inputNorm, x, h, T);
+      await this.selfAttention(enc, scratch, layer, i, h, mlpOut, T, pos0);
+      await elementwise(ctx, enc, { op: 'residual', a: x, b: mlpOut, count: T * H, scale: spec.residualMultiplier });
+
+      // h = post_attention_layernorm(x); x = x + mlp(h) · residual_multiplier
+      await this.norm(enc, layer.postAttentionNorm, x, h, T);
+      const r = await this.mlp(enc, scratch, layer, h, mlpOut, T);
+      if (r) routing.push(r);
+      await elementwise(ctx, enc, { op: 'residual', a: x, b: mlpOut, count: T * H, scale: spec.residualMultiplier });
+    }
+
+    // logits = lm_head(norm(x)) / logits_scaling, for every position or only the last
+    const rows = allLogits ? T : 1;
+    let last = h;
+    await this.norm(enc, model.finalNorm, x, h, T);
+    if (!allLogits) {
+      last = scratch.f32(H, 'last position [1,H]');
+      enc.copyBufferToBuffer(h, (T - 1) * H * 4, last, 0, H * 4);
+    }
+    const logits = storageBuffer(ctx.device, rows * V * 4, 'logits [rows,V]');
+    await linear(ctx, enc, { x: last, weight: model.lmHead, bias: model.lmHeadBias, y: logits, numTokens: rows, outputs: V, inputs: H });
+    if (spec.logitsScaling !== 1) await elementwise(ctx, enc, { op: 'scale', a: logits, count: rows * V, scale: 1 / spec.logitsScaling });
+
+    return {
+      logits,
+      logitRows: rows,
+      routing,
+      release: () => {
+        scratch.release();
+        logits.destroy();
+        for (const r of routing) for (const b of [r.routerLogits, r.expertIds, r.weights]) b.destroy();
+      },
+    };
+  }
+
+  private norm(enc: GPUCommandEncoder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, width = this.spec.hiddenSize) {
+    const { kind, eps } = this.spec.norm;
+    return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width, eps, layerNorm: kind === 'layer' });
+  }
+
+  /** q, k, v projections → (clip) → q/k norms → RoPE → cache k, v → attention → o_proj, into `out`. */
+  private async selfAttention(enc: GPUCommandEncoder, scratch: Scratch, layer: GpuLayer, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
+    const { ctx, spec } = this;
+    const H = spec.hiddenSize;
+    const a = layer.spec.attention;
+    const w = layer.attention;
+    const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
+    let q = scratch.f32(T * qWidth, 'q [T,heads,d]');
+    let k = scratch.f32(T * kvWidth, 'k [T,kvHeads,d]');
+    const v = scratch.f32(T * kvWidth, 'v [T,kvHeads,d]');
+    await linear(ctx, enc, { x: h, weight: w.q.weight, bias: w.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
+    await linear(ctx, enc, { x: h, weight: w.k.weight, bias: w.k.bias, y: k, numTokens: T, outputs: kvWidth, inputs: H });
+    await linear(ctx, enc, { x: h, weight: w.v.weight, bias: w.v.bias, y: v, numTokens: T, outputs: kvWidth, inputs: H });
+    if (a.clipQkv !== null) {
+      for (const [buf, n] of [[q, qWidth], [k, kvWidth], [v, kvWidth]] as const) {
+        await elementwise(ctx, enc, { op: 'clamp', a: buf, count: T * n, scale: a.clipQkv });
+      }
+    }
+    if (w.qNorm && w.kNorm) {
+      // per head (Qwen3-MoE: rows of d) or over the whole projection (OLMoE: rows of heads·d)
+      const perHead = a.qkNorm === 'per-head';
+      const qn = scratch.f32(T * qWidth, 'q normed');
+      const kn = scratch.f32(T * kvWidth, 'k normed');
+      await norm(ctx, enc, { x: q, y: qn, weight: w.qNorm, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
+      await norm(ctx, enc, { x: k, y: kn, weight: w.kNorm, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
+      [q, k] = [qn, kn];
+    }
+    const rotary = { cos: this.cos, sin: this.sin, numTokens: T, headStride: a.headDim, rotaryDim: spec.rope.rotaryDim, pos0 };
+    await rope(ctx, enc, { x: q, numHeads: a.numHeads, ...rotary });
+    await rope(ctx, enc, { x: k, numHeads: a.numKvHeads, ...rotary });
+    // past_key_values.update: rows pos0 … pos0+T−1 of this layer's cache
+    enc.copyBufferToBuffer(k, 0, this.kCache[index]!, pos0 * kvWidth * 4, T * kvWidth * 4);
+    enc.copyBufferToBuffer(v, 0, this.vCache[index]!, pos0 * kvWidth * 4, T * kvWidth * 4);
+    const attn = scratch.f32(T * qWidth, 'attention [T,heads,d]');
+    await attention(ctx, enc, {
+      q, kCache: this.kCache[index]!, vCache: this.vCache[index]!, out: attn, numTokens: T,
+      numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
+    });
+    await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out, numTokens: T, outputs: H, inputs: qWidth });
+  }
+
+  /** Dense MLP, or router → top-k → experts (+ shared expert), into `out`. Returns the routing. */
+  private async mlp(enc: GPUCommandEncoder, scratch: Scratch, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number): Promise<LayerRouting | null> {
+    const { ctx, spec } = this;
+    const H = spec.hiddenSize;
+    const dense = (bank: ExpertBank, weights: GPUBuffer, accumulate: boolean) =>
+      expertFfn(ctx, enc, { bank, x: h, expertIds: this.zeros, weights, hidden: scratch.f32(T * bank.width, 'mlp hidden'), out, numTokens: T, topK: 1, hiddenSize: H, accumulate });
+    const m = layer.mlp;
+    const ms = layer.spec.mlp;
+    if (m.kind === 'dense' || ms.kind === 'dense') {
+      if (m.kind === 'dense') await dense(m.bank, this.ones, false);
+      return null;
+    }
+    // router_logits = gate(h) in f32                                                  [T, E]
+    const E = ms.numExperts;
+    const k = ms.topK;
+    const routerLogits = storageBuffer(ctx.device, T * E * 4, `router logits ${layer.spec.index}`);
+    await linear(ctx, enc, { x: h, weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H });
+    // experts, weights = top-k of the routing rule (softmax then top-k; Mixtral's top-k then softmax
+    // is the same as renormalising the top-k probabilities)
+    const normalize = ms.routing.kind === 'topk-softmax' || (ms.routing.kind === 'softmax-topk' && ms.routing.normalize);
+    const chosen = await encodeSoftmaxTopK(ctx, enc, routerLogits, { numTokens: T, numExperts: E, topK: k, renormalize: normalize });
+    scratch.keep(chosen.probs);
+    // out = Σ_k weight · expert(h)
+    await expertFfn(ctx, enc, {
+      bank: m.experts, x: h, expertIds: chosen.expertIds, weights: chosen.weights, hidden: scratch.f32(T * k * m.experts.width, 'expert hidden [T·k,I]'),
+      out, numTokens: T, topK: k, hiddenSize: H, accumulate: false,
+    });
+    if (m.shared) {
+      // out += sigmoid(shared_expert_gate(h)) · shared_expert(h)   (ungated: weight 1)
+      let gate = this.ones;
+      if (m.sharedGate) {
+        gate = scratch.f32(T, 'shared expert gate [T]');
+        await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });
+        await elementwise(ctx, enc, { op: 'sigmoid', a: gate, count: T });
+      }
+      await dense(m.shared, gate, true);
+    }
+    return { layer: layer.spec.index, numExperts: E, topK: k, routerLogits, expertIds: chosen.expertIds, weights: chosen.weights };
+  }
+}

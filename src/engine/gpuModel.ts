@@ -1,0 +1,163 @@
+// GPU weights: every tensor the spec needs, streamed to the GPU in its stored precision. Per-expert
+// tensors are packed into one expert bank per layer ([E, 2I, H] gate|up and [E, H, I] down), so the
+// expert kernels index experts by id; fused checkpoint tensors are used as they are.
+
+import type { TensorEntry } from '../checkpoint/checkpoint.ts';
+import type { ComputeDtype } from '../checkpoint/dtypes.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { Uploader, type UploadOptions } from '../gpu/tensorUpload.ts';
+import type { ExpertBank } from '../kernels/experts.ts';
+import type { WeightRef } from '../kernels/weightRef.ts';
+import type { OpenedModel } from '../model/openModel.ts';
+import type { GqaAttention, LayerSpec } from '../model/spec.ts';
+import { weightTensors, type Linear, type MoeWeights, type Norm, type SwiGluWeights } from '../model/weights.ts';
+
+export class EngineUnsupportedError extends Error {
+  override name = 'EngineUnsupportedError';
+}
+
+export interface GpuLinear {
+  weight: WeightRef; // [out, in]
+  bias: WeightRef | null;
+}
+
+export interface GpuNorm {
+  weight: WeightRef;
+  bias: WeightRef | null;
+}
+
+export interface GpuAttention {
+  q: GpuLinear;
+  k: GpuLinear;
+  v: GpuLinear;
+  o: GpuLinear;
+  qNorm: WeightRef | null;
+  kNorm: WeightRef | null;
+}
+
+export type GpuMlp =
+  | { kind: 'dense'; bank: ExpertBank }
+  | { kind: 'moe'; router: WeightRef; experts: ExpertBank; shared: ExpertBank | null; sharedGate: WeightRef | null };
+
+export interface GpuLayer {
+  spec: LayerSpec & { attention: GqaAttention };
+  inputNorm: GpuNorm;
+  postAttentionNorm: GpuNorm;
+  attention: GpuAttention;
+  mlp: GpuMlp;
+}
+
+export interface GpuModel {
+  embed: WeightRef; // [V, H]
+  layers: GpuLayer[];
+  finalNorm: GpuNorm;
+  lmHead: WeightRef; // [V, H]
+  lmHeadBias: WeightRef | null;
+  /** Bytes of weights on the GPU. */
+  weightBytes: number;
+  destroy(): void;
+}
+
+/** Which spec features the engine runs today; the rest fail before any upload, with this message. */
+export function checkEngineSupport(model: OpenedModel): void {
+  for (const layer of model.spec.layers) {
+    if (layer.attention.kind !== 'gqa') throw new EngineUnsupportedError(`${model.spec.architecture}: MLA attention is not in the engine yet`);
+    const m = layer.mlp;
+    if (m.kind === 'moe' && m.routing.kind !== 'softmax-topk' && m.routing.kind !== 'topk-softmax') {
+      throw new EngineUnsupportedError(`${model.spec.architecture}: the ${m.routing.kind} routing rule is not in the engine yet`);
+    }
+    if (m.kind === 'moe' && m.topK > 8) throw new EngineUnsupportedError(`top-${m.topK} routing: the engine supports k ≤ 8`);
+  }
+}
+
+export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: UploadOptions = {}): Promise<GpuModel> {
+  checkEngineSupport(model);
+  const { spec, weights } = model;
+  const uploader = new Uploader(ctx, weightTensors(weights), options);
+  const ref = (buffer: GPUBuffer, t: TensorEntry): WeightRef => ({ buffer, dtype: t.dtype as ComputeDtype });
+
+  const single = async (t: TensorEntry): Promise<WeightRef> => {
+    const g = await uploader.tensor(t);
+    const piece = g.pieces[0];
+    if (g.pieces.length !== 1 || !piece) {
+      throw new EngineUnsupportedError(`${t.name} (${t.byteLength} bytes) is larger than one storage binding on this GPU`);
+    }
+    return ref(piece.buffer, t);
+  };
+  const linear = async (l: Linear): Promise<GpuLinear> => ({ weight: await single(l.weight), bias: l.bias ? await single(l.bias) : null });
+  const norm = async (n: Norm): Promise<GpuNorm> => ({ weight: await single(n.weight), bias: n.bias ? await single(n.bias) : null });
+  const bank = async (experts: SwiGluWeights[], label: string): Promise<ExpertBank> => {
+    const first = experts[0]!;
+    return {
+      gateUp: ref(await uploader.packed(experts.flatMap((e) => [e.gate, e.up]), `${label}.gate_up [E,2I,H]`), first.gate),
+      down: ref(await uploader.packed(experts.map((e) => e.down), `${label}.down [E,H,I]`), first.down),
+      gateUpTransposed: false,
+      downTransposed: false,
+      numExperts: experts.length,
+      width: first.gate.shape[0]!,
+    };
+  };
+  const routedBank = async (m: MoeWeights, label: string, width: number): Promise<ExpertBank> => {
+    const x = m.experts;
+    if (x.layout === 'per-expert') return bank(x.experts, label);
+    return {
+      gateUp: await single(x.gateUp),
+      down: await single(x.down),
+      gateUpTransposed: x.gateUpOrientation === 'in-out',
+      downTransposed: x.downOrientation === 'in-out',
+      numExperts: x.gateUp.shape[0]!,
+      width,
+    };
+  };
+
+  try {
+    const embed = await single(weights.embed);
+    const layers: GpuLayer[] = [];
+    for (const [i, w] of weights.layers.entries()) {
+      const layerSpec = spec.layers[i]!;
+      if (w.attention.kind !== 'gqa' || layerSpec.attention.kind !== 'gqa') throw new EngineUnsupportedError('MLA attention is not in the engine yet');
+      const label = `layer ${i}`;
+      const a = w.attention;
+      const attention: GpuAttention = {
+        q: await linear(a.q),
+        k: await linear(a.k),
+        v: await linear(a.v),
+        o: await linear(a.o),
+        qNorm: a.qNorm ? await single(a.qNorm) : null,
+        kNorm: a.kNorm ? await single(a.kNorm) : null,
+      };
+      const inputNorm = await norm(w.inputNorm);
+      const postAttentionNorm = await norm(w.postAttentionNorm);
+      let mlp: GpuMlp;
+      if (w.mlp.kind === 'dense') {
+        mlp = { kind: 'dense', bank: await bank([w.mlp], `${label} mlp`) };
+      } else {
+        const m = layerSpec.mlp.kind === 'moe' ? layerSpec.mlp : null;
+        mlp = {
+          kind: 'moe',
+          router: await single(w.mlp.router),
+          experts: await routedBank(w.mlp, `${label} experts`, m?.expertIntermediateSize ?? 0),
+          shared: w.mlp.shared ? await bank([w.mlp.shared], `${label} shared expert`) : null,
+          sharedGate: w.mlp.sharedGate ? await single(w.mlp.sharedGate) : null,
+        };
+      }
+      layers.push({ spec: layerSpec as GpuLayer['spec'], inputNorm, postAttentionNorm, attention, mlp });
+    }
+    const finalNorm = await norm(weights.finalNorm);
+    const lmHead = weights.lmHead === weights.embed ? embed : await single(weights.lmHead);
+    const lmHeadBias = weights.lmHeadBias ? await single(weights.lmHeadBias) : null;
+    await uploader.finish();
+    return {
+      embed,
+      layers,
+      finalNorm,
+      lmHead,
+      lmHeadBias,
+      weightBytes: weightTensors(weights).reduce((n, t) => n + t.byteLength, 0),
+      destroy: () => uploader.destroy(),
+    };
+  } catch (error) {
+    uploader.destroy();
+    throw error;
+  }
+}

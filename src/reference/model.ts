@@ -1,0 +1,120 @@
+// A plain-TS MoE decoder: the whole model in f64 loops, straight from transformers' modeling code, with
+// no KV cache (every call recomputes from position 0). Slow and simple on purpose: it is what the GPU
+// engine is tested against on random-weight models, independently of any kernel.
+
+import type { TensorEntry } from '../checkpoint/checkpoint.ts';
+import type { ComputeDtype } from '../checkpoint/dtypes.ts';
+import { readTensorBytes } from '../checkpoint/safetensors.ts';
+import { ropeFrequencies } from '../model/rope.ts';
+import type { ModelSpec, MoeMlp } from '../model/spec.ts';
+import type { ModelWeights, SwiGluWeights } from '../model/weights.ts';
+import { decodeWeights } from './dtype.ts';
+import { attentionRef, embedRef, expertFfnRef, linearRef, normRef, ropeRef } from './layers.ts';
+import { softmaxTopKReference } from './softmaxTopK.ts';
+
+export interface ReferenceOutput {
+  logits: Float32Array; // [T, V]
+  routerLogits: Map<number, Float32Array>; // MoE layer → [T, E]
+}
+
+async function f32(t: TensorEntry): Promise<Float32Array> {
+  return decodeWeights(await readTensorBytes(t.file, t), t.dtype as ComputeDtype);
+}
+
+/** Per-expert matrices from either on-disk layout. */
+async function expertsOf(w: ModelWeights['layers'][number], m: MoeMlp, H: number) {
+  if (w.mlp.kind !== 'moe') throw new Error('not an MoE layer');
+  const x = w.mlp.experts;
+  if (x.layout === 'per-expert') return Promise.all(x.experts.map(swiglu));
+  const I = m.expertIntermediateSize;
+  const gu = await f32(x.gateUp);
+  const dn = await f32(x.down);
+  return Array.from({ length: m.numExperts }, (_, e) => {
+    const gate = new Float32Array(I * H), up = new Float32Array(I * H), down = new Float32Array(H * I);
+    for (let r = 0; r < I; r++) for (let c = 0; c < H; c++) {
+      const at = (row: number) => (x.gateUpOrientation === 'out-in' ? e * 2 * I * H + row * H + c : e * 2 * I * H + c * 2 * I + row);
+      gate[r * H + c] = gu[at(r)]!;
+      up[r * H + c] = gu[at(r + I)]!;
+    }
+    for (let h = 0; h < H; h++) for (let i = 0; i < I; i++) down[h * I + i] = dn[x.downOrientation === 'out-in' ? e * H * I + h * I + i : e * H * I + i * H + h]!;
+    return { gate, up, down };
+  });
+}
+
+async function swiglu(w: SwiGluWeights) {
+  return { gate: await f32(w.gate), up: await f32(w.up), down: await f32(w.down) };
+}
+
+export async function referenceForward(spec: ModelSpec, weights: ModelWeights, ids: readonly number[]): Promise<ReferenceOutput> {
+  const T = ids.length;
+  const H = spec.hiddenSize;
+  const { invFreq, attentionFactor } = ropeFrequencies(spec.rope, spec.maxPositionEmbeddings);
+  const isLayer = spec.norm.kind === 'layer';
+  const normOf = async (n: { weight: TensorEntry; bias: TensorEntry | null }, x: Float32Array, width = H) =>
+    normRef(x, width, await f32(n.weight), n.bias ? await f32(n.bias) : null, spec.norm.eps, isLayer);
+  const linearOf = async (l: { weight: TensorEntry; bias: TensorEntry | null }, x: Float32Array, inputs: number) =>
+    linearRef(x, await f32(l.weight), l.bias ? await f32(l.bias) : null, inputs);
+  const addScaled = (x: Float32Array, y: Float32Array, s: number) => x.forEach((v, i) => (x[i] = v + y[i]! * s));
+
+  let x = embedRef(ids, await f32(weights.embed), H, spec.embeddingMultiplier);
+  const routerLogits = new Map<number, Float32Array>();
+  for (const [li, layer] of spec.layers.entries()) {
+    const w = weights.layers[li]!;
+    const a = layer.attention;
+    if (a.kind !== 'gqa' || w.attention.kind !== 'gqa') throw new Error('reference: MLA not implemented');
+    // self-attention
+    const h = await normOf(w.inputNorm, x);
+    let q = await linearOf(w.attention.q, h, H);
+    let k = await linearOf(w.attention.k, h, H);
+    let v = await linearOf(w.attention.v, h, H);
+    if (a.clipQkv !== null) for (const t of [q, k, v]) t.forEach((val, i) => (t[i] = Math.min(a.clipQkv!, Math.max(-a.clipQkv!, val))));
+    if (w.attention.qNorm && w.attention.kNorm) {
+      const perHead = a.qkNorm === 'per-head';
+      q = normRef(q, perHead ? a.headDim : a.numHeads * a.headDim, await f32(w.attention.qNorm), null, spec.norm.eps, false);
+      k = normRef(k, perHead ? a.headDim : a.numKvHeads * a.headDim, await f32(w.attention.kNorm), null, spec.norm.eps, false);
+    }
+    q = ropeRef(q, a.numHeads, a.headDim, spec.rope.rotaryDim, 0, invFreq, attentionFactor);
+    k = ropeRef(k, a.numKvHeads, a.headDim, spec.rope.rotaryDim, 0, invFreq, attentionFactor);
+    const attn = attentionRef(q, k, v, { numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0: 0, scale: a.scale, window: a.slidingWindow });
+    addScaled(x, await linearOf(w.attention.o, attn, a.numHeads * a.headDim), spec.residualMultiplier);
+
+    // MLP or MoE block
+    const h2 = await normOf(w.postAttentionNorm, x);
+    let out: Float32Array;
+    if (layer.mlp.kind === 'dense' || w.mlp.kind === 'dense') {
+      if (w.mlp.kind !== 'dense') throw new Error('spec and weights disagree');
+      out = expertFfnRef(h2, new Array(T).fill(0), new Array(T).fill(1), 1, H, [await swiglu(w.mlp)]);
+    } else {
+      const m = layer.mlp;
+      const logits = linearRef(h2, await f32(w.mlp.router), null, H);
+      routerLogits.set(li, logits);
+      const normalize = m.routing.kind === 'topk-softmax' || (m.routing.kind === 'softmax-topk' && m.routing.normalize);
+      if (m.routing.kind !== 'topk-softmax' && m.routing.kind !== 'softmax-topk') throw new Error(`reference: ${m.routing.kind} not implemented`);
+      const chosen = softmaxTopKReference(logits, { numTokens: T, numExperts: m.numExperts, topK: m.topK, renormalize: normalize });
+      out = expertFfnRef(h2, chosen.expertIds, chosen.weights, m.topK, H, await expertsOf(w, m, H));
+      if (w.mlp.shared) {
+        const shared = expertFfnRef(h2, new Array(T).fill(0), new Array(T).fill(1), 1, H, [await swiglu(w.mlp.shared)]);
+        const gate = w.mlp.sharedGate ? linearRef(h2, await f32(w.mlp.sharedGate), null, H).map((g) => 1 / (1 + Math.exp(-g))) : new Float32Array(T).fill(1);
+        for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) out[t * H + i] = out[t * H + i]! + gate[t]! * shared[t * H + i]!;
+      }
+    }
+    addScaled(x, out, spec.residualMultiplier);
+  }
+  x = await normOf(weights.finalNorm, x);
+  const logits = linearRef(x, await f32(weights.lmHead), weights.lmHeadBias ? await f32(weights.lmHeadBias) : null, H).map((l) => l / spec.logitsScaling);
+  return { logits, routerLogits };
+}
+
+/** Greedy continuation by full recomputation: the reference for the engine's cached decode. */
+export async function referenceGreedy(spec: ModelSpec, weights: ModelWeights, prompt: readonly number[], newTokens: number): Promise<number[]> {
+  const ids = [...prompt];
+  const V = spec.vocabSize;
+  for (let i = 0; i < newTokens; i++) {
+    const { logits } = await referenceForward(spec, weights, ids);
+    const last = logits.subarray((ids.length - 1) * V, ids.length * V);
+    let best = 0;
+    for (let j = 1; j < V; j++) if (last[j]! > last[best]!) best = j;
+    ids.push(best);
+  }
+  return ids.slice(prompt.length);
+}
