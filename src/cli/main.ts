@@ -7,6 +7,7 @@ import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import { createNodeGpu, GpuUnavailableError } from '../node/gpu.ts';
 import { loadTokenizer } from '../tokenizer/tokenizer.ts';
+import { generateCommand, traceCommand, UsageError } from './run.ts';
 
 const USAGE = `moescope — see inside Mixture-of-Experts language models
 
@@ -14,6 +15,12 @@ Usage:
   npx moescope inspect <checkpoint dir or files> [--context N]
                             validate a Hugging Face checkpoint and print its model card and memory plan
                             (reads headers and config files only)
+  npx moescope trace <checkpoint> (--prompt TEXT | --ids 1,2,3) [--chat] [--max-new-tokens N]
+                      [--temperature T [--top-k K] [--top-p P] --seed S] [--logits] --out trace.json
+                            run the prompt and write every MoE layer's routing (moescope.trace/1);
+                            greedy unless --temperature is given
+  npx moescope generate <checkpoint> --prompt TEXT [--max-new-tokens N] [sampling options as above]
+                            print the continuation as it comes, then prefill and decode tok/s
   npx moescope gpu          show the WebGPU adapter Node gets (real GPU, else SwiftShader) and run the
                             router-kernel self-test on it
   npx moescope help         this text
@@ -71,6 +78,10 @@ export async function main(args: string[]): Promise<number> {
         return await gpuCommand();
       case 'inspect':
         return await inspectCommand(args.slice(1));
+      case 'trace':
+        return await traceCommand(args.slice(1));
+      case 'generate':
+        return await generateCommand(args.slice(1));
       case 'help':
       case '--help':
       case '-h':
@@ -81,6 +92,10 @@ export async function main(args: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`moescope ${command}: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
     if (error instanceof GpuUnavailableError || error instanceof CheckpointError) {
       console.error(`moescope: ${error.message}`);
       return 1;

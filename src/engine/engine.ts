@@ -5,7 +5,8 @@
 import { readBuffer, storageBuffer, uploadStorage } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { UploadOptions } from '../gpu/tensorUpload.ts';
-import { argmax } from '../kernels/layers.ts';
+import { argmax, sample, type SamplingSettings } from '../kernels/layers.ts';
+import { seededRandom } from '../util/random.ts';
 import type { OpenedModel } from '../model/openModel.ts';
 import { ForwardPass, type StepBuffers } from './forward.ts';
 import { uploadModel, type GpuModel } from './gpuModel.ts';
@@ -33,6 +34,8 @@ export interface GenerateOptions {
   promptIds: readonly number[];
   maxNewTokens: number;
   eosTokenIds?: readonly number[];
+  /** Sample with these settings and seed; greedy (argmax) when absent. */
+  sampling?: SamplingSettings & { seed: number };
   /** Keep the logits of every prompt position (the trace's --logits). */
   allLogits?: boolean;
   signal?: AbortSignal;
@@ -76,6 +79,7 @@ export class MoeEngine {
     const eos = new Set(options.eosTokenIds ?? this.opened.spec.eosTokenIds);
     const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0 };
     const layerTraces = new Map<number, LayerTrace>();
+    const draw = options.sampling ? seededRandom(options.sampling.seed) : null;
     const started = performance.now();
     try {
       let ids = uploadStorage(device, Uint32Array.from(prompt), 'prompt ids');
@@ -91,7 +95,12 @@ export class MoeEngine {
         const step = await ctx.checked('forward step', async () => {
           const enc = device.createCommandEncoder({ label: `step at ${pos}` });
           const buffers = await forward.encode(enc, ids, count, pos, isPrefill && options.allLogits === true);
-          await argmax(ctx, enc, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset: buffers.logitRows - 1 });
+          const rowOffset = buffers.logitRows - 1;
+          if (options.sampling && draw) {
+            await sample(ctx, enc, { logits: buffers.logits, id: next, width: V, rowOffset, settings: options.sampling, u: draw() });
+          } else {
+            await argmax(ctx, enc, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset });
+          }
           device.queue.submit([enc.finish()]);
           return buffers;
         });

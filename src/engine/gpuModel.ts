@@ -3,6 +3,7 @@
 // expert kernels index experts by id; fused checkpoint tensors are used as they are.
 
 import type { TensorEntry } from '../checkpoint/checkpoint.ts';
+import { CheckpointError } from '../checkpoint/errors.ts';
 import type { ComputeDtype } from '../checkpoint/dtypes.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { Uploader, type UploadOptions } from '../gpu/tensorUpload.ts';
@@ -12,7 +13,8 @@ import type { OpenedModel } from '../model/openModel.ts';
 import type { GqaAttention, LayerSpec } from '../model/spec.ts';
 import { weightTensors, type Linear, type MoeWeights, type Norm, type SwiGluWeights } from '../model/weights.ts';
 
-export class EngineUnsupportedError extends Error {
+/** The checkpoint is valid but uses something the engine does not run yet. */
+export class EngineUnsupportedError extends CheckpointError {
   override name = 'EngineUnsupportedError';
 }
 

@@ -112,3 +112,21 @@ export function argmax(ctx: GpuContext, enc: GPUCommandEncoder, a: { logits: GPU
     grid: [a.numRows],
   });
 }
+
+export interface SamplingSettings {
+  temperature: number; // > 0
+  topK: number; // 0 = off
+  topP: number; // 1 = off
+}
+
+/** Draw one id from a logits row with the host's uniform number u (seeded per step). */
+export function sample(ctx: GpuContext, enc: GPUCommandEncoder, a: { logits: GPUBuffer; id: GPUBuffer; width: number; rowOffset: number; settings: SamplingSettings; u: number }) {
+  const { temperature, topK, topP } = a.settings;
+  if (!(temperature > 0)) throw new RangeError(`temperature must be > 0 (use greedy decoding for 0), got ${temperature}`);
+  return dispatch(ctx, enc, {
+    shader: 'sample',
+    params: [['u32', a.width], ['u32', a.rowOffset], ['u32', topK], ['f32', temperature], ['f32', topP], ['f32', a.u]],
+    buffers: [a.logits, a.id],
+    grid: [1],
+  });
+}

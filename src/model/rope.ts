@@ -2,9 +2,10 @@
 // modeling_rope_utils computes them (in f32). Variants whose frequencies depend on the sequence length
 // (dynamic, longrope) are refused until the engine supports them.
 
+import { CheckpointError } from '../checkpoint/errors.ts';
 import type { RopeSpec } from './spec.ts';
 
-export class RopeUnsupportedError extends Error {
+export class RopeUnsupportedError extends CheckpointError {
   override name = 'RopeUnsupportedError';
 }
 

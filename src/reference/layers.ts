@@ -137,3 +137,30 @@ export function argmaxRef(logits: Float32Array, width: number): number[] {
   }
   return ids;
 }
+
+/** temperature → top-k → top-p (HF's warpers: ties at a cut are kept) → inverse CDF over ids at u. */
+export function sampleRef(logits: Float32Array, s: { temperature: number; topK: number; topP: number }, u: number): number {
+  const scaled = Array.from(logits, (l) => l / s.temperature);
+  const top = Math.max(...scaled);
+  const sorted = [...scaled].sort((a, b) => b - a);
+  let threshold = s.topK > 0 && s.topK < scaled.length ? sorted[s.topK - 1]! : -Infinity;
+  if (s.topP < 1) {
+    const kept = sorted.filter((v) => v >= threshold);
+    const total = kept.reduce((a, v) => a + Math.exp(v - top), 0);
+    let mass = 0;
+    for (const v of kept) {
+      mass += Math.exp(v - top);
+      if (mass >= s.topP * total) {
+        threshold = v;
+        break;
+      }
+    }
+  }
+  const weights = scaled.map((v) => (v >= threshold ? Math.exp(v - top) : 0));
+  let target = u * weights.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < weights.length; i++) {
+    if (target < weights[i]!) return i;
+    target -= weights[i]!;
+  }
+  return weights.map((w, i) => (w > 0 ? i : -1)).filter((i) => i >= 0).pop()!;
+}
