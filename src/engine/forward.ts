@@ -5,7 +5,7 @@ import { storageBuffer, uploadStorage } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { expertFfn, type ExpertBank } from '../kernels/experts.ts';
 import { attention, elementwise, embed, linear, norm, rope, ropeTables } from '../kernels/layers.ts';
-import { encodeSoftmaxTopK } from '../kernels/softmaxTopK.ts';
+import { selectExperts } from '../kernels/routing.ts';
 import { ropeFrequencies } from '../model/rope.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import type { GpuLayer, GpuModel, GpuNorm } from './gpuModel.ts';
@@ -194,11 +194,9 @@ export class ForwardPass {
     const k = ms.topK;
     const routerLogits = storageBuffer(ctx.device, T * E * 4, `router logits ${layer.spec.index}`);
     await linear(ctx, enc, { x: h, weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H });
-    // experts, weights = top-k of the routing rule (softmax then top-k; Mixtral's top-k then softmax
-    // is the same as renormalising the top-k probabilities)
-    const normalize = ms.routing.kind === 'topk-softmax' || (ms.routing.kind === 'softmax-topk' && ms.routing.normalize);
-    const chosen = await encodeSoftmaxTopK(ctx, enc, routerLogits, { numTokens: T, numExperts: E, topK: k, renormalize: normalize });
-    scratch.keep(chosen.probs);
+    // experts, weights = the architecture's routing rule over the logits
+    const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null });
+    for (const b of chosen.scratch) scratch.keep(b);
     // out = Σ_k weight · expert(h)
     await expertFfn(ctx, enc, {
       bank: m.experts, x: h, expertIds: chosen.expertIds, weights: chosen.weights, hidden: scratch.f32(T * k * m.experts.width, 'expert hidden [T·k,I]'),

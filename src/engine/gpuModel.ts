@@ -39,7 +39,7 @@ export interface GpuAttention {
 
 export type GpuMlp =
   | { kind: 'dense'; bank: ExpertBank }
-  | { kind: 'moe'; router: WeightRef; experts: ExpertBank; shared: ExpertBank | null; sharedGate: WeightRef | null };
+  | { kind: 'moe'; router: WeightRef; correctionBias: WeightRef | null; experts: ExpertBank; shared: ExpertBank | null; sharedGate: WeightRef | null };
 
 export interface GpuLayer {
   spec: LayerSpec & { attention: GqaAttention };
@@ -65,10 +65,10 @@ export function checkEngineSupport(model: OpenedModel): void {
   for (const layer of model.spec.layers) {
     if (layer.attention.kind !== 'gqa') throw new EngineUnsupportedError(`${model.spec.architecture}: MLA attention is not in the engine yet`);
     const m = layer.mlp;
-    if (m.kind === 'moe' && m.routing.kind !== 'softmax-topk' && m.routing.kind !== 'topk-softmax') {
-      throw new EngineUnsupportedError(`${model.spec.architecture}: the ${m.routing.kind} routing rule is not in the engine yet`);
-    }
     if (m.kind === 'moe' && m.topK > 8) throw new EngineUnsupportedError(`top-${m.topK} routing: the engine supports k ≤ 8`);
+    if (m.kind === 'moe' && m.routing.kind !== 'softmax-topk' && m.numExperts > 256) {
+      throw new EngineUnsupportedError(`${m.routing.kind} routing over ${m.numExperts} experts: the engine supports up to 256`);
+    }
   }
 }
 
@@ -138,6 +138,7 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
         mlp = {
           kind: 'moe',
           router: await single(w.mlp.router),
+          correctionBias: w.mlp.correctionBias ? await single(w.mlp.correctionBias) : null,
           experts: await routedBank(w.mlp, `${label} experts`, m?.expertIntermediateSize ?? 0),
           shared: w.mlp.shared ? await bank([w.mlp.shared], `${label} shared expert`) : null,
           sharedGate: w.mlp.sharedGate ? await single(w.mlp.sharedGate) : null,

@@ -10,7 +10,7 @@ import type { ModelSpec, MoeMlp } from '../model/spec.ts';
 import type { ModelWeights, SwiGluWeights } from '../model/weights.ts';
 import { decodeWeights } from './dtype.ts';
 import { attentionRef, embedRef, expertFfnRef, linearRef, normRef, ropeRef } from './layers.ts';
-import { softmaxTopKReference } from './softmaxTopK.ts';
+import { routingReference } from './routing.ts';
 
 export interface ReferenceOutput {
   logits: Float32Array; // [T, V]
@@ -88,9 +88,7 @@ export async function referenceForward(spec: ModelSpec, weights: ModelWeights, i
       const m = layer.mlp;
       const logits = linearRef(h2, await f32(w.mlp.router), null, H);
       routerLogits.set(li, logits);
-      const normalize = m.routing.kind === 'topk-softmax' || (m.routing.kind === 'softmax-topk' && m.routing.normalize);
-      if (m.routing.kind !== 'topk-softmax' && m.routing.kind !== 'softmax-topk') throw new Error(`reference: ${m.routing.kind} not implemented`);
-      const chosen = softmaxTopKReference(logits, { numTokens: T, numExperts: m.numExperts, topK: m.topK, renormalize: normalize });
+      const chosen = routingReference(logits, m.routing, m.numExperts, m.topK, w.mlp.correctionBias ? await f32(w.mlp.correctionBias) : null);
       out = expertFfnRef(h2, chosen.expertIds, chosen.weights, m.topK, H, await expertsOf(w, m, H));
       if (w.mlp.shared) {
         const shared = expertFfnRef(h2, new Array(T).fill(0), new Array(T).fill(1), 1, H, [await swiglu(w.mlp.shared)]);

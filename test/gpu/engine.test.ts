@@ -6,12 +6,12 @@ import { EngineUnsupportedError } from '../../src/engine/gpuModel.ts';
 import { MoeEngine } from '../../src/engine/engine.ts';
 import { openModel } from '../../src/model/openModel.ts';
 import { referenceForward, referenceGreedy } from '../../src/reference/model.ts';
-import { softmaxTopKReference } from '../../src/reference/softmaxTopK.ts';
+import { routingReference } from '../../src/reference/routing.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { relativeError } from '../helpers/gpuData.ts';
 import { buildCheckpoint, SYNTHETIC, type BuildOptions, type SyntheticModel } from '../helpers/syntheticCheckpoints.ts';
 
-const RUNS = ['MixtralForCausalLM', 'Qwen2MoeForCausalLM', 'Qwen3MoeForCausalLM', 'OlmoeForCausalLM', 'GraniteMoeForCausalLM'];
+const RUNS = ['MixtralForCausalLM', 'Qwen2MoeForCausalLM', 'Qwen3MoeForCausalLM', 'OlmoeForCausalLM', 'GraniteMoeForCausalLM', 'PhimoeForCausalLM'];
 const PROMPT = [3, 17, 5, 29, 11, 2, 8];
 const NEW_TOKENS = 6;
 const TOL = 1e-4; // f32 GPU vs f64 reference, relative to the largest magnitude
@@ -31,9 +31,8 @@ async function checkParity(model: SyntheticModel, options: BuildOptions, label: 
       expect(relativeError(got, want), `${label} router logits, layer ${layer.layer}`).toBeLessThan(TOL);
       const m = opened.spec.layers[layer.layer]!.mlp;
       if (m.kind !== 'moe') throw new Error('not MoE');
-      const normalize = m.routing.kind === 'topk-softmax' || (m.routing.kind === 'softmax-topk' && m.routing.normalize);
-      const chosen = softmaxTopKReference(want, { numTokens: PROMPT.length, numExperts: m.numExperts, topK: m.topK, renormalize: normalize });
-      expect(layer.experts.slice(0, PROMPT.length).flat(), `${label} experts, layer ${layer.layer}`).toEqual(Array.from(chosen.expertIds));
+      const chosen = routingReference(want, m.routing, m.numExperts, m.topK, null);
+      expect(layer.experts.slice(0, PROMPT.length).flat(), `${label} experts, layer ${layer.layer}`).toEqual(chosen.expertIds);
       expect(relativeError(layer.weights.slice(0, PROMPT.length).flat(), chosen.weights), `${label} weights`).toBeLessThan(TOL);
       // one routing row per processed token: the prompt, then every generated token fed back
       expect(layer.experts.length).toBe(PROMPT.length + NEW_TOKENS - 1);
@@ -67,7 +66,7 @@ describe('engine vs the plain-TS reference model', () => {
 
   it('refuses, before uploading, what it cannot run yet', async () => {
     const gpu = await testGpu();
-    for (const [arch, what] of [['PhimoeForCausalLM', /sparsemixer routing rule is not in the engine yet/], ['DeepseekV3ForCausalLM', /MLA attention is not in the engine yet/]] as const) {
+    for (const [arch, what] of [['DeepseekV3ForCausalLM', /MLA attention is not in the engine yet/]] as const) {
       const opened = await openModel(buildCheckpoint(SYNTHETIC[arch]!));
       const error = await MoeEngine.load(gpu, opened).then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(EngineUnsupportedError);
