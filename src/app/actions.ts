@@ -1,25 +1,87 @@
 // What the page's controls do: call the engine worker and record the outcome in the store.
 
-import { appStore } from '../store/appStore.ts';
+import { appStore, type AppState } from '../store/appStore.ts';
+import type { TraceState } from '../store/traceSlice.ts';
+import { parseTrace } from '../trace/traceFile.ts';
 import { EngineClient } from '../worker/engineClient.ts';
-import type { DroppedFile } from '../worker/protocol.ts';
+import type { DroppedFile, RunSettings, TraceDelta } from '../worker/protocol.ts';
 
 const engine = new EngineClient();
 let latestOpen = 0;
+let stopRun: (() => void) | null = null;
+const set = (partial: Partial<Omit<AppState, 'set'>>) => appStore.getState().set(partial);
+const failure = (error: unknown) => {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { errorName: e.name, message: e.message };
+};
 
 export async function openCheckpoint(files: DroppedFile[]): Promise<void> {
-  const { setModel } = appStore.getState();
   if (files.length === 0) {
-    setModel({ kind: 'failed', errorName: 'NoFiles', message: 'Nothing was dropped. Drop a checkpoint folder or pick its files.' });
+    set({ model: { kind: 'failed', errorName: 'NoFiles', message: 'Nothing was dropped. Drop a checkpoint folder or pick its files.' } });
     return;
   }
   const ticket = ++latestOpen;
-  setModel({ kind: 'opening', fileCount: files.length, totalBytes: files.reduce((n, f) => n + f.file.size, 0) });
+  stopRun?.();
+  const startedAt = performance.now();
+  set({ model: { kind: 'opening', fileCount: files.length, totalBytes: files.reduce((n, f) => n + f.file.size, 0), progress: null } });
   try {
-    const opened = await engine.openCheckpoint(files);
-    if (ticket === latestOpen) setModel({ kind: 'opened', opened });
+    const opened = await engine.openCheckpoint(files, ({ progress }) => {
+      const model = appStore.getState().model;
+      if (ticket === latestOpen && model.kind === 'opening') set({ model: { ...model, progress: { ...progress, startedAt } } });
+    });
+    if (ticket === latestOpen) set({ model: { kind: 'opened', opened }, run: { kind: 'idle' } });
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    if (ticket === latestOpen) setModel({ kind: 'failed', errorName: e.name, message: e.message });
+    if (ticket === latestOpen) set({ model: { kind: 'failed', ...failure(error) } });
+  }
+}
+
+function appendDelta(trace: TraceState, delta: TraceDelta): void {
+  trace.tokens.push(...delta.tokens);
+  for (const d of delta.layers) {
+    let rows = trace.layers.find((l) => l.layer === d.layer);
+    if (!rows) trace.layers.push((rows = { layer: d.layer, routerLogits: [], experts: [], weights: [] }));
+    rows.routerLogits.push(...d.routerLogits);
+    rows.experts.push(...d.experts);
+    rows.weights.push(...d.weights);
+  }
+  trace.layers.sort((a, b) => a.layer - b.layer);
+  trace.version++;
+}
+
+export async function runPrompt(settings: RunSettings): Promise<void> {
+  stopRun?.();
+  set({ run: { kind: 'running', tokensPerSecond: 0 } });
+  const { done, stop } = engine.generate(settings, (r) => {
+    if (r.kind === 'generation-started') {
+      set({ trace: { model: r.model, promptLength: r.promptLength, tokens: [], layers: [], source: 'run', version: 0 } });
+    } else if (r.kind === 'generation-step') {
+      const trace = appStore.getState().trace;
+      if (!trace) return;
+      appendDelta(trace, r.delta);
+      set({ trace: { ...trace }, run: { kind: 'running', tokensPerSecond: r.tokensPerSecond } });
+    }
+  });
+  stopRun = stop;
+  try {
+    const result = await done;
+    const decoded = Math.max(0, (appStore.getState().trace?.tokens.length ?? 0) - (appStore.getState().trace?.promptLength ?? 0) - 1);
+    set({ run: { kind: 'done', stoppedBy: result.stoppedBy, prefillMs: result.prefillMs, decodeMs: result.decodeMs, tokensPerSecond: decoded && result.decodeMs ? (decoded * 1000) / result.decodeMs : 0 } });
+  } catch (error) {
+    set({ run: { kind: 'failed', ...failure(error) } });
+  } finally {
+    if (stopRun === stop) stopRun = null;
+  }
+}
+
+export function stopPrompt(): void {
+  stopRun?.();
+}
+
+export async function importTrace(file: File): Promise<void> {
+  try {
+    const t = parseTrace(await file.text(), file.name);
+    set({ trace: { ...t, source: { file: file.name }, version: 1 }, run: { kind: 'idle' }, focusLayer: null });
+  } catch (error) {
+    set({ run: { kind: 'failed', ...failure(error) } });
   }
 }

@@ -24,9 +24,10 @@ declare global {
 }
 
 const ready = createBrowserGpu();
+const { set } = appStore.getState();
 ready.then(
-  (gpu) => appStore.getState().setGpu({ kind: 'ready', adapter: gpu.adapter }),
-  (error: unknown) => appStore.getState().setGpu({ kind: 'unavailable', message: error instanceof Error ? error.message : String(error) }),
+  (gpu) => set({ gpu: { kind: 'ready', adapter: gpu.adapter } }),
+  (error: unknown) => set({ gpu: { kind: 'unavailable', message: error instanceof Error ? error.message : String(error) } }),
 );
 
 window.moescope = {
@@ -36,12 +37,11 @@ window.moescope = {
     return { probs: Array.from(out.probs), expertIds: Array.from(out.expertIds), weights: Array.from(out.weights) };
   },
   async selfTest() {
-    const { setSelfTest } = appStore.getState();
-    setSelfTest(null);
+    set({ selfTest: null });
     try {
-      setSelfTest(await runGpuSelfTest(await ready));
+      set({ selfTest: await runGpuSelfTest(await ready) });
     } catch (error) {
-      setSelfTest({ error: error instanceof Error ? error.message : String(error) });
+      set({ selfTest: { error: error instanceof Error ? error.message : String(error) } });
     }
   },
 };

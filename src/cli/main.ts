@@ -1,6 +1,7 @@
 // moescope CLI: one function per command; each returns the process exit code.
 
 import { CheckpointError } from '../checkpoint/errors.ts';
+import { mebibytes as mib, millions } from '../util/format.ts';
 import { runGpuSelfTest } from '../kernels/selfTest.ts';
 import { planMemory } from '../model/memoryPlan.ts';
 import { openModel } from '../model/openModel.ts';
@@ -41,8 +42,6 @@ async function gpuCommand(): Promise<number> {
   return test.passed ? 0 : 1;
 }
 
-const millions = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)} M`;
-const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 async function inspectCommand(args: string[]): Promise<number> {
   const contextFlag = args.indexOf('--context');

@@ -1,23 +1,31 @@
-// The page's one store. Views read it through selectors; only actions here write it.
+// The page's one store. Views read it through selectors; only the actions in app/actions.ts write it.
 
 import { createStore } from 'zustand/vanilla';
 import type { GpuStatus, SelfTestResult } from './gpuSlice.ts';
 import type { ModelStatus } from './modelSlice.ts';
+import type { RunStatus, TraceState } from './traceSlice.ts';
+
+export type HeatmapColour = 'weight' | 'probability';
 
 export interface AppState {
   gpu: GpuStatus;
   selfTest: SelfTestResult | { error: string } | null;
   model: ModelStatus;
-  setGpu(status: GpuStatus): void;
-  setSelfTest(result: AppState['selfTest']): void;
-  setModel(status: ModelStatus): void;
+  trace: TraceState | null;
+  run: RunStatus;
+  /** The MoE layer shown large, and what heatmap colour means. */
+  focusLayer: number | null;
+  heatmapColour: HeatmapColour;
+  set(partial: Partial<Omit<AppState, 'set'>>): void;
 }
 
 export const appStore = createStore<AppState>()((set) => ({
   gpu: { kind: 'connecting' },
   selfTest: null,
   model: { kind: 'empty' },
-  setGpu: (gpu) => set({ gpu }),
-  setSelfTest: (selfTest) => set({ selfTest }),
-  setModel: (model) => set({ model }),
+  trace: null,
+  run: { kind: 'idle' },
+  focusLayer: null,
+  heatmapColour: 'weight',
+  set: (partial) => set(partial),
 }));

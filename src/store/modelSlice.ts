@@ -1,9 +1,16 @@
-// The checkpoint the page holds: none yet, being opened, opened (with its card), or failed (and why).
+// The checkpoint the page holds: none yet, being opened (with upload progress), opened, or failed.
 
 import type { OpenedCheckpoint } from '../worker/protocol.ts';
 
+export interface LoadProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  startedAt: number; // performance.now()
+  files: Record<string, { done: number; total: number }>;
+}
+
 export type ModelStatus =
   | { kind: 'empty' }
-  | { kind: 'opening'; fileCount: number; totalBytes: number }
+  | { kind: 'opening'; fileCount: number; totalBytes: number; progress: LoadProgress | null }
   | { kind: 'opened'; opened: OpenedCheckpoint }
   | { kind: 'failed'; errorName: string; message: string };

@@ -31,12 +31,19 @@ export class TextTokenizer {
     return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
   }
 
-  decode(ids: readonly number[], skipSpecialTokens = false): string {
-    return this.tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+  /** Models often have more embedding rows than the tokenizer has tokens (padded vocabularies). */
+  private known(id: number): boolean {
+    return this.tokenizer.id_to_token(id) !== undefined;
   }
 
-  /** One token as it reads on its own (for labels in views): decoded, falling back to the raw piece. */
+  /** Text of the ids; ids the tokenizer does not know (padding rows of the vocabulary) are skipped. */
+  decode(ids: readonly number[], skipSpecialTokens = false): string {
+    return this.tokenizer.decode(ids.filter((id) => this.known(id)), { skip_special_tokens: skipSpecialTokens });
+  }
+
+  /** One token as it reads on its own (for labels in views): decoded, else the raw piece, else <id>. */
   tokenText(id: number): string {
+    if (!this.known(id)) return `<${id}>`;
     const text = this.tokenizer.decode([id]);
     return text !== '' ? text : (this.tokenizer.id_to_token(id) ?? `<${id}>`);
   }

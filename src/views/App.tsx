@@ -1,6 +1,10 @@
 import { DropZone } from './DropZone.tsx';
 import { GpuPanel } from './GpuPanel.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
+import { PromptPanel } from './PromptPanel.tsx';
+import { RoutingHeatmaps } from './RoutingHeatmaps.tsx';
+import { TokenStream } from './TokenStream.tsx';
+import { TraceFiles } from './TraceFiles.tsx';
 
 export function App({ onSelfTest }: { onSelfTest: () => void }) {
   return (
@@ -12,6 +16,10 @@ export function App({ onSelfTest }: { onSelfTest: () => void }) {
       <main>
         <DropZone />
         <ModelPanel />
+        <PromptPanel />
+        <TokenStream />
+        <RoutingHeatmaps />
+        <TraceFiles />
         <GpuPanel onSelfTest={onSelfTest} />
       </main>
     </div>

@@ -1,9 +1,34 @@
-// The opened checkpoint's card, the progress of opening one, or what went wrong and what to do.
+// Opening progress (per file and overall: bytes, MB/s, time left), the loaded model's card, or what went
+// wrong and what to do.
 
 import { useAppStore } from '../store/useAppStore.ts';
+import { mebibytes, millions, seconds } from '../util/format.ts';
 
-const millions = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)} M`;
-const megabytes = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+function Progress() {
+  const model = useAppStore((s) => s.model);
+  if (model.kind !== 'opening') return null;
+  const p = model.progress;
+  if (!p) return <section className="panel" aria-live="polite">Reading {model.fileCount} files ({mebibytes(model.totalBytes)})…</section>;
+  const elapsed = (performance.now() - p.startedAt) / 1000;
+  const rate = elapsed > 0 ? p.bytesDone / elapsed : 0;
+  const left = rate > 0 ? (p.bytesTotal - p.bytesDone) / rate : 0;
+  return (
+    <section className="panel" aria-live="polite" data-testid="load-progress">
+      <h2>Loading weights onto the GPU</h2>
+      <progress max={p.bytesTotal} value={p.bytesDone} style={{ width: '100%' }} />
+      <p>
+        {mebibytes(p.bytesDone)} of {mebibytes(p.bytesTotal)} · {(rate / 1e6).toFixed(0)} MB/s · {seconds(left)} left
+      </p>
+      <ul className="file-progress">
+        {Object.entries(p.files).map(([name, f]) => (
+          <li key={name}>
+            {name}: {((100 * f.done) / Math.max(1, f.total)).toFixed(0)}%
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
 
 export function ModelPanel() {
   const model = useAppStore((s) => s.model);
@@ -11,11 +36,7 @@ export function ModelPanel() {
     case 'empty':
       return null;
     case 'opening':
-      return (
-        <section className="panel" aria-live="polite">
-          Reading {model.fileCount} files ({megabytes(model.totalBytes)})…
-        </section>
-      );
+      return <Progress />;
     case 'failed':
       return (
         <section className="panel panel-error" role="alert" data-testid="error">
@@ -25,14 +46,16 @@ export function ModelPanel() {
         </section>
       );
     case 'opened': {
-      const { card, hasTokenizer, hasChatTemplate, ignored } = model.opened;
+      const { card, hasTokenizer, hasChatTemplate, ignored, adapter, gpuBytes } = model.opened;
       const rows: [string, string, string][] = [
         ['Architecture', card.architecture, 'architecture'],
         ['Parameters', `${millions(card.totalParameters)} total · ${millions(card.activeParameters)} active per token`, 'parameters'],
         ['Layers', `${card.numLayers} (MoE: ${card.moeLayers.length === card.numLayers ? 'all' : card.moeLayers.join(', ') || 'none'})`, 'layers'],
         ['Experts', `${card.numExperts} routed · top-${card.topK}`, 'experts'],
         ['Shared experts', card.sharedExperts, 'shared'],
-        ['Weights', `${card.dtype} · ${megabytes(card.weightBytes)} in ${card.files.length} file${card.files.length > 1 ? 's' : ''}`, 'weights'],
+        ['Weights', `${card.dtype} · ${mebibytes(card.weightBytes)} in ${card.files.length} file${card.files.length > 1 ? 's' : ''}`, 'weights'],
+        ['GPU memory', `${mebibytes(gpuBytes)} of weights on ${adapter.name}`, 'gpu'],
+        ['GPU limits', `largest buffer ${mebibytes(adapter.limits.maxBufferSize)} · binding ${mebibytes(adapter.limits.maxStorageBufferBindingSize)}`, 'limits'],
         ['Tokenizer', hasTokenizer ? `tokenizer.json${hasChatTemplate ? ' + chat template' : ''}` : 'none: prompts are token ids', 'tokenizer'],
       ];
       if (ignored.length > 0) rows.push(['Ignored files', ignored.join(', '), 'ignored']);

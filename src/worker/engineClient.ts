@@ -1,7 +1,8 @@
-// The page's handle on the engine worker: promise-returning calls over the message protocol. A worker
-// that dies fails every pending call with a message and is replaced on the next call.
+// The page's handle on the engine worker: calls over the message protocol, with a callback for the
+// replies that come before the last one (progress, steps). A worker that dies fails every pending call
+// with a message and is replaced on the next call.
 
-import type { DroppedFile, OpenedCheckpoint, WorkerFailure, WorkerRequest, WorkerResponse } from './protocol.ts';
+import type { DroppedFile, OpenedCheckpoint, RunSettings, WorkerFailure, WorkerRequest, WorkerResponse } from './protocol.ts';
 
 export class EngineError extends Error {
   constructor(failure: WorkerFailure) {
@@ -10,7 +11,7 @@ export class EngineError extends Error {
   }
 }
 
-type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
+type Pending = { onMessage: (r: WorkerResponse) => boolean; reject: (e: Error) => void };
 
 export class EngineClient {
   private worker: Worker | null = null;
@@ -22,11 +23,10 @@ export class EngineClient {
     const worker = new Worker(new URL('./engineWorker.ts', import.meta.url), { type: 'module', name: 'moescope-engine' });
     worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
       const p = this.pending.get(event.data.requestId);
-      this.pending.delete(event.data.requestId);
-      p?.resolve(event.data);
+      if (p?.onMessage(event.data)) this.pending.delete(event.data.requestId);
     };
     worker.onerror = (event) => {
-      const reason = new EngineError({ name: 'WorkerCrashed', message: `the engine worker crashed (${event.message || 'no message'}); try again` });
+      const reason = new EngineError({ name: 'WorkerCrashed', message: `the engine worker crashed (${event.message || 'no message'}); load the model again` });
       for (const p of this.pending.values()) p.reject(reason);
       this.pending.clear();
       worker.terminate();
@@ -36,16 +36,39 @@ export class EngineClient {
     return worker;
   }
 
-  private call(request: WorkerRequest, transfer: Transferable[] = []): Promise<WorkerResponse> {
+  /** Send a request; `handle` sees each reply and returns a value (or undefined while more are due). */
+  private call<T>(request: WorkerRequest, handle: (r: WorkerResponse) => T | undefined): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.pending.set(request.requestId, { resolve, reject });
-      this.start().postMessage(request, transfer);
+      this.pending.set(request.requestId, {
+        reject,
+        onMessage: (r) => {
+          if (r.kind === 'failed') {
+            reject(new EngineError(r.error));
+            return true;
+          }
+          const value = handle(r);
+          if (value !== undefined) resolve(value);
+          return value !== undefined;
+        },
+      });
+      this.start().postMessage(request);
     });
   }
 
-  async openCheckpoint(files: DroppedFile[]): Promise<OpenedCheckpoint> {
-    const response = await this.call({ kind: 'open-checkpoint', requestId: this.nextId++, files });
-    if (response.kind === 'failed') throw new EngineError(response.error);
-    return response.opened;
+  openCheckpoint(files: DroppedFile[], onProgress: (r: Extract<WorkerResponse, { kind: 'load-progress' }>) => void): Promise<OpenedCheckpoint> {
+    return this.call({ kind: 'open-checkpoint', requestId: this.nextId++, files }, (r) => {
+      if (r.kind === 'load-progress') onProgress(r);
+      return r.kind === 'checkpoint-opened' ? r.opened : undefined;
+    });
+  }
+
+  /** Run a prompt; `onEvent` sees started/step replies. Returns the done reply and a way to stop early. */
+  generate(settings: RunSettings, onEvent: (r: WorkerResponse) => void): { done: Promise<Extract<WorkerResponse, { kind: 'generation-done' }>>; stop: () => void } {
+    const requestId = this.nextId++;
+    const done = this.call({ kind: 'generate', requestId, settings }, (r) => {
+      onEvent(r);
+      return r.kind === 'generation-done' ? r : undefined;
+    });
+    return { done, stop: () => this.worker?.postMessage({ kind: 'cancel', requestId: this.nextId++, target: requestId } satisfies WorkerRequest) };
   }
 }

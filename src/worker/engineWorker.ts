@@ -1,18 +1,110 @@
-// The engine's Web Worker: everything heavy happens here, off the UI thread.
+// The engine's Web Worker: loading, GPU upload and generation happen here, off the UI thread. It owns
+// the GPU device and at most one loaded model.
 
 import { blobSource } from '../checkpoint/byteSource.ts';
+import { createBrowserGpu } from '../browser/gpu.ts';
+import { MoeEngine, type GenerationResult } from '../engine/engine.ts';
+import { checkEngineSupport, EngineUnsupportedError } from '../engine/gpuModel.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import type { UploadProgress } from '../gpu/tensorUpload.ts';
 import { openModel } from '../model/openModel.ts';
-import { loadTokenizer } from '../tokenizer/tokenizer.ts';
-import type { OpenedCheckpoint, WorkerRequest, WorkerResponse } from './protocol.ts';
+import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { buildTrace } from '../trace/traceFile.ts';
+import type { OpenedCheckpoint, RunSettings, TraceDelta, WorkerRequest, WorkerResponse } from './protocol.ts';
+
+let gpu: Promise<GpuContext> | null = null;
+let loaded: { engine: MoeEngine; tokenizer: TextTokenizer | null } | null = null;
+const running = new Map<number, AbortController>();
 
 function post(message: WorkerResponse): void {
   (self as unknown as Worker).postMessage(message);
 }
 
-async function openCheckpoint(request: Extract<WorkerRequest, { kind: 'open-checkpoint' }>): Promise<OpenedCheckpoint> {
-  const { checkpoint, card } = await openModel(request.files.map((f) => blobSource(f.file, f.path)));
-  const tokenizer = loadTokenizer(checkpoint.text);
-  return { card, hasTokenizer: tokenizer !== null, hasChatTemplate: tokenizer?.chatTemplate != null, ignored: checkpoint.ignored };
+/** Progress at most every 50 ms: the page needs a smooth bar, not a message per chunk. */
+function throttled<T>(send: (value: T) => void): (value: T) => void {
+  let last = 0;
+  return (value) => {
+    const now = performance.now();
+    if (now - last >= 50) {
+      last = now;
+      send(value);
+    }
+  };
+}
+
+async function openCheckpoint(requestId: number, files: { path: string; file: File }[]): Promise<OpenedCheckpoint> {
+  const opened = await openModel(files.map((f) => blobSource(f.file, f.path)));
+  const tokenizer = loadTokenizer(opened.checkpoint.text);
+  gpu ??= createBrowserGpu();
+  const ctx = await gpu;
+  loaded?.engine.destroy();
+  loaded = null;
+  const card = {
+    card: opened.card,
+    hasTokenizer: tokenizer !== null,
+    hasChatTemplate: tokenizer?.chatTemplate != null,
+    ignored: opened.checkpoint.ignored,
+    adapter: ctx.adapter,
+    vocabSize: opened.spec.vocabSize,
+  };
+  try {
+    checkEngineSupport(opened);
+  } catch (error) {
+    if (error instanceof EngineUnsupportedError) return { ...card, gpuBytes: 0, unsupported: error.message };
+    throw error;
+  }
+  const progress = throttled((p: UploadProgress) =>
+    post({ kind: 'load-progress', requestId, phase: 'uploading', progress: structuredClone(p) }),
+  );
+  const engine = await MoeEngine.load(ctx, opened, { onProgress: progress, maxPositions: 4096 });
+  loaded = { engine, tokenizer };
+  return { ...card, gpuBytes: engine.gpuModel.weightBytes, unsupported: null };
+}
+
+function promptIds(settings: RunSettings, tokenizer: TextTokenizer | null): number[] {
+  if ('ids' in settings.prompt) return settings.prompt.ids;
+  if (!tokenizer) throw new Error('this checkpoint has no tokenizer.json: enter token ids');
+  const { text, chat } = settings.prompt;
+  return chat ? tokenizer.encode(tokenizer.applyChatTemplate([{ role: 'user', content: text }]), false) : tokenizer.encode(text);
+}
+
+async function generate(requestId: number, settings: RunSettings): Promise<void> {
+  if (!loaded) throw new Error('load a model first');
+  const { engine, tokenizer } = loaded;
+  const ids = promptIds(settings, tokenizer);
+  const text = (id: number) => tokenizer?.tokenText(id) ?? `<${id}>`;
+  const abort = new AbortController();
+  running.set(requestId, abort);
+  const model = buildTrace(engine.opened.spec, { tokens: [], promptLength: 0, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0 }, text).model;
+  post({ kind: 'generation-started', requestId, model, promptLength: ids.length });
+  let sentTokens = 0;
+  let sentRows = 0;
+  const started = performance.now();
+  const onStep = (r: GenerationResult) => {
+    const rows = r.layers[0]?.experts.length ?? 0;
+    const delta: TraceDelta = {
+      tokens: r.tokens.slice(sentTokens).map((id) => ({ id, text: text(id) })),
+      layers: r.layers.map((l) => ({
+        layer: l.layer,
+        routerLogits: l.routerLogits.slice(sentRows),
+        experts: l.experts.slice(sentRows),
+        weights: l.weights.slice(sentRows),
+      })),
+    };
+    sentTokens = r.tokens.length;
+    sentRows = rows;
+    const decoded = r.tokens.length - r.promptLength - 1;
+    const decodeSeconds = (performance.now() - started - r.prefillMs) / 1000;
+    post({ kind: 'generation-step', requestId, delta, tokensPerSecond: decoded > 0 && decodeSeconds > 0 ? decoded / decodeSeconds : 0 });
+  };
+  try {
+    const options = { promptIds: ids, maxNewTokens: settings.maxNewTokens, signal: abort.signal, onStep };
+    const sampling = settings.temperature > 0 ? { temperature: settings.temperature, topK: settings.topK, topP: settings.topP, seed: settings.seed } : undefined;
+    const result = await engine.generate(sampling ? { ...options, sampling } : options);
+    post({ kind: 'generation-done', requestId, stoppedBy: result.stoppedBy, prefillMs: result.prefillMs, decodeMs: result.decodeMs });
+  } finally {
+    running.delete(requestId);
+  }
 }
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
@@ -20,7 +112,13 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   try {
     switch (request.kind) {
       case 'open-checkpoint':
-        post({ kind: 'checkpoint-opened', requestId: request.requestId, opened: await openCheckpoint(request) });
+        post({ kind: 'checkpoint-opened', requestId: request.requestId, opened: await openCheckpoint(request.requestId, request.files) });
+        break;
+      case 'generate':
+        await generate(request.requestId, request.settings);
+        break;
+      case 'cancel':
+        running.get(request.target)?.abort();
         break;
     }
   } catch (error) {
