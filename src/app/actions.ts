@@ -53,7 +53,7 @@ export async function runPrompt(settings: RunSettings): Promise<void> {
   set({ run: { kind: 'running', tokensPerSecond: 0 } });
   const { done, stop } = engine.generate(settings, (r) => {
     if (r.kind === 'generation-started') {
-      set({ trace: { model: r.model, promptLength: r.promptLength, tokens: [], layers: [], source: 'run', version: 0 } });
+      set({ trace: { model: r.model, promptLength: r.promptLength, tokens: [], layers: [], source: 'run', version: 0 }, selectedToken: null });
     } else if (r.kind === 'generation-step') {
       const trace = appStore.getState().trace;
       if (!trace) return;
@@ -80,7 +80,7 @@ export function stopPrompt(): void {
 export async function importTrace(file: File): Promise<void> {
   try {
     const t = parseTrace(await file.text(), file.name);
-    set({ trace: { ...t, source: { file: file.name }, version: 1 }, run: { kind: 'idle' }, focusLayer: null });
+    set({ trace: { ...t, source: { file: file.name }, version: 1 }, run: { kind: 'idle' }, focusLayer: null, selectedToken: null });
   } catch (error) {
     set({ run: { kind: 'failed', ...failure(error) } });
   }

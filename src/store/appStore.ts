@@ -16,6 +16,9 @@ export interface AppState {
   /** The MoE layer shown large, and what heatmap colour means. */
   focusLayer: number | null;
   heatmapColour: HeatmapColour;
+  /** The token strip's layer, and the token whose path is isolated. */
+  stripLayer: number | null;
+  selectedToken: number | null;
   set(partial: Partial<Omit<AppState, 'set'>>): void;
 }
 
@@ -27,5 +30,7 @@ export const appStore = createStore<AppState>()((set) => ({
   run: { kind: 'idle' },
   focusLayer: null,
   heatmapColour: 'weight',
+  stripLayer: null,
+  selectedToken: null,
   set: (partial) => set(partial),
 }));

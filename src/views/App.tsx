@@ -1,9 +1,12 @@
 import { DropZone } from './DropZone.tsx';
+import { ExpertLoad } from './ExpertLoad.tsx';
 import { GpuPanel } from './GpuPanel.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
 import { PromptPanel } from './PromptPanel.tsx';
 import { RoutingHeatmaps } from './RoutingHeatmaps.tsx';
+import { RoutingPaths } from './RoutingPaths.tsx';
 import { TokenStream } from './TokenStream.tsx';
+import { TokenStrip } from './TokenStrip.tsx';
 import { TraceFiles } from './TraceFiles.tsx';
 
 export function App({ onSelfTest }: { onSelfTest: () => void }) {
@@ -19,6 +22,9 @@ export function App({ onSelfTest }: { onSelfTest: () => void }) {
         <PromptPanel />
         <TokenStream />
         <RoutingHeatmaps />
+        <TokenStrip />
+        <RoutingPaths />
+        <ExpertLoad />
         <TraceFiles />
         <GpuPanel onSelfTest={onSelfTest} />
       </main>

@@ -6,7 +6,9 @@ import { appStore, type HeatmapColour } from '../store/appStore.ts';
 import type { LayerRows, TraceState } from '../store/traceSlice.ts';
 import { useAppStore } from '../store/useAppStore.ts';
 import { cssColour, viridis } from './colour.ts';
-import { rowValues, softmax } from './heatmapData.ts';
+import { downloadCanvas } from './download.ts';
+import { softmaxRow as softmax } from '../analysis/routingStats.ts';
+import { rowValues } from './heatmapData.ts';
 
 /** Small multiple: one pixel per cell, scaled by CSS. */
 function SmallHeatmap({ trace, layer, colour, focused }: { trace: TraceState; layer: LayerRows; colour: HeatmapColour; focused: boolean }) {
@@ -80,7 +82,10 @@ function LargeHeatmap({ trace, layer, colour }: { trace: TraceState; layer: Laye
   return (
     <div className="heatmap-large">
       <h3>
-        Layer {layer.layer} <span className="note">tokens ↓ × experts → · hover a cell</span>
+        Layer {layer.layer} <span className="note">tokens ↓ × experts → · hover a cell</span>{' '}
+        <button type="button" data-testid="export-png" onClick={() => downloadCanvas(ref.current, `moescope-layer-${layer.layer}.png`)}>
+          Export PNG
+        </button>
       </h3>
       <div className="heatmap-large-body">
         <canvas

@@ -4,15 +4,8 @@
 import { importTrace } from '../app/actions.ts';
 import { traceToFile, type TraceState } from '../store/traceSlice.ts';
 import { useAppStore } from '../store/useAppStore.ts';
+import { download } from './download.ts';
 
-function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 /** One row per (layer, token, rank): the choice, its weight, and the token. */
 export function traceCsv(t: TraceState): string {
@@ -30,10 +23,10 @@ export function TraceFiles() {
   const trace = useAppStore((s) => s.trace);
   return (
     <section className="panel trace-files" aria-label="Export or import a trace">
-      <button type="button" data-testid="export-json" disabled={!trace} onClick={() => trace && download('moescope-trace.json', JSON.stringify(traceToFile(trace)), 'application/json')}>
+      <button type="button" data-testid="export-json" disabled={!trace} onClick={() => trace && download('moescope-trace.json', new Blob([JSON.stringify(traceToFile(trace))], { type: 'application/json' }))}>
         Export trace JSON
       </button>
-      <button type="button" data-testid="export-csv" disabled={!trace} onClick={() => trace && download('moescope-trace.csv', traceCsv(trace), 'text/csv')}>
+      <button type="button" data-testid="export-csv" disabled={!trace} onClick={() => trace && download('moescope-trace.csv', new Blob([traceCsv(trace)], { type: 'text/csv' }))}>
         Export CSV
       </button>
       <label className="button-like">

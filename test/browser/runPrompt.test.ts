@@ -71,6 +71,14 @@ describe('running a prompt in the page', () => {
     expect(await page.getByTestId('heatmap-tooltip').textContent()).toMatch(/#0 “<s>” \(prompt\).*chosen:/);
     await browser.screenshot('run-heatmaps');
 
+    // token strip, expert load and routing paths follow the same rows
+    expect(await page.locator('[data-testid="token-strip"] button').count()).toBe(total - 1);
+    expect(await page.locator('[data-testid="expert-load"] tbody tr').count()).toBe(1);
+    const paths = page.getByTestId('routing-paths');
+    expect(Number(await paths.getAttribute('data-segments'))).toBe(0); // one MoE layer: no layer-to-layer segments
+    await page.locator('[data-testid="token-strip"] button').nth(2).click();
+    expect(await page.locator('[data-testid="token-strip"] button.selected').count()).toBe(1);
+
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
     const exported = parseTrace(readFileSync((await download.path())!, 'utf8'));
     const cli = await nodeTrace();
@@ -84,6 +92,34 @@ describe('running a prompt in the page', () => {
       expect(relativeError(layer.weights.flat(), want.weights.flat())).toBeLessThan(1e-5);
       expect(relativeError(layer.routerLogits.flat(), want.routerLogits.flat())).toBeLessThan(1e-5);
     }
+    expect(browser.pageErrors).toEqual([]);
+  });
+
+  it('every view on a model with several MoE layers, and PNG export', async () => {
+    const { page } = browser;
+    const mixtral = buildCheckpoint(SYNTHETIC['MixtralForCausalLM']!, { randomSeed: 9, extraFiles: { 'tokenizer.json': TOKENIZER_JSON, 'tokenizer_config.json': TOKENIZER_CONFIG } });
+    await pick('file-input', mixtral);
+    await page.locator('[data-field="architecture"]:text-is("MixtralForCausalLM")').waitFor({ timeout: 60_000 });
+    await page.getByTestId('prompt').fill('ab c abc ab ab c');
+    await page.getByLabel('new tokens').fill('12');
+    await page.getByTestId('run').click();
+    await page.locator('[data-testid="stop"]:disabled').waitFor({ timeout: 60_000 });
+    const heatmaps = page.getByTestId('routing-heatmap');
+    expect(await heatmaps.count()).toBe(2);
+    const rows = Number(await heatmaps.first().getAttribute('data-tokens'));
+    // 2 MoE layers → 1 transition, top-2 × top-2 segments per token
+    expect(Number(await page.getByTestId('routing-paths').getAttribute('data-segments'))).toBe(rows * 4);
+    expect(await page.locator('[data-testid="expert-load"] tbody tr').count()).toBe(2);
+    const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()]);
+    expect(readFileSync((await png.path())!).subarray(1, 4).toString()).toBe('PNG');
+    await page.getByTestId('routing-heatmap').first().scrollIntoViewIfNeeded();
+    await browser.screenshot('views-heatmaps');
+    expect(await page.locator('[data-testid="routing-paths"] canvas').count()).toBe(1);
+    await page.getByTestId('routing-paths').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(600);
+    await page.screenshot({ path: 'test-results/screenshots/views-paths.png' });
+    await page.getByTestId('expert-load').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-results/screenshots/views-load.png' });
     expect(browser.pageErrors).toEqual([]);
   });
 

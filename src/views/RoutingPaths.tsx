@@ -1,0 +1,181 @@
+// Routing paths in three.js: MoE layers along x, experts along y, tokens in depth. Line width and
+// opacity follow the weight that flows along a segment; clicking a token in the strip isolates its path;
+// drag to orbit, scroll to zoom; the newest token fades in.
+
+import { useEffect, useRef, useState } from 'react';
+import * as THREE from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { LineMaterial } from 'three/examples/jsm/lines/LineMaterial.js';
+import { LineSegments2 } from 'three/examples/jsm/lines/LineSegments2.js';
+import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeometry.js';
+import { useAppStore } from '../store/useAppStore.ts';
+import { downloadCanvas, expertColour } from './download.ts';
+import { LAYER_SPACING, MAX_TOKENS_DRAWN, pathSegments, TOKEN_SPACING } from './pathGeometry.ts';
+
+/** Weight buckets: (upper bound, line width in px). */
+const BUCKETS: [number, number][] = [[0.05, 1], [0.2, 2], [0.5, 3.5], [Infinity, 5.5]];
+
+interface Scene {
+  renderer: THREE.WebGLRenderer;
+  scene: THREE.Scene;
+  camera: THREE.PerspectiveCamera;
+  controls: OrbitControls;
+  paths: THREE.Group;
+  materials: LineMaterial[];
+}
+
+function createScene(host: HTMLDivElement): Scene {
+  const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+  renderer.setPixelRatio(Math.min(2, window.devicePixelRatio));
+  renderer.setSize(host.clientWidth, 420);
+  renderer.setClearColor(0x111418);
+  host.appendChild(renderer.domElement);
+  const scene = new THREE.Scene();
+  const camera = new THREE.PerspectiveCamera(45, host.clientWidth / 420, 0.1, 5000);
+  const controls = new OrbitControls(camera, renderer.domElement);
+  controls.enableDamping = true;
+  const paths = new THREE.Group();
+  scene.add(paths);
+  return { renderer, scene, camera, controls, paths, materials: [] };
+}
+
+export function RoutingPaths() {
+  const trace = useAppStore((s) => s.trace);
+  const version = useAppStore((s) => s.trace?.version);
+  const selected = useAppStore((s) => s.selectedToken);
+  // the host div appears only once rows exist: a callback ref lets the scene effect wait for it
+  const [hostEl, setHostEl] = useState<HTMLDivElement | null>(null);
+  const host = useRef<HTMLDivElement | null>(null);
+  host.current = hostEl;
+  const sceneRef = useRef<Scene | null>(null);
+  const framed = useRef(false);
+  const [webglError, setWebglError] = useState<string | null>(null);
+
+  // one renderer for the component's life
+  useEffect(() => {
+    if (!host.current) return;
+    let s: Scene;
+    try {
+      s = createScene(host.current);
+    } catch (error) {
+      setWebglError(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    sceneRef.current = s;
+    let frame = 0;
+    const tick = () => {
+      s.controls.update();
+      const now = performance.now();
+      for (const m of s.materials) {
+        const born = (m.userData['born'] as number | undefined) ?? 0;
+        const target = (m.userData['opacity'] as number | undefined) ?? 1;
+        m.opacity = target * Math.min(1, (now - born) / 400);
+      }
+      s.renderer.render(s.scene, s.camera);
+      frame = requestAnimationFrame(tick);
+    };
+    tick();
+    const resize = () => {
+      const w = host.current?.clientWidth ?? 600;
+      s.renderer.setSize(w, 420);
+      s.camera.aspect = w / 420;
+      s.camera.updateProjectionMatrix();
+      for (const m of s.materials) m.resolution.set(w, 420);
+    };
+    window.addEventListener('resize', resize);
+    return () => {
+      cancelAnimationFrame(frame);
+      window.removeEventListener('resize', resize);
+      s.controls.dispose();
+      s.renderer.dispose();
+      s.renderer.domElement.remove();
+      sceneRef.current = null;
+    };
+  }, [hostEl]);
+
+  // rebuild the paths when rows arrive or the selection changes
+  useEffect(() => {
+    const s = sceneRef.current;
+    if (!s || !trace) return;
+    for (const child of [...s.paths.children]) {
+      s.paths.remove(child);
+      (child as LineSegments2).geometry.dispose();
+    }
+    for (const m of s.materials) m.dispose();
+    s.materials = [];
+    const E = trace.model.numExperts;
+    const segments = pathSegments(trace);
+    const newest = Math.max(...segments.map((x) => x.token), -1);
+    const width = host.current?.clientWidth ?? 600;
+    // groups: (bucket, newest token or not) — the newest token fades in
+    for (const [b, [upper, px]] of BUCKETS.entries()) {
+      const lower = b === 0 ? -Infinity : BUCKETS[b - 1]![0];
+      for (const fresh of [false, true]) {
+        const picked = segments.filter((x) => x.weight > lower && x.weight <= upper && (x.token === newest) === fresh);
+        if (picked.length === 0) continue;
+        const positions: number[] = [];
+        const colours: number[] = [];
+        for (const seg of picked) {
+          positions.push(...seg.from, ...seg.to);
+          const dim = selected !== null && seg.token !== selected ? 0.15 : 1;
+          const c = new THREE.Color(expertColour(seg.colourExpert, E));
+          for (let k = 0; k < 2; k++) colours.push(c.r * dim, c.g * dim, c.b * dim);
+        }
+        const geometry = new LineSegmentsGeometry();
+        geometry.setPositions(positions);
+        geometry.setColors(colours);
+        const material = new LineMaterial({ linewidth: px, vertexColors: true, transparent: true, opacity: 0.85 });
+        material.resolution.set(width, 420);
+        material.userData['born'] = fresh && trace.source === 'run' ? performance.now() : 0;
+        material.userData['opacity'] = 0.85;
+        s.materials.push(material);
+        s.paths.add(new LineSegments2(geometry, material));
+      }
+    }
+    // faint rails: one line in depth per (layer, expert), so the grid reads without tokens
+    const depth = Math.min(trace.layers[0]?.experts.length ?? 0, MAX_TOKENS_DRAWN) * TOKEN_SPACING;
+    const rails: number[] = [];
+    trace.layers.forEach((_, i) => {
+      for (let e = 0; e < E; e++) rails.push(i * LAYER_SPACING, e, 0, i * LAYER_SPACING, e, depth);
+    });
+    const railGeometry = new LineSegmentsGeometry();
+    railGeometry.setPositions(rails);
+    const railMaterial = new LineMaterial({ color: 0x556070, linewidth: 1, transparent: true, opacity: 0.5 });
+    railMaterial.resolution.set(width, 420);
+    s.materials.push(railMaterial);
+    s.paths.add(new LineSegments2(railGeometry, railMaterial));
+
+    if (!framed.current && segments.length > 0) {
+      // frame the whole grid once; later updates keep the user's view
+      const cx = ((trace.layers.length - 1) * LAYER_SPACING) / 2;
+      const extent = Math.max((trace.layers.length - 1) * LAYER_SPACING, E, depth);
+      const distance = (extent * 0.8) / Math.tan((s.camera.fov * Math.PI) / 360);
+      s.controls.target.set(cx, E / 2, depth / 2);
+      s.camera.position.set(cx + distance * 0.35, E / 2 + distance * 0.3, depth / 2 + distance);
+      framed.current = true;
+    }
+  }, [version, selected, trace, hostEl]);
+
+  if (!trace || trace.layers.length < 1) return null;
+  return (
+    <section className="panel" aria-labelledby="paths-title">
+      <h2 id="paths-title">Routing paths</h2>
+      <p className="note">
+        x: MoE layers {trace.layers.map((l) => l.layer).join(', ')} · y: expert · depth: token. Width and brightness follow the combine
+        weights; colour is the token's first-layer top-1 expert. Drag to orbit, scroll to zoom; click a token in the strip to isolate
+        it.
+        {(trace.layers[0]?.experts.length ?? 0) > MAX_TOKENS_DRAWN && ` Showing the last ${MAX_TOKENS_DRAWN} tokens.`}
+      </p>
+      {webglError ? (
+        <p className="error-text" data-testid="routing-paths">
+          This view needs WebGL, which this browser refused: {webglError}
+        </p>
+      ) : (
+        <div ref={setHostEl} className="paths-host" data-testid="routing-paths" data-segments={pathSegments(trace).length} />
+      )}
+      <button type="button" onClick={() => downloadCanvas(host.current?.querySelector('canvas'), 'moescope-paths.png')} disabled={webglError !== null}>
+        Export PNG
+      </button>
+    </section>
+  );
+}

@@ -1,0 +1,54 @@
+// The text coloured by each token's top-1 expert at a chosen layer. Clicking a token selects it (the
+// routing paths view isolates its path); the colour key lists the experts in view.
+
+import { appStore } from '../store/appStore.ts';
+import { useAppStore } from '../store/useAppStore.ts';
+import { expertColour } from './download.ts';
+
+export function TokenStrip() {
+  const trace = useAppStore((s) => s.trace);
+  const version = useAppStore((s) => s.trace?.version);
+  const stripLayer = useAppStore((s) => s.stripLayer);
+  const selected = useAppStore((s) => s.selectedToken);
+  if (!trace || trace.layers.length === 0) return null;
+  void version;
+  const layer = trace.layers.find((l) => l.layer === stripLayer) ?? trace.layers[0]!;
+  const E = trace.model.numExperts;
+  const set = appStore.getState().set;
+  return (
+    <section className="panel" aria-labelledby="strip-title">
+      <h2 id="strip-title">Token strip</h2>
+      <div className="controls">
+        <label>
+          layer{' '}
+          <select value={layer.layer} onChange={(e) => set({ stripLayer: Number(e.target.value) })}>
+            {trace.layers.map((l) => (
+              <option key={l.layer} value={l.layer}>
+                {l.layer}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="note">colour = top-1 expert; click a token to follow its path</span>
+      </div>
+      <p className="token-strip" data-testid="token-strip" data-layer={layer.layer}>
+        {layer.experts.map((experts, i) => {
+          const top = experts[0] ?? 0;
+          const t = trace.tokens[i];
+          return (
+            <button
+              type="button"
+              key={i}
+              className={`strip-tok${selected === i ? ' selected' : ''}`}
+              style={{ background: expertColour(top, E) }}
+              title={`#${i} → expert ${top} (${(layer.weights[i]?.[0] ?? 0).toFixed(2)})`}
+              onClick={() => set({ selectedToken: selected === i ? null : i })}
+            >
+              {t?.text ?? ''}
+            </button>
+          );
+        })}
+      </p>
+    </section>
+  );
+}
