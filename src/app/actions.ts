@@ -9,6 +9,12 @@ import type { DroppedFile, RunSettings, TraceDelta } from '../worker/protocol.ts
 const engine = new EngineClient();
 let latestOpen = 0;
 let stopRun: (() => void) | null = null;
+let cancelOpen: (() => void) | null = null;
+
+engine.onDeviceLost = (message) => {
+  stopRun = null;
+  set({ model: { kind: 'failed', errorName: 'DeviceLost', message }, run: { kind: 'idle' } });
+};
 const set = (partial: Partial<Omit<AppState, 'set'>>) => appStore.getState().set(partial);
 const failure = (error: unknown) => {
   const e = error instanceof Error ? error : new Error(String(error));
@@ -24,15 +30,23 @@ export async function openCheckpoint(files: DroppedFile[]): Promise<void> {
   stopRun?.();
   const startedAt = performance.now();
   set({ model: { kind: 'opening', fileCount: files.length, totalBytes: files.reduce((n, f) => n + f.file.size, 0), progress: null } });
+  const request = engine.openCheckpoint(files, ({ progress }) => {
+    const model = appStore.getState().model;
+    if (ticket === latestOpen && model.kind === 'opening') set({ model: { ...model, progress: { ...progress, startedAt } } });
+  });
+  cancelOpen = request.cancel;
   try {
-    const opened = await engine.openCheckpoint(files, ({ progress }) => {
-      const model = appStore.getState().model;
-      if (ticket === latestOpen && model.kind === 'opening') set({ model: { ...model, progress: { ...progress, startedAt } } });
-    });
+    const opened = await request.opened;
     if (ticket === latestOpen) set({ model: { kind: 'opened', opened }, run: { kind: 'idle' } });
   } catch (error) {
     if (ticket === latestOpen) set({ model: { kind: 'failed', ...failure(error) } });
+  } finally {
+    if (ticket === latestOpen) cancelOpen = null;
   }
+}
+
+export function cancelLoading(): void {
+  cancelOpen?.();
 }
 
 function appendDelta(trace: TraceState, delta: TraceDelta): void {

@@ -1,6 +1,7 @@
 // Opening progress (per file and overall: bytes, MB/s, time left), the loaded model's card, or what went
 // wrong and what to do.
 
+import { cancelLoading } from '../app/actions.ts';
 import { useAppStore } from '../store/useAppStore.ts';
 import { mebibytes, millions, seconds } from '../util/format.ts';
 
@@ -19,6 +20,9 @@ function Progress() {
       <p>
         {mebibytes(p.bytesDone)} of {mebibytes(p.bytesTotal)} · {(rate / 1e6).toFixed(0)} MB/s · {seconds(left)} left
       </p>
+      <button type="button" data-testid="cancel-load" onClick={cancelLoading}>
+        Cancel
+      </button>
       <ul className="file-progress">
         {Object.entries(p.files).map(([name, f]) => (
           <li key={name}>
@@ -40,7 +44,7 @@ export function ModelPanel() {
     case 'failed':
       return (
         <section className="panel panel-error" role="alert" data-testid="error">
-          <h2>Could not open this checkpoint</h2>
+          <h2>{model.errorName === 'UploadCancelledError' ? 'Loading cancelled' : model.errorName === 'DeviceLost' ? 'The GPU was lost' : 'Could not open this checkpoint'}</h2>
           <p className="error-message">{model.message}</p>
           <p className="note">Nothing else was affected: drop another folder to try again. ({model.errorName})</p>
         </section>

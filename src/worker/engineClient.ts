@@ -18,10 +18,17 @@ export class EngineClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
+  /** Told when the worker reports something no request asked for (the GPU device was lost). */
+  onDeviceLost: (message: string) => void = () => {};
+
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./engineWorker.ts', import.meta.url), { type: 'module', name: 'moescope-engine' });
     worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
+      if (event.data.kind === 'device-lost') {
+        this.onDeviceLost(event.data.message);
+        return;
+      }
       const p = this.pending.get(event.data.requestId);
       if (p?.onMessage(event.data)) this.pending.delete(event.data.requestId);
     };
@@ -55,11 +62,18 @@ export class EngineClient {
     });
   }
 
-  openCheckpoint(files: DroppedFile[], onProgress: (r: Extract<WorkerResponse, { kind: 'load-progress' }>) => void): Promise<OpenedCheckpoint> {
-    return this.call({ kind: 'open-checkpoint', requestId: this.nextId++, files }, (r) => {
+  /** Open and upload a checkpoint; `cancel` stops the upload (the call then fails with UploadCancelledError). */
+  openCheckpoint(files: DroppedFile[], onProgress: (r: Extract<WorkerResponse, { kind: 'load-progress' }>) => void): { opened: Promise<OpenedCheckpoint>; cancel: () => void } {
+    const requestId = this.nextId++;
+    const opened = this.call({ kind: 'open-checkpoint', requestId, files }, (r) => {
       if (r.kind === 'load-progress') onProgress(r);
       return r.kind === 'checkpoint-opened' ? r.opened : undefined;
     });
+    return { opened, cancel: () => this.cancel(requestId) };
+  }
+
+  private cancel(target: number): void {
+    this.worker?.postMessage({ kind: 'cancel', requestId: this.nextId++, target } satisfies WorkerRequest);
   }
 
   /** Run a prompt; `onEvent` sees started/step replies. Returns the done reply and a way to stop early. */
@@ -69,6 +83,6 @@ export class EngineClient {
       onEvent(r);
       return r.kind === 'generation-done' ? r : undefined;
     });
-    return { done, stop: () => this.worker?.postMessage({ kind: 'cancel', requestId: this.nextId++, target: requestId } satisfies WorkerRequest) };
+    return { done, stop: () => this.cancel(requestId) };
   }
 }

@@ -13,6 +13,22 @@ import { buildTrace } from '../trace/traceFile.ts';
 import type { OpenedCheckpoint, RunSettings, TraceDelta, WorkerRequest, WorkerResponse } from './protocol.ts';
 
 let gpu: Promise<GpuContext> | null = null;
+
+/** The worker's device, created on first use and again after a loss. */
+function device(): Promise<GpuContext> {
+  if (!gpu) {
+    const created = createBrowserGpu();
+    gpu = created;
+    void created.then((ctx) =>
+      ctx.device.lost.then((info) => {
+        if (gpu === created) gpu = null;
+        loaded = null;
+        if (info.reason !== 'destroyed') post({ kind: 'device-lost', requestId: 0, message: `the GPU device was lost (${info.message || info.reason}); load the model again` });
+      }),
+    );
+  }
+  return gpu;
+}
 let loaded: { engine: MoeEngine; tokenizer: TextTokenizer | null } | null = null;
 const running = new Map<number, AbortController>();
 
@@ -35,8 +51,7 @@ function throttled<T>(send: (value: T) => void): (value: T) => void {
 async function openCheckpoint(requestId: number, files: { path: string; file: File }[]): Promise<OpenedCheckpoint> {
   const opened = await openModel(files.map((f) => blobSource(f.file, f.path)));
   const tokenizer = loadTokenizer(opened.checkpoint.text);
-  gpu ??= createBrowserGpu();
-  const ctx = await gpu;
+  const ctx = await device();
   loaded?.engine.destroy();
   loaded = null;
   const card = {
@@ -56,7 +71,12 @@ async function openCheckpoint(requestId: number, files: { path: string; file: Fi
   const progress = throttled((p: UploadProgress) =>
     post({ kind: 'load-progress', requestId, phase: 'uploading', progress: structuredClone(p) }),
   );
-  const engine = await MoeEngine.load(ctx, opened, { onProgress: progress, maxPositions: 4096 });
+  const abort = new AbortController();
+  running.set(requestId, abort);
+  // out-of-memory and validation errors during the upload come back as a typed error, not a console line
+  const engine = await ctx
+    .checked('loading the weights onto the GPU', () => MoeEngine.load(ctx, opened, { onProgress: progress, maxPositions: 4096, signal: abort.signal }))
+    .finally(() => running.delete(requestId));
   loaded = { engine, tokenizer };
   return { ...card, gpuBytes: engine.gpuModel.weightBytes, unsupported: null };
 }

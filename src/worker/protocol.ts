@@ -59,4 +59,6 @@ export type WorkerResponse =
   | { kind: 'generation-started'; requestId: number; model: TraceFile['model']; promptLength: number }
   | { kind: 'generation-step'; requestId: number; delta: TraceDelta; tokensPerSecond: number }
   | { kind: 'generation-done'; requestId: number; stoppedBy: 'eos' | 'limit' | 'cancelled'; prefillMs: number; decodeMs: number }
-  | { kind: 'failed'; requestId: number; error: WorkerFailure };
+  | { kind: 'failed'; requestId: number; error: WorkerFailure }
+  /** Not an answer to a request (requestId 0): the GPU device was lost; the model must be loaded again. */
+  | { kind: 'device-lost'; requestId: 0; message: string };
