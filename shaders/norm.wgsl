@@ -11,10 +11,11 @@ struct Params {
   eps: f32,
   layerNorm: u32, // 1: LayerNorm (centre, and add bias when hasBias); 0: RMSNorm
   hasBias: u32,
+  rowStride: u32, // elements between rows of x (≥ N: normalise the first N of wider rows)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;           // [R, N] f32
+@group(0) @binding(1) var<storage, read> x: array<f32>;           // [R, rowStride] f32
 @group(0) @binding(2) var<storage, read> weight: array<u32>;      // [N] packed WEIGHT_DTYPE
 @group(0) @binding(3) var<storage, read> bias: array<u32>;        // [N] packed (bound to weight when unused)
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [R, N] f32
@@ -40,7 +41,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let row = wid.x + wid.y * groups.x;
   if (row >= params.numRows) { return; }
   let N = params.width;
-  let base = row * N;
+  let base = row * params.rowStride;
+  let outBase = row * N;
 
   var mean = 0.0;
   if (params.layerNorm == 1u) {
@@ -55,6 +57,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   for (var i = lid; i < N; i += WORKGROUP_SIZE) {
     var v = (x[base + i] - mean) * inv * weightValue(weight[weightWord(i)], i);
     if (params.hasBias == 1u) { v += weightValue(bias[weightWord(i)], i); }
-    y[base + i] = v;
+    y[outBase + i] = v;
   }
 }

@@ -7,8 +7,9 @@ import { expertFfn, type ExpertBank } from '../kernels/experts.ts';
 import { attention, elementwise, embed, linear, norm, rope, ropeTables } from '../kernels/layers.ts';
 import { selectExperts } from '../kernels/routing.ts';
 import { ropeFrequencies } from '../model/rope.ts';
-import type { ModelSpec } from '../model/spec.ts';
-import type { GpuLayer, GpuModel, GpuNorm } from './gpuModel.ts';
+import { dispatch } from '../gpu/dispatch.ts';
+import type { GqaAttention, MlaAttention, ModelSpec } from '../model/spec.ts';
+import type { GpuAttention, GpuLayer, GpuMla, GpuModel, GpuNorm } from './gpuModel.ts';
 
 /** What one MoE layer's router did for the T tokens of a step (GPU buffers, read back later). */
 export interface LayerRouting {
@@ -46,8 +47,15 @@ class Scratch {
   }
 }
 
+/** What one cache row holds: GQA keeps kvHeads heads of d; MLA keeps every head's decompressed k and v. */
+function cacheGeometry(a: GqaAttention | MlaAttention): { heads: number; keyDim: number; valueDim: number } {
+  return a.kind === 'gqa'
+    ? { heads: a.numKvHeads, keyDim: a.headDim, valueDim: a.headDim }
+    : { heads: a.numHeads, keyDim: a.qkNopeHeadDim + a.qkRopeHeadDim, valueDim: a.vHeadDim };
+}
+
 export class ForwardPass {
-  private readonly kCache: GPUBuffer[] = []; // per layer [maxPositions, kvHeads, d] f32
+  private readonly kCache: GPUBuffer[] = []; // per layer [maxPositions, cache heads, key dim] f32
   private readonly vCache: GPUBuffer[] = [];
   private readonly cos: GPUBuffer; // [maxPositions, rotaryDim / 2]
   private readonly sin: GPUBuffer;
@@ -62,9 +70,9 @@ export class ForwardPass {
   ) {
     const { device } = ctx;
     for (const layer of model.layers) {
-      const a = layer.spec.attention;
-      this.kCache.push(storageBuffer(device, maxPositions * a.numKvHeads * a.headDim * 4, `k cache ${layer.spec.index}`));
-      this.vCache.push(storageBuffer(device, maxPositions * a.numKvHeads * a.headDim * 4, `v cache ${layer.spec.index}`));
+      const g = cacheGeometry(layer.spec.attention);
+      this.kCache.push(storageBuffer(device, maxPositions * g.heads * g.keyDim * 4, `k cache ${layer.spec.index}`));
+      this.vCache.push(storageBuffer(device, maxPositions * g.heads * g.valueDim * 4, `v cache ${layer.spec.index}`));
     }
     const { invFreq, attentionFactor } = ropeFrequencies(spec.rope, spec.maxPositionEmbeddings);
     const tables = ropeTables(invFreq, maxPositions, attentionFactor);
@@ -136,12 +144,18 @@ export class ForwardPass {
     return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width, eps, layerNorm: kind === 'layer' });
   }
 
-  /** q, k, v projections → (clip) → q/k norms → RoPE → cache k, v → attention → o_proj, into `out`. */
-  private async selfAttention(enc: GPUCommandEncoder, scratch: Scratch, layer: GpuLayer, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
-    const { ctx, spec } = this;
-    const H = spec.hiddenSize;
+  private selfAttention(enc: GPUCommandEncoder, scratch: Scratch, layer: GpuLayer, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
     const a = layer.spec.attention;
     const w = layer.attention;
+    if (a.kind === 'gqa' && w.kind === 'gqa') return this.gqaAttention(enc, scratch, a, w, index, h, out, T, pos0);
+    if (a.kind === 'mla' && w.kind === 'mla') return this.mlaAttention(enc, scratch, a, w, index, h, out, T, pos0);
+    throw new Error(`layer ${index}: spec and weights disagree on the attention kind`);
+  }
+
+  /** q, k, v projections → (clip) → q/k norms → RoPE → cache k, v → attention → o_proj, into `out`. */
+  private async gqaAttention(enc: GPUCommandEncoder, scratch: Scratch, a: GqaAttention, w: GpuAttention, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
+    const { ctx, spec } = this;
+    const H = spec.hiddenSize;
     const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
     let q = scratch.f32(T * qWidth, 'q [T,heads,d]');
     let k = scratch.f32(T * kvWidth, 'k [T,kvHeads,d]');
@@ -175,6 +189,60 @@ export class ForwardPass {
       numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
     });
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out, numTokens: T, outputs: H, inputs: qWidth });
+  }
+
+  /**
+   * DeepSeek-V3 multi-head latent attention: q (through its LoRA and norm when present); the compressed
+   * kv = kv_a_proj_with_mqa(h) splits into a latent (normed, then decompressed by kv_b_proj into every
+   * head's k_nope and v) and one shared rope key; RoPE (interleaved pairs) on q's and k's rope parts;
+   * full per-head k and v go to the cache; attention; o_proj.
+   */
+  private async mlaAttention(enc: GPUCommandEncoder, scratch: Scratch, a: MlaAttention, w: GpuMla, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
+    const { ctx, spec } = this;
+    const H = spec.hiddenSize;
+    const eps = spec.norm.eps;
+    const qkHead = a.qkNopeHeadDim + a.qkRopeHeadDim;
+    const qWidth = a.numHeads * qkHead;
+    const q = scratch.f32(T * qWidth, 'q [T,heads,nope+rope]');
+    if (w.qA && w.qANorm && w.qB && a.qLoraRank !== null) {
+      const qa = scratch.f32(T * a.qLoraRank, 'q latent');
+      const qan = scratch.f32(T * a.qLoraRank, 'q latent normed');
+      await linear(ctx, enc, { x: h, weight: w.qA.weight, bias: w.qA.bias, y: qa, numTokens: T, outputs: a.qLoraRank, inputs: H });
+      await norm(ctx, enc, { x: qa, y: qan, weight: w.qANorm, bias: null, numRows: T, width: a.qLoraRank, eps, layerNorm: false });
+      await linear(ctx, enc, { x: qan, weight: w.qB.weight, bias: w.qB.bias, y: q, numTokens: T, outputs: qWidth, inputs: a.qLoraRank });
+    } else if (w.q) {
+      await linear(ctx, enc, { x: h, weight: w.q.weight, bias: w.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
+    }
+    const compressedWidth = a.kvLoraRank + a.qkRopeHeadDim;
+    const compressed = scratch.f32(T * compressedWidth, 'compressed kv [T,kvLora+rope]');
+    await linear(ctx, enc, { x: h, weight: w.kvA.weight, bias: w.kvA.bias, y: compressed, numTokens: T, outputs: compressedWidth, inputs: H });
+    const latent = scratch.f32(T * a.kvLoraRank, 'kv latent normed');
+    await norm(ctx, enc, { x: compressed, y: latent, weight: w.kvANorm, bias: null, numRows: T, width: a.kvLoraRank, eps, layerNorm: false, rowStride: compressedWidth });
+    const kvWidth = a.numHeads * (a.qkNopeHeadDim + a.vHeadDim);
+    const kv = scratch.f32(T * kvWidth, 'kv [T,heads,nope+v]');
+    await linear(ctx, enc, { x: latent, weight: w.kvB.weight, bias: w.kvB.bias, y: kv, numTokens: T, outputs: kvWidth, inputs: a.kvLoraRank });
+
+    const rotary = { cos: this.cos, sin: this.sin, numTokens: T, rotaryDim: a.qkRopeHeadDim, pos0, interleaved: a.ropeInterleave };
+    await rope(ctx, enc, { x: q, numHeads: a.numHeads, headStride: qkHead, headOffset: a.qkNopeHeadDim, ...rotary });
+    await rope(ctx, enc, { x: compressed, numHeads: 1, headStride: compressedWidth, headOffset: a.kvLoraRank, ...rotary });
+    const keys = scratch.f32(T * a.numHeads * qkHead, 'k [T,heads,nope+rope]');
+    const values = scratch.f32(T * a.numHeads * a.vHeadDim, 'v [T,heads,v]');
+    await dispatch(ctx, enc, {
+      shader: 'mla_assemble',
+      params: [['u32', T], ['u32', a.numHeads], ['u32', a.qkNopeHeadDim], ['u32', a.qkRopeHeadDim], ['u32', a.vHeadDim], ['u32', compressedWidth]],
+      buffers: [kv, compressed, keys, values],
+      grid: [Math.ceil(Math.max(qkHead, a.vHeadDim) / 64), Math.min(T * a.numHeads, 65535), Math.ceil((T * a.numHeads) / 65535)],
+    });
+    const kRow = a.numHeads * qkHead;
+    const vRow = a.numHeads * a.vHeadDim;
+    enc.copyBufferToBuffer(keys, 0, this.kCache[index]!, pos0 * kRow * 4, T * kRow * 4);
+    enc.copyBufferToBuffer(values, 0, this.vCache[index]!, pos0 * vRow * 4, T * vRow * 4);
+    const attn = scratch.f32(T * vRow, 'attention [T,heads,v]');
+    await attention(ctx, enc, {
+      q, kCache: this.kCache[index]!, vCache: this.vCache[index]!, out: attn, numTokens: T,
+      numHeads: a.numHeads, numKvHeads: a.numHeads, headDim: qkHead, valueDim: a.vHeadDim, pos0, scale: a.scale, window: null,
+    });
+    await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out, numTokens: T, outputs: H, inputs: vRow });
   }
 
   /** Dense MLP, or router → top-k → experts (+ shared expert), into `out`. Returns the routing. */

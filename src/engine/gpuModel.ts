@@ -10,7 +10,7 @@ import { Uploader, type UploadOptions } from '../gpu/tensorUpload.ts';
 import type { ExpertBank } from '../kernels/experts.ts';
 import type { WeightRef } from '../kernels/weightRef.ts';
 import type { OpenedModel } from '../model/openModel.ts';
-import type { GqaAttention, LayerSpec } from '../model/spec.ts';
+import type { LayerSpec } from '../model/spec.ts';
 import { weightTensors, type Linear, type MoeWeights, type Norm, type SwiGluWeights } from '../model/weights.ts';
 
 /** The checkpoint is valid but uses something the engine does not run yet. */
@@ -28,7 +28,20 @@ export interface GpuNorm {
   bias: WeightRef | null;
 }
 
+export interface GpuMla {
+  kind: 'mla';
+  q: GpuLinear | null; // [heads·(nope+rope), H] without a q LoRA
+  qA: GpuLinear | null; // [qLoraRank, H]
+  qANorm: WeightRef | null;
+  qB: GpuLinear | null; // [heads·(nope+rope), qLoraRank]
+  kvA: GpuLinear; // [kvLoraRank + rope, H]
+  kvANorm: WeightRef; // [kvLoraRank]
+  kvB: GpuLinear; // [heads·(nope+v), kvLoraRank]
+  o: GpuLinear; // [H, heads·v]
+}
+
 export interface GpuAttention {
+  kind: 'gqa';
   q: GpuLinear;
   k: GpuLinear;
   v: GpuLinear;
@@ -42,10 +55,10 @@ export type GpuMlp =
   | { kind: 'moe'; router: WeightRef; correctionBias: WeightRef | null; experts: ExpertBank; shared: ExpertBank | null; sharedGate: WeightRef | null };
 
 export interface GpuLayer {
-  spec: LayerSpec & { attention: GqaAttention };
+  spec: LayerSpec;
   inputNorm: GpuNorm;
   postAttentionNorm: GpuNorm;
-  attention: GpuAttention;
+  attention: GpuAttention | GpuMla;
   mlp: GpuMlp;
 }
 
@@ -63,7 +76,12 @@ export interface GpuModel {
 /** Which spec features the engine runs today; the rest fail before any upload, with this message. */
 export function checkEngineSupport(model: OpenedModel): void {
   for (const layer of model.spec.layers) {
-    if (layer.attention.kind !== 'gqa') throw new EngineUnsupportedError(`${model.spec.architecture}: MLA attention is not in the engine yet`);
+    const a = layer.attention;
+    if (a.kind === 'mla' && a.ropeInterleave && a.qkRopeHeadDim > 128) {
+      throw new EngineUnsupportedError(`interleaved RoPE over ${a.qkRopeHeadDim} dims: the engine supports up to 128`);
+    }
+    if (a.kind === 'mla' && a.vHeadDim > 256) throw new EngineUnsupportedError(`value heads of ${a.vHeadDim}: the engine supports up to 256`);
+    if (a.kind === 'gqa' && a.headDim > 256) throw new EngineUnsupportedError(`heads of ${a.headDim}: the engine supports up to 256`);
     const m = layer.mlp;
     if (m.kind === 'moe' && m.topK > 8) throw new EngineUnsupportedError(`top-${m.topK} routing: the engine supports k ≤ 8`);
     if (m.kind === 'moe' && m.routing.kind !== 'softmax-topk' && m.numExperts > 256) {
@@ -117,17 +135,30 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
     const layers: GpuLayer[] = [];
     for (const [i, w] of weights.layers.entries()) {
       const layerSpec = spec.layers[i]!;
-      if (w.attention.kind !== 'gqa' || layerSpec.attention.kind !== 'gqa') throw new EngineUnsupportedError('MLA attention is not in the engine yet');
       const label = `layer ${i}`;
       const a = w.attention;
-      const attention: GpuAttention = {
-        q: await linear(a.q),
-        k: await linear(a.k),
-        v: await linear(a.v),
-        o: await linear(a.o),
-        qNorm: a.qNorm ? await single(a.qNorm) : null,
-        kNorm: a.kNorm ? await single(a.kNorm) : null,
-      };
+      const attention: GpuAttention | GpuMla =
+        a.kind === 'gqa'
+          ? {
+              kind: 'gqa',
+              q: await linear(a.q),
+              k: await linear(a.k),
+              v: await linear(a.v),
+              o: await linear(a.o),
+              qNorm: a.qNorm ? await single(a.qNorm) : null,
+              kNorm: a.kNorm ? await single(a.kNorm) : null,
+            }
+          : {
+              kind: 'mla',
+              q: a.q ? await linear(a.q) : null,
+              qA: a.qA ? await linear(a.qA) : null,
+              qANorm: a.qANorm ? await single(a.qANorm) : null,
+              qB: a.qB ? await linear(a.qB) : null,
+              kvA: await linear(a.kvA),
+              kvANorm: await single(a.kvANorm),
+              kvB: await linear(a.kvB),
+              o: await linear(a.o),
+            };
       const inputNorm = await norm(w.inputNorm);
       const postAttentionNorm = await norm(w.postAttentionNorm);
       let mlp: GpuMlp;
@@ -144,7 +175,7 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
           sharedGate: w.mlp.sharedGate ? await single(w.mlp.sharedGate) : null,
         };
       }
-      layers.push({ spec: layerSpec as GpuLayer['spec'], inputNorm, postAttentionNorm, attention, mlp });
+      layers.push({ spec: layerSpec, inputNorm, postAttentionNorm, attention, mlp });
     }
     const finalNorm = await norm(weights.finalNorm);
     const lmHead = weights.lmHead === weights.embed ? embed : await single(weights.lmHead);

@@ -21,12 +21,12 @@ export function embed(ctx: GpuContext, enc: GPUCommandEncoder, a: { ids: GPUBuff
 export function norm(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: { x: GPUBuffer; y: GPUBuffer; weight: WeightRef; bias: WeightRef | null; numRows: number; width: number; eps: number; layerNorm: boolean },
+  a: { x: GPUBuffer; y: GPUBuffer; weight: WeightRef; bias: WeightRef | null; numRows: number; width: number; eps: number; layerNorm: boolean; rowStride?: number },
 ) {
   return dispatch(ctx, enc, {
     shader: 'norm',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
-    params: [['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0]],
+    params: [['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0], ['u32', a.rowStride ?? a.width]],
     buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y],
     grid: rowsGrid(a.numRows),
   });
@@ -65,13 +65,15 @@ export function ropeTables(invFreq: Float32Array, maxPositions: number, attentio
 export function rope(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: { x: GPUBuffer; cos: GPUBuffer; sin: GPUBuffer; numTokens: number; numHeads: number; headStride: number; headOffset?: number; rotaryDim: number; pos0: number },
+  a: { x: GPUBuffer; cos: GPUBuffer; sin: GPUBuffer; numTokens: number; numHeads: number; headStride: number; headOffset?: number; rotaryDim: number; pos0: number; interleaved?: boolean },
 ) {
+  if (a.interleaved && a.rotaryDim > 128) throw new RangeError(`interleaved RoPE supports up to 128 rotary dims, got ${a.rotaryDim}`);
   return dispatch(ctx, enc, {
     shader: 'rope',
+    constants: { INTERLEAVED: a.interleaved ? 1 : 0 },
     params: [['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.headStride], ['u32', a.headOffset ?? 0], ['u32', a.rotaryDim], ['u32', a.pos0]],
     buffers: [a.cos, a.sin, a.x],
-    grid: [groups(a.rotaryDim / 2), a.numTokens * a.numHeads],
+    grid: rowsGrid(a.numTokens * a.numHeads),
   });
 }
 

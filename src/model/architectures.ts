@@ -207,6 +207,7 @@ function deepseekV3(cfg: ConfigReader): ModelSpec {
     vHeadDim: cfg.int('v_head_dim'),
     bias: cfg.bool('attention_bias', false),
     scale,
+    ropeInterleave: cfg.bool('rope_interleave', true),
   };
   const numShared = cfg.int('n_shared_experts', 0);
   const width = cfg.int('moe_intermediate_size');

@@ -64,6 +64,8 @@ export interface MlaAttention {
   vHeadDim: number;
   bias: boolean;
   scale: number;
+  /** RoPE on interleaved pairs (2i, 2i+1), de-interleaved first, as DeepSeek-V3's rope_interleave. */
+  ropeInterleave: boolean;
 }
 
 export interface DenseMlp {

@@ -36,20 +36,26 @@ export function linearRef(x: Float32Array, w: Float32Array, b: Float32Array | nu
   return y;
 }
 
-/** apply_rotary_pos_emb with rotate_half on x [T, heads, d]: the first rotaryDim dims rotate. */
-export function ropeRef(x: Float32Array, heads: number, d: number, rotaryDim: number, pos0: number, invFreq: Float32Array, attentionFactor: number): Float32Array {
+/**
+ * apply_rotary_pos_emb with rotate_half on x [T, heads, d]: rotaryDim dims from `offset` rotate. With
+ * `interleaved`, pairs (2i, 2i+1) are first regrouped as (i, i + half), as apply_rotary_pos_emb_interleave.
+ */
+export function ropeRef(
+  x: Float32Array, heads: number, d: number, rotaryDim: number, pos0: number, invFreq: Float32Array, attentionFactor: number,
+  offset = 0, interleaved = false,
+): Float32Array {
   const out = x.slice();
   const half = rotaryDim / 2;
   const T = x.length / (heads * d);
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < heads; h++) {
-      const base = (t * heads + h) * d;
+      const base = (t * heads + h) * d + offset;
       for (let i = 0; i < half; i++) {
         const angle = Math.fround((pos0 + t) * invFreq[i]!);
         const c = Math.cos(angle) * attentionFactor;
         const s = Math.sin(angle) * attentionFactor;
-        const a = x[base + i]!;
-        const b = x[base + i + half]!;
+        const a = x[base + (interleaved ? 2 * i : i)]!;
+        const b = x[base + (interleaved ? 2 * i + 1 : i + half)]!;
         out[base + i] = a * c - b * s;
         out[base + i + half] = b * c + a * s;
       }

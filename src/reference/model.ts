@@ -6,7 +6,7 @@ import type { TensorEntry } from '../checkpoint/checkpoint.ts';
 import type { ComputeDtype } from '../checkpoint/dtypes.ts';
 import { readTensorBytes } from '../checkpoint/safetensors.ts';
 import { ropeFrequencies } from '../model/rope.ts';
-import type { ModelSpec, MoeMlp } from '../model/spec.ts';
+import type { MlaAttention, ModelSpec, MoeMlp } from '../model/spec.ts';
 import type { ModelWeights, SwiGluWeights } from '../model/weights.ts';
 import { decodeWeights } from './dtype.ts';
 import { attentionRef, embedRef, expertFfnRef, linearRef, normRef, ropeRef } from './layers.ts';
@@ -45,6 +45,45 @@ async function swiglu(w: SwiGluWeights) {
   return { gate: await f32(w.gate), up: await f32(w.up), down: await f32(w.down) };
 }
 
+/** DeepseekV3Attention.forward, without a cache: every position attends to all before it. */
+async function mlaRef(
+  spec: ModelSpec, a: MlaAttention, w: Extract<ModelWeights['layers'][number]['attention'], { kind: 'mla' }>,
+  h: Float32Array, T: number, invFreq: Float32Array, attentionFactor: number,
+): Promise<Float32Array> {
+  const H = spec.hiddenSize;
+  const lin = async (l: { weight: TensorEntry; bias: TensorEntry | null }, x: Float32Array, inputs: number) => linearRef(x, await f32(l.weight), l.bias ? await f32(l.bias) : null, inputs);
+  const qkHead = a.qkNopeHeadDim + a.qkRopeHeadDim;
+  let q: Float32Array;
+  if (w.qA && w.qANorm && w.qB && a.qLoraRank !== null) {
+    const qa = normRef(await lin(w.qA, h, H), a.qLoraRank, await f32(w.qANorm), null, spec.norm.eps, false);
+    q = await lin(w.qB, qa, a.qLoraRank);
+  } else {
+    q = await lin(w.q!, h, H);
+  }
+  const cw = a.kvLoraRank + a.qkRopeHeadDim;
+  const compressed = await lin(w.kvA, h, H);
+  const latent = new Float32Array(T * a.kvLoraRank);
+  for (let t = 0; t < T; t++) latent.set(compressed.subarray(t * cw, t * cw + a.kvLoraRank), t * a.kvLoraRank);
+  const kv = await lin(w.kvB, normRef(latent, a.kvLoraRank, await f32(w.kvANorm), null, spec.norm.eps, false), a.kvLoraRank);
+  // rope parts: q's last rope dims of each head; k's shared rope part is the tail of each compressed row
+  q = ropeRef(q, a.numHeads, qkHead, a.qkRopeHeadDim, 0, invFreq, attentionFactor, a.qkNopeHeadDim, a.ropeInterleave);
+  const kRope = ropeRef(compressed, 1, cw, a.qkRopeHeadDim, 0, invFreq, attentionFactor, a.kvLoraRank, a.ropeInterleave);
+  const NH = a.numHeads;
+  const kvRow = a.qkNopeHeadDim + a.vHeadDim;
+  const k = new Float32Array(T * NH * qkHead);
+  const v = new Float32Array(T * NH * a.vHeadDim);
+  for (let t = 0; t < T; t++) {
+    for (let hd = 0; hd < NH; hd++) {
+      const src = (t * NH + hd) * kvRow;
+      k.set(kv.subarray(src, src + a.qkNopeHeadDim), (t * NH + hd) * qkHead);
+      k.set(kRope.subarray(t * cw + a.kvLoraRank, (t + 1) * cw), (t * NH + hd) * qkHead + a.qkNopeHeadDim);
+      v.set(kv.subarray(src + a.qkNopeHeadDim, src + kvRow), (t * NH + hd) * a.vHeadDim);
+    }
+  }
+  const attn = attentionRef(q, k, v, { numHeads: NH, numKvHeads: NH, headDim: qkHead, valueDim: a.vHeadDim, pos0: 0, scale: a.scale, window: null });
+  return lin(w.o, attn, NH * a.vHeadDim);
+}
+
 export async function referenceForward(spec: ModelSpec, weights: ModelWeights, ids: readonly number[]): Promise<ReferenceOutput> {
   const T = ids.length;
   const H = spec.hiddenSize;
@@ -61,9 +100,10 @@ export async function referenceForward(spec: ModelSpec, weights: ModelWeights, i
   for (const [li, layer] of spec.layers.entries()) {
     const w = weights.layers[li]!;
     const a = layer.attention;
-    if (a.kind !== 'gqa' || w.attention.kind !== 'gqa') throw new Error('reference: MLA not implemented');
-    // self-attention
     const h = await normOf(w.inputNorm, x);
+    if (a.kind === 'mla' && w.attention.kind === 'mla') {
+      addScaled(x, await mlaRef(spec, a, w.attention, h, T, invFreq, attentionFactor), spec.residualMultiplier);
+    } else if (a.kind === 'gqa' && w.attention.kind === 'gqa') {
     let q = await linearOf(w.attention.q, h, H);
     let k = await linearOf(w.attention.k, h, H);
     let v = await linearOf(w.attention.v, h, H);
@@ -77,6 +117,9 @@ export async function referenceForward(spec: ModelSpec, weights: ModelWeights, i
     k = ropeRef(k, a.numKvHeads, a.headDim, spec.rope.rotaryDim, 0, invFreq, attentionFactor);
     const attn = attentionRef(q, k, v, { numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0: 0, scale: a.scale, window: a.slidingWindow });
     addScaled(x, await linearOf(w.attention.o, attn, a.numHeads * a.headDim), spec.residualMultiplier);
+    } else {
+      throw new Error('spec and weights disagree on the attention kind');
+    }
 
     // MLP or MoE block
     const h2 = await normOf(w.postAttentionNorm, x);

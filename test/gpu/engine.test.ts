@@ -2,6 +2,10 @@
 // architecture it runs: logits at every prompt position, router logits of every MoE layer, expert
 // choices, and a greedy continuation decoded through the KV cache (the reference recomputes from scratch).
 import { describe, expect, it } from 'vitest';
+import type { TensorEntry } from '../../src/checkpoint/checkpoint.ts';
+import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
+import { readTensorBytes } from '../../src/checkpoint/safetensors.ts';
+import { decodeWeights } from '../../src/reference/dtype.ts';
 import { EngineUnsupportedError } from '../../src/engine/gpuModel.ts';
 import { MoeEngine } from '../../src/engine/engine.ts';
 import { openModel } from '../../src/model/openModel.ts';
@@ -11,7 +15,11 @@ import { testGpu } from '../helpers/gpu.ts';
 import { relativeError } from '../helpers/gpuData.ts';
 import { buildCheckpoint, SYNTHETIC, type BuildOptions, type SyntheticModel } from '../helpers/syntheticCheckpoints.ts';
 
-const RUNS = ['MixtralForCausalLM', 'Qwen2MoeForCausalLM', 'Qwen3MoeForCausalLM', 'OlmoeForCausalLM', 'GraniteMoeForCausalLM', 'PhimoeForCausalLM'];
+async function correctionBias(t: TensorEntry): Promise<Float32Array> {
+  return decodeWeights(await readTensorBytes(t.file, t), t.dtype as ComputeDtype);
+}
+
+const RUNS = ['MixtralForCausalLM', 'Qwen2MoeForCausalLM', 'Qwen3MoeForCausalLM', 'OlmoeForCausalLM', 'GraniteMoeForCausalLM', 'PhimoeForCausalLM', 'DeepseekV3ForCausalLM'];
 const PROMPT = [3, 17, 5, 29, 11, 2, 8];
 const NEW_TOKENS = 6;
 const TOL = 1e-4; // f32 GPU vs f64 reference, relative to the largest magnitude
@@ -31,7 +39,9 @@ async function checkParity(model: SyntheticModel, options: BuildOptions, label: 
       expect(relativeError(got, want), `${label} router logits, layer ${layer.layer}`).toBeLessThan(TOL);
       const m = opened.spec.layers[layer.layer]!.mlp;
       if (m.kind !== 'moe') throw new Error('not MoE');
-      const chosen = routingReference(want, m.routing, m.numExperts, m.topK, null);
+      const bias = opened.weights.layers[layer.layer]!.mlp;
+      const correction = bias.kind === 'moe' && bias.correctionBias ? await correctionBias(bias.correctionBias) : null;
+      const chosen = routingReference(want, m.routing, m.numExperts, m.topK, correction);
       expect(layer.experts.slice(0, PROMPT.length).flat(), `${label} experts, layer ${layer.layer}`).toEqual(chosen.expertIds);
       expect(relativeError(layer.weights.slice(0, PROMPT.length).flat(), chosen.weights), `${label} weights`).toBeLessThan(TOL);
       // one routing row per processed token: the prompt, then every generated token fed back
@@ -64,13 +74,23 @@ describe('engine vs the plain-TS reference model', () => {
     await checkParity(fused, {}, 'mixtral fused transposed');
   });
 
+  it('DeepSeek-V3 without a q LoRA and with plain (not interleaved) RoPE', async () => {
+    const ds = SYNTHETIC['DeepseekV3ForCausalLM']!;
+    const config = { ...ds.config, q_lora_rank: null, rope_interleave: false, rope_parameters: { rope_type: 'default', rope_theta: 10000 } };
+    const tensors = ds.tensors
+      .filter(([n]) => !/q_a_proj|q_a_layernorm|q_b_proj/.test(n))
+      .concat([0, 1].map((l) => [`model.layers.${l}.self_attn.q_proj.weight`, [4 * 8, 16]] as [string, number[]]));
+    await checkParity({ ...ds, config, tensors }, {}, 'deepseek plain q');
+  });
+
   it('refuses, before uploading, what it cannot run yet', async () => {
     const gpu = await testGpu();
-    for (const [arch, what] of [['DeepseekV3ForCausalLM', /MLA attention is not in the engine yet/]] as const) {
-      const opened = await openModel(buildCheckpoint(SYNTHETIC[arch]!));
-      const error = await MoeEngine.load(gpu, opened).then(() => null, (e: unknown) => e);
-      expect(error).toBeInstanceOf(EngineUnsupportedError);
-      expect(String(error)).toMatch(what);
-    }
+    const ds = SYNTHETIC['DeepseekV3ForCausalLM']!;
+    const wide = { ...ds, config: { ...ds.config, qk_rope_head_dim: 130 } };
+    const tensors = wide.tensors.map(([n, s]) => [n, n.includes('q_b_proj') ? [4 * 134, 12] : n.includes('kv_a_proj_with_mqa') ? [8 + 130, 16] : s] as [string, number[]]);
+    const opened = await openModel(buildCheckpoint({ ...wide, tensors }));
+    const error = await MoeEngine.load(gpu, opened).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineUnsupportedError);
+    expect(String(error)).toMatch(/interleaved RoPE over 130 dims/);
   });
 });

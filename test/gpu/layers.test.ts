@@ -74,6 +74,18 @@ describe('per-token kernels vs plain-TS references', () => {
     }
   });
 
+  it('interleaved RoPE inside wider heads (DeepSeek-V3 MLA: rope dims after the nope dims)', async () => {
+    const gpu = await testGpu();
+    const rand = seededRandom(14);
+    const [T, heads, stride, offset, rotaryDim, pos0] = [4, 3, 24, 16, 8, 5];
+    const x = randomValues(rand, T * heads * stride);
+    const invFreq = Float32Array.from({ length: rotaryDim / 2 }, (_, i) => 10000 ** ((-2 * i) / rotaryDim));
+    const tables = ropeTables(invFreq, pos0 + T, 1);
+    const buf = f32Buffer(gpu, x);
+    await run(gpu, (enc) => rope(gpu, enc, { x: buf, cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), numTokens: T, numHeads: heads, headStride: stride, headOffset: offset, rotaryDim, pos0, interleaved: true }));
+    expect(relativeError(await readF32(gpu, buf, x.length), ropeRef(x, heads, stride, rotaryDim, pos0, invFreq, 1, offset, true))).toBeLessThan(TOL);
+  });
+
   it('causal GQA attention over a cache: prefill, decode, sliding window, long context', async () => {
     const gpu = await testGpu();
     const rand = seededRandom(5);

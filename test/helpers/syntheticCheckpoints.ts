@@ -99,15 +99,15 @@ export const SYNTHETIC: Record<string, SyntheticModel> = {
   DeepseekV3ForCausalLM: {
     config: {
       ...common, architectures: ['DeepseekV3ForCausalLM'], model_type: 'deepseek_v3', intermediate_size: 24, moe_intermediate_size: I, n_routed_experts: E, n_shared_experts: 1, num_experts_per_tok: 2, n_group: 2, topk_group: 1, routed_scaling_factor: 2.5, norm_topk_prob: true, first_k_dense_replace: 1,
-      q_lora_rank: 12, kv_lora_rank: 8, qk_nope_head_dim: 4, qk_rope_head_dim: 2, v_head_dim: 4, head_dim: 2,
+      q_lora_rank: 12, kv_lora_rank: 8, qk_nope_head_dim: 4, qk_rope_head_dim: 4, v_head_dim: 4, head_dim: 4,
       rope_parameters: { rope_type: 'yarn', rope_theta: 10000, factor: 40, mscale: 1, mscale_all_dim: 1, original_max_position_embeddings: 16, beta_fast: 32, beta_slow: 1 },
     },
     tensors: [
       ...ends(),
       ...layers((p, l) => [
         ...norms(p),
-        [`${p}.self_attn.q_a_proj.weight`, [12, H]], [`${p}.self_attn.q_a_layernorm.weight`, [12]], [`${p}.self_attn.q_b_proj.weight`, [NH * 6, 12]],
-        [`${p}.self_attn.kv_a_proj_with_mqa.weight`, [8 + 2, H]], [`${p}.self_attn.kv_a_layernorm.weight`, [8]], [`${p}.self_attn.kv_b_proj.weight`, [NH * (4 + 4), 8]],
+        [`${p}.self_attn.q_a_proj.weight`, [12, H]], [`${p}.self_attn.q_a_layernorm.weight`, [12]], [`${p}.self_attn.q_b_proj.weight`, [NH * 8, 12]],
+        [`${p}.self_attn.kv_a_proj_with_mqa.weight`, [8 + 4, H]], [`${p}.self_attn.kv_a_layernorm.weight`, [8]], [`${p}.self_attn.kv_b_proj.weight`, [NH * (4 + 4), 8]],
         [`${p}.self_attn.o_proj.weight`, [H, NH * 4]],
         ...(l === 0 ? mlp(`${p}.mlp`, 24) : [[`${p}.mlp.gate.weight`, [E, H]] as [string, number[]], [`${p}.mlp.gate.e_score_correction_bias`, [E]] as [string, number[]], ...experts(`${p}.mlp.experts`, ['gate_proj', 'up_proj', 'down_proj']), ...mlp(`${p}.mlp.shared_experts`, I)]),
       ]),

@@ -69,8 +69,8 @@ describe('model spec from Hugging Face checkpoints', () => {
     const ds = await spec('DeepseekV3ForCausalLM');
     expect(moeOf(ds)).toMatchObject({ routing: { kind: 'sigmoid-group-topk', numGroups: 2, topkGroups: 1, normalize: true, scaling: 2.5 }, sharedExpert: { intermediateSize: 8, gated: false }, routerCorrectionBias: true });
     // YaRN: softmax scale = (nope + rope)^-0.5 · (0.1 · mscale_all_dim · ln(factor) + 1)^2
-    expect(ds.layers[0]!.attention.scale).toBeCloseTo((1 / Math.sqrt(6)) * (0.1 * Math.log(40) + 1) ** 2, 12);
-    expect(ds.rope).toMatchObject({ type: 'yarn', theta: 10000, rotaryDim: 2 });
+    expect(ds.layers[0]!.attention.scale).toBeCloseTo((1 / Math.sqrt(8)) * (0.1 * Math.log(40) + 1) ** 2, 12);
+    expect(ds.rope).toMatchObject({ type: 'yarn', theta: 10000, rotaryDim: 4 });
   });
 
   it('accepts the config spellings of different transformers versions', async () => {
