@@ -21,19 +21,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [R, N] f32
 
 const WORKGROUP_SIZE: u32 = 64u;
-var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
-
-fn workgroupSum(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-  }
-  workgroupBarrier();
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
+#include "workgroup_reduce"
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,

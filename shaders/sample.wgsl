@@ -17,33 +17,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> id: array<u32>;   // [1] u32
 
 const WORKGROUP_SIZE: u32 = 256u;
+#include "workgroup_reduce"
 const BISECTION_STEPS: u32 = 40u;
-var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 var<workgroup> chunkMass: array<f32, WORKGROUP_SIZE>;
-
-fn workgroupSum(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-  }
-  workgroupBarrier();
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
-
-fn workgroupMax(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) { partial[lid] = max(partial[lid], partial[lid + stride]); }
-  }
-  workgroupBarrier();
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
 
 fn scaled(i: u32) -> f32 {
   return logits[params.rowOffset * params.width + i] / params.temperature;
