@@ -3,7 +3,7 @@
 
 import { storageBuffer, uploadStorage } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { expertFfn, type ExpertBank } from '../kernels/experts.ts';
+import { expertFfn, expertFfnGrouped, type ExpertBank } from '../kernels/experts.ts';
 import { attention, elementwise, embed, linear, norm, rope, ropeTables } from '../kernels/layers.ts';
 import { selectExperts } from '../kernels/routing.ts';
 import { ropeFrequencies } from '../model/rope.ts';
@@ -249,8 +249,13 @@ export class ForwardPass {
   private async mlp(enc: GPUCommandEncoder, scratch: Scratch, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number): Promise<LayerRouting | null> {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
-    const dense = (bank: ExpertBank, weights: GPUBuffer, accumulate: boolean) =>
-      expertFfn(ctx, enc, { bank, x: h, expertIds: this.zeros, weights, hidden: scratch.f32(T * bank.width, 'mlp hidden'), out, numTokens: T, topK: 1, hiddenSize: H, accumulate });
+    // prefill groups the pairs by expert (one grouped multiply per projection); decode reads the chosen
+    // experts' rows directly
+    const ffn = (bank: ExpertBank, expertIds: GPUBuffer, weights: GPUBuffer, topK: number, accumulate: boolean) =>
+      T > 1
+        ? expertFfnGrouped(ctx, enc, { bank, x: h, expertIds, weights, out, numTokens: T, topK, hiddenSize: H, accumulate, alloc: (bytes, label) => scratch.f32(bytes / 4, label) })
+        : expertFfn(ctx, enc, { bank, x: h, expertIds, weights, hidden: scratch.f32(topK * bank.width, 'expert hidden [k,I]'), out, numTokens: T, topK, hiddenSize: H, accumulate });
+    const dense = (bank: ExpertBank, weights: GPUBuffer, accumulate: boolean) => ffn(bank, this.zeros, weights, 1, accumulate);
     const m = layer.mlp;
     const ms = layer.spec.mlp;
     if (m.kind === 'dense' || ms.kind === 'dense') {
@@ -266,10 +271,7 @@ export class ForwardPass {
     const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null });
     for (const b of chosen.scratch) scratch.keep(b);
     // out = Σ_k weight · expert(h)
-    await expertFfn(ctx, enc, {
-      bank: m.experts, x: h, expertIds: chosen.expertIds, weights: chosen.weights, hidden: scratch.f32(T * k * m.experts.width, 'expert hidden [T·k,I]'),
-      out, numTokens: T, topK: k, hiddenSize: H, accumulate: false,
-    });
+    await ffn(m.experts, chosen.expertIds, chosen.weights, k, false);
     if (m.shared) {
       // out += sigmoid(shared_expert_gate(h)) · shared_expert(h)   (ungated: weight 1)
       let gate = this.ones;

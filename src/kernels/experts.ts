@@ -54,3 +54,69 @@ export async function expertFfn(
     grid: pairGrid(a.hiddenSize, a.numTokens),
   });
 }
+
+const PAIR_TILE = 16; // as in expert_*_grouped.wgsl
+
+/**
+ * Prefill version: pairs grouped by expert on the GPU (count → scan → scatter), then one grouped multiply
+ * per projection reusing each weight across up to 16 pairs, then the weighted combine in slot order.
+ * `alloc` provides scratch buffers the caller frees after the step.
+ */
+export async function expertFfnGrouped(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  a: {
+    bank: ExpertBank;
+    x: GPUBuffer; // [T, H] f32
+    expertIds: GPUBuffer; // [T, k] u32
+    weights: GPUBuffer; // [T, k] f32
+    out: GPUBuffer; // [T, H] f32
+    numTokens: number;
+    topK: number;
+    hiddenSize: number;
+    accumulate: boolean;
+    alloc: (bytes: number, label: string) => GPUBuffer;
+  },
+): Promise<void> {
+  const { bank, numTokens: T, topK: k, hiddenSize: H } = a;
+  const E = bank.numExperts;
+  const P = T * k;
+  const counts = a.alloc(E * 4, 'pairs per expert [E]');
+  const offsets = a.alloc((E + 1) * 4, 'expert offsets [E+1]');
+  const sorted = a.alloc(P * 4, 'pairs by expert [P]');
+  enc.clearBuffer(counts);
+  const pairBlocks = Math.ceil(P / WG);
+  const pairGridX = Math.min(pairBlocks, 65535);
+  for (const stage of [0, 1, 2]) {
+    await dispatch(ctx, enc, {
+      shader: 'expert_group',
+      constants: { STAGE: stage },
+      params: [['u32', P], ['u32', E]],
+      buffers: [a.expertIds, counts, offsets, sorted],
+      grid: stage === 1 ? [1] : [pairGridX, Math.ceil(pairBlocks / pairGridX)],
+    });
+  }
+  const tiles = Math.ceil(T / PAIR_TILE); // an expert gets at most one pair per token
+  const hidden = a.alloc(P * bank.width * 4, 'expert hidden [P,I]');
+  await dispatch(ctx, enc, {
+    shader: 'expert_gate_up_grouped',
+    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype) },
+    params: [['u32', H], ['u32', bank.width], ['u32', k], ['u32', bank.gateUpTransposed ? 1 : 0]],
+    buffers: [a.x, offsets, sorted, bank.gateUp.buffer, hidden],
+    grid: [Math.ceil(bank.width / WG), tiles, E],
+  });
+  const y = a.alloc(P * H * 4, 'expert outputs [P,H]');
+  await dispatch(ctx, enc, {
+    shader: 'expert_down_grouped',
+    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype) },
+    params: [['u32', H], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0]],
+    buffers: [hidden, offsets, sorted, bank.down.buffer, y],
+    grid: [Math.ceil(H / WG), tiles, E],
+  });
+  await dispatch(ctx, enc, {
+    shader: 'expert_combine',
+    params: [['u32', T], ['u32', k], ['u32', H], ['u32', a.accumulate ? 1 : 0]],
+    buffers: [y, a.weights, a.out],
+    grid: pairGrid(H, T),
+  });
+}

@@ -2,7 +2,8 @@
 // sparse MoE blocks, for both packed orientations, every dtype, and ids chosen on the GPU side.
 import { describe, expect, it } from 'vitest';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
-import { expertFfn, type ExpertBank } from '../../src/kernels/experts.ts';
+import { expertFfn, expertFfnGrouped, type ExpertBank } from '../../src/kernels/experts.ts';
+import { storageBuffer } from '../../src/gpu/buffers.ts';
 import { expertFfnRef } from '../../src/reference/layers.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { emptyBuffer, f32Buffer, randomValues, readF32, relativeError, run, u32Buffer, weight } from '../helpers/gpuData.ts';
@@ -26,12 +27,12 @@ function pack(experts: { gate: Float32Array; up: Float32Array; down: Float32Arra
 }
 
 describe('expert FFN kernels vs the reference MoE loop', () => {
-  it('random shapes, both orientations, every dtype, accumulate', async () => {
+  for (const grouped of [false, true]) it(`${grouped ? 'grouped (prefill)' : 'per pair (decode)'}: random shapes, both orientations, every dtype, accumulate`, async () => {
     const gpu = await testGpu();
-    const rand = seededRandom(11);
+    const rand = seededRandom(grouped ? 12 : 11);
     const cases: [ComputeDtype, boolean][] = [['BF16', false], ['F16', true], ['F32', false], ['BF16', true]];
     for (const [dtype, transposed] of cases) {
-      const [E, H, I, T] = [randomInt(rand, 1, 16), randomInt(rand, 4, 48), randomInt(rand, 2, 40), randomInt(rand, 1, 9)];
+      const [E, H, I, T] = [randomInt(rand, 1, 16), randomInt(rand, 4, 70), randomInt(rand, 2, 80), randomInt(rand, 1, grouped ? 40 : 9)];
       const k = randomInt(rand, 1, Math.min(E, 8));
       // values a bf16 round trip keeps exactly, so the reference sees the stored weights
       const experts = Array.from({ length: E }, () => ({ gate: randomValues(rand, I * H, 0.5), up: randomValues(rand, I * H, 0.5), down: randomValues(rand, H * I, 0.5) }));
@@ -60,8 +61,11 @@ describe('expert FFN kernels vs the reference MoE loop', () => {
       const initial = randomValues(rand, T * H);
       const out = f32Buffer(gpu, initial);
       const bank: ExpertBank = { gateUp: gateUp.ref, down: down.ref, gateUpTransposed: transposed, downTransposed: transposed, numExperts: E, width: I };
+      const common = { bank, x: f32Buffer(gpu, x), expertIds: u32Buffer(gpu, ids), weights: f32Buffer(gpu, weights), out, numTokens: T, topK: k, hiddenSize: H, accumulate: true };
       await run(gpu, (enc) =>
-        expertFfn(gpu, enc, { bank, x: f32Buffer(gpu, x), expertIds: u32Buffer(gpu, ids), weights: f32Buffer(gpu, weights), hidden: emptyBuffer(gpu, T * k * I), out, numTokens: T, topK: k, hiddenSize: H, accumulate: true }),
+        grouped
+          ? expertFfnGrouped(gpu, enc, { ...common, alloc: (bytes, label) => storageBuffer(gpu.device, bytes, label) })
+          : expertFfn(gpu, enc, { ...common, hidden: emptyBuffer(gpu, T * k * I) }),
       );
       const want = expertFfnRef(x, ids, weights, k, H, asStored).map((v, i) => v + initial[i]!);
       expect(relativeError(await readF32(gpu, out, T * H), want), `${dtype} transposed=${transposed} E=${E} k=${k} H=${H} I=${I} T=${T}`).toBeLessThan(1e-5);

@@ -1,0 +1,43 @@
+// Group the (token, slot) pairs of a prefill by expert, on the GPU, in three stages (STAGE override):
+//   0 count:   counts[e] = pairs routed to e                         (one thread per pair, atomics)
+//   1 scan:    offsets[e] = Σ_{e' < e} counts[e'], offsets[E] = P; cursors reset   (one thread)
+//   2 scatter: sorted[offsets[e] + n] = p, the pairs of each expert together          (one thread per pair)
+// The order of pairs inside one expert's group is not fixed; every later step is per pair, so results
+// do not depend on it.
+
+struct Params {
+  numPairs: u32,    // P = T · k
+  numExperts: u32,  // E
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> expertIds: array<u32>;            // [P]
+@group(0) @binding(2) var<storage, read_write> counts: array<atomic<u32>>; // [E] (zeroed before stage 0)
+@group(0) @binding(3) var<storage, read_write> offsets: array<u32>;        // [E + 1]
+@group(0) @binding(4) var<storage, read_write> sorted: array<u32>;         // [P] pair indices
+
+override STAGE: u32 = 0;
+override WORKGROUP_SIZE: u32 = 64;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (STAGE == 1u) {
+    if (p != 0u) { return; }
+    var running = 0u;
+    for (var e = 0u; e < params.numExperts; e++) {
+      offsets[e] = running;
+      running += atomicLoad(&counts[e]);
+      atomicStore(&counts[e], 0u);   // reused as each expert's cursor by the scatter
+    }
+    offsets[params.numExperts] = running;
+    return;
+  }
+  if (p >= params.numPairs) { return; }
+  let e = expertIds[p];
+  if (STAGE == 0u) {
+    atomicAdd(&counts[e], 1u);
+  } else {
+    sorted[offsets[e] + atomicAdd(&counts[e], 1u)] = p;
+  }
+}
