@@ -37,6 +37,15 @@ export function baseName(path: string): string {
   return path.split(/[\\/]/).pop() ?? path;
 }
 
+/** The whole text of a small file, releasing it afterwards. */
+async function readTextOnce(source: ByteSource): Promise<string> {
+  try {
+    return await readText(source);
+  } finally {
+    await source.close?.();
+  }
+}
+
 /** Parse a JSON file's text, naming the file if it is not a JSON object. */
 export function parseJsonObject(file: string, text: string): Record<string, unknown> {
   let value: unknown;
@@ -57,7 +66,7 @@ async function chooseWeightFiles(byName: Map<string, ByteSource>): Promise<{ fil
     if (files.length === 0) throw new MissingFileError('model.safetensors', 'no .safetensors weight file was given');
     return { files, weightMap: null };
   }
-  const json = parseJsonObject(INDEX_FILE, await readText(index));
+  const json = parseJsonObject(INDEX_FILE, await readTextOnce(index));
   const map = json['weight_map'];
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new ConfigError(INDEX_FILE, 'has no "weight_map" object');
   const weightMap = new Map<string, string>();
@@ -90,7 +99,7 @@ export async function openCheckpoint(sources: readonly ByteSource[]): Promise<Ch
 
   const configSource = byName.get('config.json');
   if (!configSource) throw new MissingFileError('config.json', 'every Hugging Face checkpoint folder has one; drop the whole folder');
-  const config = parseJsonObject('config.json', await readText(configSource));
+  const config = parseJsonObject('config.json', await readTextOnce(configSource));
 
   const { files, weightMap } = await chooseWeightFiles(byName);
   const weightFiles = await Promise.all(files.map((f) => readSafetensorsHeader(f)));
@@ -115,7 +124,12 @@ export async function openCheckpoint(sources: readonly ByteSource[]): Promise<Ch
   const text: Checkpoint['text'] = {};
   for (const name of TEXT_FILES) {
     const source = byName.get(name);
-    if (source && name !== 'config.json') text[name] = await readText(source);
+    if (source && name !== 'config.json') text[name] = await readTextOnce(source);
   }
   return { config, tensors, weightFiles, text, ignored };
+}
+
+/** Close the weight files (after the weights are on the GPU, or when giving up). */
+export async function closeCheckpoint(checkpoint: Checkpoint): Promise<void> {
+  await Promise.all(checkpoint.weightFiles.map((f) => f.source.close?.()));
 }

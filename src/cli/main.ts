@@ -1,5 +1,6 @@
 // moescope CLI: one function per command; each returns the process exit code.
 
+import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { CheckpointError } from '../checkpoint/errors.ts';
 import { mebibytes as mib, millions } from '../util/format.ts';
 import { runGpuSelfTest } from '../kernels/selfTest.ts';
@@ -8,6 +9,7 @@ import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import { createNodeGpu, GpuUnavailableError } from '../node/gpu.ts';
 import { loadTokenizer } from '../tokenizer/tokenizer.ts';
+import { benchCommand } from './bench.ts';
 import { generateCommand, traceCommand, UsageError } from './run.ts';
 
 const USAGE = `moescope — see inside Mixture-of-Experts language models
@@ -22,6 +24,9 @@ Usage:
                             greedy unless --temperature is given
   npx moescope generate <checkpoint> --prompt TEXT [--max-new-tokens N] [sampling options as above]
                             print the continuation as it comes, then prefill and decode tok/s
+  npx moescope bench [--shape NAME | --model DIR] [--prompt-tokens 512] [--new-tokens 128]
+                            time load, prefill and decode (shapes: tiny, olmoe-1b-7b,
+                            granite-3.0-1b-a400m, qwen1.5-moe-a2.7b; synthetic bf16 weights)
   npx moescope gpu          show the WebGPU adapter Node gets (real GPU, else SwiftShader) and run the
                             router-kernel self-test on it
   npx moescope help         this text
@@ -52,6 +57,7 @@ async function inspectCommand(args: string[]): Promise<number> {
     return 2;
   }
   const { spec, weights, card, checkpoint } = await openModel(await checkpointSources(paths));
+  await closeCheckpoint(checkpoint);
   const tokenizer = loadTokenizer(checkpoint.text);
   const plan = planMemory(spec, weights, { maxBufferSize: 2 ** 53, maxStorageBufferBindingSize: 2 ** 31 - 4 }, { contextLength });
   const rows: [string, string][] = [
@@ -81,6 +87,8 @@ export async function main(args: string[]): Promise<number> {
         return await traceCommand(args.slice(1));
       case 'generate':
         return await generateCommand(args.slice(1));
+      case 'bench':
+        return await benchCommand(args.slice(1));
       case 'help':
       case '--help':
       case '-h':

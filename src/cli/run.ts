@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { MoeEngine, type GenerateOptions } from '../engine/engine.ts';
+import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import { createNodeGpu } from '../node/gpu.ts';
@@ -67,7 +68,7 @@ async function prepare(args: string[]) {
   }
   const context = number(values.context, 'context', ids.length + maxNewTokens, (n) => Number.isInteger(n) && n > 0);
   const gpu = await createNodeGpu();
-  const engine = await MoeEngine.load(gpu, opened, { maxPositions: Math.max(context, ids.length + maxNewTokens) });
+  const engine = await MoeEngine.load(gpu, opened, { maxPositions: Math.max(context, ids.length + maxNewTokens) }).finally(() => closeCheckpoint(opened.checkpoint));
   const text = (id: number) => tokenizer?.tokenText(id) ?? `<${id}>`;
   return { values, opened, tokenizer, engine, options, text, gpu };
 }

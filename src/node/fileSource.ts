@@ -25,6 +25,11 @@ export async function fileSource(path: string): Promise<ByteSource> {
       }
       return out;
     },
+    async close() {
+      const fh = handle;
+      handle = undefined;
+      await (await fh)?.close();
+    },
   };
   return source;
 }

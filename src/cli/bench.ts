@@ -1,0 +1,116 @@
+// `moescope bench` (npm run bench): load a checkpoint or a synthetic one at a real model's shape, then
+// time loading, prefill and decode on this machine's adapter, and print a table and JSON.
+
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH_SHAPES } from '../bench/shapes.ts';
+import { MoeEngine } from '../engine/engine.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
+import { openModel } from '../model/openModel.ts';
+import { checkpointSources } from '../node/checkpointPaths.ts';
+import { createNodeGpu } from '../node/gpu.ts';
+import { writeSyntheticCheckpoint } from '../node/syntheticCheckpoint.ts';
+import { UsageError } from './run.ts';
+
+/** Copy bandwidth of this adapter: a large buffer copied repeatedly; bytes read + written per second. */
+async function copyBandwidth(gpu: GpuContext): Promise<number> {
+  const { device } = gpu;
+  const bytes = Math.min(256 * 2 ** 20, Math.floor(device.limits.maxBufferSize / 4 / 4) * 4);
+  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const a = device.createBuffer({ size: bytes, usage });
+  const b = device.createBuffer({ size: bytes, usage });
+  const copies = 10;
+  const time = async () => {
+    const enc = device.createCommandEncoder();
+    for (let i = 0; i < copies; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
+    const start = performance.now();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return performance.now() - start;
+  };
+  await time(); // warm-up
+  const ms = await time();
+  a.destroy();
+  b.destroy();
+  return (2 * bytes * copies) / (ms / 1000);
+}
+
+export async function benchCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, cache: { type: 'string' } },
+    strict: true,
+  });
+  const promptTokens = Number(values['prompt-tokens'] ?? 512);
+  const newTokens = Number(values['new-tokens'] ?? 128);
+  if (!Number.isInteger(promptTokens) || promptTokens < 1 || !Number.isInteger(newTokens) || newTokens < 1) throw new UsageError('--prompt-tokens and --new-tokens take positive integers');
+  let dir = values.model;
+  let label = dir ?? '';
+  if (!dir) {
+    const name = values.shape ?? 'tiny';
+    const make = BENCH_SHAPES[name];
+    if (!make) throw new UsageError(`unknown --shape ${name}; shapes: ${Object.keys(BENCH_SHAPES).join(', ')}`);
+    const shape = make();
+    const started = performance.now();
+    dir = await writeSyntheticCheckpoint(join(values.cache ?? join(tmpdir(), 'moescope-bench'), shape.name), shape.config, shape.tensors);
+    console.error(`synthetic ${shape.name} ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${shape.description}`);
+    label = shape.name;
+  }
+
+  const gpu = await createNodeGpu();
+  const opened = await openModel(await checkpointSources([dir]));
+  const weightBytes = opened.card.weightBytes;
+  const loadStart = performance.now();
+  const engine = await MoeEngine.load(gpu, opened, { maxPositions: promptTokens + newTokens });
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  await closeCheckpoint(opened.checkpoint);
+  const V = opened.spec.vocabSize;
+  const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % V);
+
+  // prefill: the prompt, one token out; decode: a short prompt, then newTokens greedy tokens
+  const prefill = await engine.generate({ promptIds: prompt, maxNewTokens: 1, eosTokenIds: [] });
+  const decode = await engine.generate({ promptIds: prompt.slice(0, 32), maxNewTokens: newTokens, eosTokenIds: [] });
+  const decoded = decode.tokens.length - decode.promptLength - 1;
+  const prefillTokS = promptTokens / (prefill.prefillMs / 1000);
+  const decodeTokS = decoded / (decode.decodeMs / 1000);
+  // bytes of weights one decode token reads: everything active except the embedding table (one row)
+  const embed = opened.spec.vocabSize * opened.spec.hiddenSize * 2;
+  const activeBytes = opened.card.activeParameters * (weightBytes / opened.card.totalParameters) - (opened.spec.tieWordEmbeddings ? 0 : embed);
+  const copy = await copyBandwidth(gpu);
+  const decodeGBs = (activeBytes * decodeTokS) / 1e9;
+  const report = {
+    shape: label,
+    adapter: gpu.adapter.name,
+    weightsGB: weightBytes / 1e9,
+    loadSeconds,
+    loadMBs: weightBytes / 1e6 / loadSeconds,
+    prefillTokens: promptTokens,
+    prefillTokS,
+    decodeTokens: decoded,
+    decodeTokS,
+    activeGBPerToken: activeBytes / 1e9,
+    decodeGBs,
+    copyGBs: copy / 1e9,
+    shareOfCopyBandwidth: decodeGBs / (copy / 1e9),
+    gpuMemoryGB: engine.gpuModel.weightBytes / 1e9,
+  };
+  engine.destroy();
+  gpu.destroy();
+  const rows: [string, string][] = [
+    ['shape', report.shape],
+    ['adapter', report.adapter],
+    ['weights', `${report.weightsGB.toFixed(3)} GB`],
+    ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s`],
+    ['prefill', `${report.prefillTokens} tokens, ${report.prefillTokS.toFixed(1)} tok/s`],
+    ['decode', `${report.decodeTokens} tokens, ${report.decodeTokS.toFixed(1)} tok/s`],
+    ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],
+    ['copy bandwidth', `${report.copyGBs.toFixed(1)} GB/s (decode reaches ${(100 * report.shareOfCopyBandwidth).toFixed(1)}%)`],
+    ['GPU memory (weights)', `${report.gpuMemoryGB.toFixed(3)} GB`],
+  ];
+  console.log('| measure | value |\n| --- | --- |');
+  for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+  console.log(JSON.stringify(report));
+  return 0;
+}
