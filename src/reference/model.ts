@@ -3,46 +3,16 @@
 // engine is tested against on random-weight models, independently of any kernel.
 
 import type { TensorEntry } from '../checkpoint/checkpoint.ts';
-import type { ComputeDtype } from '../checkpoint/dtypes.ts';
-import { readTensorBytes } from '../checkpoint/safetensors.ts';
 import { ropeFrequencies } from '../model/rope.ts';
 import type { MlaAttention, ModelSpec, MoeMlp } from '../model/spec.ts';
-import type { ModelWeights, SwiGluWeights } from '../model/weights.ts';
-import { decodeWeights } from './dtype.ts';
+import type { ModelWeights } from '../model/weights.ts';
+import { expertMatrices, swigluMatrices, tensorF32 as f32 } from '../model/expertMatrices.ts';
 import { attentionRef, embedRef, expertFfnRef, linearRef, normRef, ropeRef } from './layers.ts';
 import { routingReference } from './routing.ts';
 
 export interface ReferenceOutput {
   logits: Float32Array; // [T, V]
   routerLogits: Map<number, Float32Array>; // MoE layer → [T, E]
-}
-
-async function f32(t: TensorEntry): Promise<Float32Array> {
-  return decodeWeights(await readTensorBytes(t.file, t), t.dtype as ComputeDtype);
-}
-
-/** Per-expert matrices from either on-disk layout. */
-async function expertsOf(w: ModelWeights['layers'][number], m: MoeMlp, H: number) {
-  if (w.mlp.kind !== 'moe') throw new Error('not an MoE layer');
-  const x = w.mlp.experts;
-  if (x.layout === 'per-expert') return Promise.all(x.experts.map(swiglu));
-  const I = m.expertIntermediateSize;
-  const gu = await f32(x.gateUp);
-  const dn = await f32(x.down);
-  return Array.from({ length: m.numExperts }, (_, e) => {
-    const gate = new Float32Array(I * H), up = new Float32Array(I * H), down = new Float32Array(H * I);
-    for (let r = 0; r < I; r++) for (let c = 0; c < H; c++) {
-      const at = (row: number) => (x.gateUpOrientation === 'out-in' ? e * 2 * I * H + row * H + c : e * 2 * I * H + c * 2 * I + row);
-      gate[r * H + c] = gu[at(r)]!;
-      up[r * H + c] = gu[at(r + I)]!;
-    }
-    for (let h = 0; h < H; h++) for (let i = 0; i < I; i++) down[h * I + i] = dn[x.downOrientation === 'out-in' ? e * H * I + h * I + i : e * H * I + i * H + h]!;
-    return { gate, up, down };
-  });
-}
-
-async function swiglu(w: SwiGluWeights) {
-  return { gate: await f32(w.gate), up: await f32(w.up), down: await f32(w.down) };
 }
 
 /** DeepseekV3Attention.forward, without a cache: every position attends to all before it. */
@@ -126,15 +96,15 @@ export async function referenceForward(spec: ModelSpec, weights: ModelWeights, i
     let out: Float32Array;
     if (layer.mlp.kind === 'dense' || w.mlp.kind === 'dense') {
       if (w.mlp.kind !== 'dense') throw new Error('spec and weights disagree');
-      out = expertFfnRef(h2, new Array(T).fill(0), new Array(T).fill(1), 1, H, [await swiglu(w.mlp)]);
+      out = expertFfnRef(h2, new Array(T).fill(0), new Array(T).fill(1), 1, H, [await swigluMatrices(w.mlp)]);
     } else {
       const m = layer.mlp;
       const logits = linearRef(h2, await f32(w.mlp.router), null, H);
       routerLogits.set(li, logits);
       const chosen = routingReference(logits, m.routing, m.numExperts, m.topK, w.mlp.correctionBias ? await f32(w.mlp.correctionBias) : null);
-      out = expertFfnRef(h2, chosen.expertIds, chosen.weights, m.topK, H, await expertsOf(w, m, H));
+      out = expertFfnRef(h2, chosen.expertIds, chosen.weights, m.topK, H, await expertMatrices(w.mlp, m, H));
       if (w.mlp.shared) {
-        const shared = expertFfnRef(h2, new Array(T).fill(0), new Array(T).fill(1), 1, H, [await swiglu(w.mlp.shared)]);
+        const shared = expertFfnRef(h2, new Array(T).fill(0), new Array(T).fill(1), 1, H, [await swigluMatrices(w.mlp.shared)]);
         const gate = w.mlp.sharedGate ? linearRef(h2, await f32(w.mlp.sharedGate), null, H).map((g) => 1 / (1 + Math.exp(-g))) : new Float32Array(T).fill(1);
         for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) out[t * H + i] = out[t * H + i]! + gate[t]! * shared[t * H + i]!;
       }

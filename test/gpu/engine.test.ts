@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { TensorEntry } from '../../src/checkpoint/checkpoint.ts';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
 import { readTensorBytes } from '../../src/checkpoint/safetensors.ts';
-import { decodeWeights } from '../../src/reference/dtype.ts';
+import { decodeWeights } from '../../src/checkpoint/dtypeCodec.ts';
 import { EngineUnsupportedError } from '../../src/engine/gpuModel.ts';
 import { MoeEngine } from '../../src/engine/engine.ts';
 import { openModel } from '../../src/model/openModel.ts';

@@ -5,7 +5,7 @@ import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
 import { readBuffer, storageBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import type { WeightRef } from '../../src/kernels/weightRef.ts';
-import { decodeWeights, encodeWeights } from '../../src/reference/dtype.ts';
+import { decodeWeights, encodeWeights } from '../../src/checkpoint/dtypeCodec.ts';
 
 export function randomValues(rand: () => number, n: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);

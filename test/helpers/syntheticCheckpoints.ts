@@ -4,7 +4,7 @@
 
 import { memorySource, type ByteSource } from '../../src/checkpoint/byteSource.ts';
 import { isComputeDtype, type ComputeDtype, type SafetensorsDtype } from '../../src/checkpoint/dtypes.ts';
-import { encodeWeights } from '../../src/reference/dtype.ts';
+import { encodeWeights } from '../../src/checkpoint/dtypeCodec.ts';
 import { seededRandom } from './random.ts';
 import { encodeSafetensors, tensorByteLength } from '../../src/checkpoint/safetensorsWriter.ts';
 

@@ -1,5 +1,5 @@
-// Stored weight bytes → f32, for references and tests. Written from the formats' definitions, not from
-// the shaders: bf16 is the top half of an f32; f16 is IEEE binary16.
+// Stored weight bytes ↔ f32 on the CPU: for the reference model, the weight analyses and tests.
+// Written from the formats, not from the shaders: bf16 is the top half of an f32; f16 is IEEE binary16.
 
 import type { ComputeDtype } from '../checkpoint/dtypes.ts';
 
