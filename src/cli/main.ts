@@ -9,6 +9,7 @@ import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import { createNodeGpu, GpuUnavailableError } from '../node/gpu.ts';
 import { loadTokenizer } from '../tokenizer/tokenizer.ts';
+import { analyzeCommand } from './analyze.ts';
 import { benchCommand } from './bench.ts';
 import { generateCommand, traceCommand, UsageError } from './run.ts';
 
@@ -27,6 +28,9 @@ Usage:
   npx moescope bench [--shape NAME | --model DIR] [--prompt-tokens 512] [--new-tokens 128]
                             time load, prefill and decode (shapes: tiny, olmoe-1b-7b,
                             granite-3.0-1b-a400m, qwen1.5-moe-a2.7b; synthetic bf16 weights)
+  npx moescope analyze <checkpoint> --analysis NAME [--layer L] [--prompt TEXT | --ids 1,2,3] --out F.json|F.csv
+                            expert-similarity, neuron-similarity, router-similarity (from the weights);
+                            coactivation, load-balance (from routing the prompt)
   npx moescope gpu          show the WebGPU adapter Node gets (real GPU, else SwiftShader) and run the
                             router-kernel self-test on it
   npx moescope help         this text
@@ -89,6 +93,8 @@ export async function main(args: string[]): Promise<number> {
         return await generateCommand(args.slice(1));
       case 'bench':
         return await benchCommand(args.slice(1));
+      case 'analyze':
+        return await analyzeCommand(args.slice(1));
       case 'help':
       case '--help':
       case '-h':

@@ -63,6 +63,20 @@ describe('moescope trace and generate', () => {
     expect(await sampled()).toEqual(await sampled());
   });
 
+  it('analyze: weight similarities without a GPU run, routing statistics from a prompt', async () => {
+    const sim = join(dir, 'sim.json');
+    expect((await capture(['analyze', folder, '--analysis', 'router-similarity', '--out', sim])).code).toBe(0);
+    const result = JSON.parse(readFileSync(sim, 'utf8'));
+    expect(result.layers.map((l: { layer: number }) => l.layer)).toEqual([0, 1]);
+    expect(Object.keys(result.layers[0].matrices).sort()).toEqual(['down', 'gate', 'router', 'up']);
+    const co = join(dir, 'co.csv');
+    expect((await capture(['analyze', folder, '--analysis', 'coactivation', '--ids', '4,9,1,7', '--layer', '1', '--out', co])).code).toBe(0);
+    const rows = readFileSync(co, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('layer,matrix,row,col,value');
+    expect(rows).toHaveLength(1 + 4 * 4);
+    expect((await capture(['analyze', folder, '--analysis', 'nonsense', '--out', co])).code).toBe(2);
+  });
+
   it('usage errors say what to give', async () => {
     const noTokenizer = await capture(['trace', folder, '--prompt', 'hi', '--out', join(dir, 'x.json')]);
     expect(noTokenizer.code).toBe(2);
