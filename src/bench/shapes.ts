@@ -8,20 +8,30 @@ export interface BenchShape {
   tensors: [name: string, shape: number[]][];
 }
 
+/** Norms and q/k/v/o of one layer (biases on q, k, v when `qkvBias`). */
+function attentionTensors(p: string, H: number, heads: number, kv: number, qkvBias = false): [string, number[]][] {
+  const d = H / heads;
+  const t: [string, number[]][] = [
+    [`${p}.input_layernorm.weight`, [H]],
+    [`${p}.self_attn.q_proj.weight`, [heads * d, H]],
+    [`${p}.self_attn.k_proj.weight`, [kv * d, H]],
+    [`${p}.self_attn.v_proj.weight`, [kv * d, H]],
+    [`${p}.self_attn.o_proj.weight`, [H, heads * d]],
+    [`${p}.post_attention_layernorm.weight`, [H]],
+  ];
+  if (qkvBias) t.push([`${p}.self_attn.q_proj.bias`, [heads * d]], [`${p}.self_attn.k_proj.bias`, [kv * d]], [`${p}.self_attn.v_proj.bias`, [kv * d]]);
+  return t;
+}
+
 function olmoeStyle(c: { H: number; L: number; heads: number; kv: number; E: number; k: number; I: number; V: number }): [string, number[]][] {
   const d = c.H / c.heads;
   const t: [string, number[]][] = [['model.embed_tokens.weight', [c.V, c.H]]];
   for (let l = 0; l < c.L; l++) {
     const p = `model.layers.${l}`;
     t.push(
-      [`${p}.input_layernorm.weight`, [c.H]],
-      [`${p}.self_attn.q_proj.weight`, [c.heads * d, c.H]],
-      [`${p}.self_attn.k_proj.weight`, [c.kv * d, c.H]],
-      [`${p}.self_attn.v_proj.weight`, [c.kv * d, c.H]],
-      [`${p}.self_attn.o_proj.weight`, [c.H, c.heads * d]],
+      ...attentionTensors(p, c.H, c.heads, c.kv),
       [`${p}.self_attn.q_norm.weight`, [c.heads * d]],
       [`${p}.self_attn.k_norm.weight`, [c.kv * d]],
-      [`${p}.post_attention_layernorm.weight`, [c.H]],
       [`${p}.mlp.gate.weight`, [c.E, c.H]],
     );
     for (let e = 0; e < c.E; e++) {
@@ -47,17 +57,11 @@ function olmoe(name: string, description: string, c: Parameters<typeof olmoeStyl
 
 function granite(): BenchShape {
   const [H, L, heads, kv, E, k, I, V] = [1024, 24, 16, 8, 32, 8, 512, 49155];
-  const d = H / heads;
   const t: [string, number[]][] = [['model.embed_tokens.weight', [V, H]]];
   for (let l = 0; l < L; l++) {
     const p = `model.layers.${l}`;
     t.push(
-      [`${p}.input_layernorm.weight`, [H]],
-      [`${p}.self_attn.q_proj.weight`, [heads * d, H]],
-      [`${p}.self_attn.k_proj.weight`, [kv * d, H]],
-      [`${p}.self_attn.v_proj.weight`, [kv * d, H]],
-      [`${p}.self_attn.o_proj.weight`, [H, heads * d]],
-      [`${p}.post_attention_layernorm.weight`, [H]],
+      ...attentionTensors(p, H, heads, kv),
       [`${p}.block_sparse_moe.router.layer.weight`, [E, H]],
       [`${p}.block_sparse_moe.input_linear.weight`, [E, 2 * I, H]],
       [`${p}.block_sparse_moe.output_linear.weight`, [E, H, I]],
@@ -79,17 +83,11 @@ function granite(): BenchShape {
 
 function qwen15(): BenchShape {
   const [H, L, heads, E, k, I, shared, V] = [2048, 24, 16, 60, 4, 1408, 5632, 151936];
-  const d = H / heads;
   const t: [string, number[]][] = [['model.embed_tokens.weight', [V, H]]];
   for (let l = 0; l < L; l++) {
     const p = `model.layers.${l}`;
     t.push(
-      [`${p}.input_layernorm.weight`, [H]],
-      [`${p}.self_attn.q_proj.weight`, [heads * d, H]], [`${p}.self_attn.q_proj.bias`, [heads * d]],
-      [`${p}.self_attn.k_proj.weight`, [heads * d, H]], [`${p}.self_attn.k_proj.bias`, [heads * d]],
-      [`${p}.self_attn.v_proj.weight`, [heads * d, H]], [`${p}.self_attn.v_proj.bias`, [heads * d]],
-      [`${p}.self_attn.o_proj.weight`, [H, heads * d]],
-      [`${p}.post_attention_layernorm.weight`, [H]],
+      ...attentionTensors(p, H, heads, heads, true),
       [`${p}.mlp.gate.weight`, [E, H]],
       [`${p}.mlp.shared_expert.gate_proj.weight`, [shared, H]], [`${p}.mlp.shared_expert.up_proj.weight`, [shared, H]], [`${p}.mlp.shared_expert.down_proj.weight`, [H, shared]],
       [`${p}.mlp.shared_expert_gate.weight`, [1, H]],

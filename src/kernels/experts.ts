@@ -21,22 +21,21 @@ function pairGrid(width: number, rows: number): [number, number, number] {
   return [Math.ceil(width / WG), Math.min(rows, 65535), Math.ceil(rows / 65535)];
 }
 
-export async function expertFfn(
-  ctx: GpuContext,
-  enc: GPUCommandEncoder,
-  a: {
-    bank: ExpertBank;
-    x: GPUBuffer; // [T, H] f32
-    expertIds: GPUBuffer; // [T, k] u32
-    weights: GPUBuffer; // [T, k] f32
-    hidden: GPUBuffer; // [T·k, I] f32 scratch
-    out: GPUBuffer; // [T, H] f32
-    numTokens: number;
-    topK: number;
-    hiddenSize: number;
-    accumulate: boolean;
-  },
-): Promise<void> {
+/** What both expert FFN paths take: the tokens, their chosen experts and weights, where to write. */
+export interface ExpertFfnArgs {
+  bank: ExpertBank;
+  x: GPUBuffer; // [T, H] f32
+  expertIds: GPUBuffer; // [T, k] u32
+  weights: GPUBuffer; // [T, k] f32
+  out: GPUBuffer; // [T, H] f32
+  numTokens: number;
+  topK: number;
+  hiddenSize: number;
+  /** Add to `out` (shared experts after routed ones) instead of overwriting it. */
+  accumulate: boolean;
+}
+
+export async function expertFfn(ctx: GpuContext, enc: GPUCommandEncoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* [T·k, I] f32 scratch */ }): Promise<void> {
   const { bank } = a;
   const pairs = a.numTokens * a.topK;
   await dispatch(ctx, enc, {
@@ -65,18 +64,7 @@ const PAIR_TILE = 16; // as in expert_*_grouped.wgsl
 export async function expertFfnGrouped(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
-  a: {
-    bank: ExpertBank;
-    x: GPUBuffer; // [T, H] f32
-    expertIds: GPUBuffer; // [T, k] u32
-    weights: GPUBuffer; // [T, k] f32
-    out: GPUBuffer; // [T, H] f32
-    numTokens: number;
-    topK: number;
-    hiddenSize: number;
-    accumulate: boolean;
-    alloc: (bytes: number, label: string) => GPUBuffer;
-  },
+  a: ExpertFfnArgs & { alloc: (bytes: number, label: string) => GPUBuffer },
 ): Promise<void> {
   const { bank, numTokens: T, topK: k, hiddenSize: H } = a;
   const E = bank.numExperts;

@@ -4,7 +4,7 @@
 
 import type { TensorEntry } from '../checkpoint/checkpoint.ts';
 import { ropeFrequencies } from '../model/rope.ts';
-import type { MlaAttention, ModelSpec, MoeMlp } from '../model/spec.ts';
+import type { MlaAttention, ModelSpec } from '../model/spec.ts';
 import type { ModelWeights } from '../model/weights.ts';
 import { expertMatrices, swigluMatrices, tensorF32 as f32 } from '../model/expertMatrices.ts';
 import { attentionRef, embedRef, expertFfnRef, linearRef, normRef, ropeRef } from './layers.ts';
