@@ -1,4 +1,5 @@
-// Second half of the expert FFN, fused with the weighted combine back to token order:
+// Second half of the expert FFN (decode), fused with the weighted combine back to token order: one
+// workgroup per (output row h, token t), its threads striding over the I inputs of each chosen expert.
 //   out[t, h] (+)= Σ_slot weights[t, slot] · (W_down[e] hidden[(t, slot)])[h],   e = expertIds[t·k + slot]
 // W_down is [E, H, I], or [E, I, H] when transposed = 1. accumulate = 1 adds to out (shared experts after
 // routed ones); 0 overwrites.
@@ -21,26 +22,30 @@ struct Params {
 @group(0) @binding(4) var<storage, read> down: array<u32>;          // [E, H, I] or [E, I, H] packed
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;     // [T, H] f32
 
-override WORKGROUP_SIZE: u32 = 64;
+const WORKGROUP_SIZE: u32 = 64u;
+#include "workgroup_reduce"
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let h = gid.x;
-  let t = gid.y + gid.z * 65535u;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.x;
+  let t = wid.y + wid.z * 65535u;
   if (h >= params.hidden || t >= params.numTokens) { return; }
   let H = params.hidden;
   let I = params.width;
-  var total = 0.0;
+  var partialTotal = 0.0;
   for (var slot = 0u; slot < params.topK; slot++) {
     let p = t * params.topK + slot;
     let e = expertIds[p];
     var acc = 0.0;
-    for (var i = 0u; i < I; i++) {
+    for (var i = lid; i < I; i += WORKGROUP_SIZE) {
       let wi = select(e * H * I + h * I + i, e * H * I + i * H + h, params.transposed == 1u);
       acc += hiddenIn[p * I + i] * weightValue(down[weightWord(wi)], wi);
     }
-    total += weights[p] * acc;
+    partialTotal += weights[p] * acc;
   }
-  let o = t * H + h;
-  out[o] = select(total, out[o] + total, params.accumulate == 1u);
+  let total = workgroupSum(lid, partialTotal);
+  if (lid == 0u) {
+    let o = t * H + h;
+    out[o] = select(total, out[o] + total, params.accumulate == 1u);
+  }
 }

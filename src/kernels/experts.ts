@@ -17,6 +17,12 @@ export interface ExpertBank {
 
 const WG = 64;
 
+/** Grid of one workgroup per output (x) and row (y, spilling into z): the decode kernels. */
+function rowGrid(outputs: number, rows: number): [number, number, number] {
+  return [outputs, Math.min(rows, 65535), Math.ceil(rows / 65535)];
+}
+
+/** Grid of WG outputs per workgroup (x) and rows (y, spilling into z): the combine kernel. */
 function pairGrid(width: number, rows: number): [number, number, number] {
   return [Math.ceil(width / WG), Math.min(rows, 65535), Math.ceil(rows / 65535)];
 }
@@ -43,14 +49,14 @@ export async function expertFfn(ctx: GpuContext, enc: GPUCommandEncoder, a: Expe
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype) },
     params: [['u32', pairs], ['u32', a.topK], ['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.gateUpTransposed ? 1 : 0]],
     buffers: [a.x, a.expertIds, bank.gateUp.buffer, a.hidden],
-    grid: pairGrid(bank.width, pairs),
+    grid: rowGrid(bank.width, pairs),
   });
   await dispatch(ctx, enc, {
     shader: 'expert_down_combine',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype) },
     params: [['u32', a.numTokens], ['u32', a.topK], ['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0], ['u32', a.accumulate ? 1 : 0]],
     buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out],
-    grid: pairGrid(a.hiddenSize, a.numTokens),
+    grid: rowGrid(a.hiddenSize, a.numTokens),
   });
 }
 

@@ -32,18 +32,23 @@ export function norm(
   });
 }
 
+/** Up to this many tokens, linear layers run matvec.wgsl (one workgroup per output row). */
+export const MATVEC_MAX_TOKENS = 8;
+
 /** y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. */
 export function linear(
   ctx: GpuContext,
   enc: GPUCommandEncoder,
   a: { x: GPUBuffer; weight: WeightRef; bias: WeightRef | null; y: GPUBuffer; numTokens: number; outputs: number; inputs: number; outStride?: number; outOffset?: number },
 ) {
+  const few = a.numTokens <= MATVEC_MAX_TOKENS;
+  const x = Math.min(a.outputs, 65535);
   return dispatch(ctx, enc, {
-    shader: 'matmul',
+    shader: few ? 'matvec' : 'matmul',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
     params: [['u32', a.numTokens], ['u32', a.outputs], ['u32', a.inputs], ['u32', a.outStride ?? a.outputs], ['u32', a.outOffset ?? 0], ['u32', a.bias ? 1 : 0]],
     buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y],
-    grid: [groups(a.outputs), a.numTokens],
+    grid: few ? [x, Math.ceil(a.outputs / x)] : [groups(a.outputs), a.numTokens],
   });
 }
 
