@@ -3,6 +3,7 @@
 import { appStore, type AppState } from '../store/appStore.ts';
 import type { TraceState } from '../store/traceSlice.ts';
 import { parseTrace } from '../trace/traceFile.ts';
+import type { StaticAnalysis } from '../analysis/staticAnalyses.ts';
 import { EngineClient } from '../worker/engineClient.ts';
 import type { DroppedFile, RunSettings, TraceDelta } from '../worker/protocol.ts';
 
@@ -37,7 +38,7 @@ export async function openCheckpoint(files: DroppedFile[]): Promise<void> {
   cancelOpen = request.cancel;
   try {
     const opened = await request.opened;
-    if (ticket === latestOpen) set({ model: { kind: 'opened', opened }, run: { kind: 'idle' } });
+    if (ticket === latestOpen) set({ model: { kind: 'opened', opened }, run: { kind: 'idle' }, analysis: { kind: 'idle' } });
   } catch (error) {
     if (ticket === latestOpen) set({ model: { kind: 'failed', ...failure(error) } });
   } finally {
@@ -97,5 +98,15 @@ export async function importTrace(file: File): Promise<void> {
     set({ trace: { ...t, source: { file: file.name }, version: 1 }, run: { kind: 'idle' }, focusLayer: null, selectedToken: null });
   } catch (error) {
     set({ run: { kind: 'failed', ...failure(error) } });
+  }
+}
+
+export async function runAnalysis(analysis: StaticAnalysis): Promise<void> {
+  set({ analysis: { kind: 'running', analysis } });
+  try {
+    const r = await engine.analyze(analysis);
+    set({ analysis: { kind: 'done', analysis, layers: r.layers, milliseconds: r.milliseconds } });
+  } catch (error) {
+    set({ analysis: { kind: 'failed', message: failure(error).message } });
   }
 }

@@ -4,6 +4,7 @@ import { createStore } from 'zustand/vanilla';
 import type { GpuStatus, SelfTestResult } from './gpuSlice.ts';
 import type { ModelStatus } from './modelSlice.ts';
 import type { RunStatus, TraceState } from './traceSlice.ts';
+import type { LayerMatrices, StaticAnalysis } from '../analysis/staticAnalyses.ts';
 
 export type HeatmapColour = 'weight' | 'probability';
 
@@ -19,6 +20,12 @@ export interface AppState {
   /** The token strip's layer, and the token whose path is isolated. */
   stripLayer: number | null;
   selectedToken: number | null;
+  /** The weight analysis on screen, or the one being computed. */
+  analysis:
+    | { kind: 'idle' }
+    | { kind: 'running'; analysis: StaticAnalysis }
+    | { kind: 'done'; analysis: StaticAnalysis; layers: LayerMatrices[]; milliseconds: number }
+    | { kind: 'failed'; message: string };
   set(partial: Partial<Omit<AppState, 'set'>>): void;
 }
 
@@ -32,5 +39,6 @@ export const appStore = createStore<AppState>()((set) => ({
   heatmapColour: 'weight',
   stripLayer: null,
   selectedToken: null,
+  analysis: { kind: 'idle' },
   set: (partial) => set(partial),
 }));

@@ -1,3 +1,4 @@
+import { AnalysisPanel } from './AnalysisPanel.tsx';
 import { DropZone } from './DropZone.tsx';
 import { ExpertLoad } from './ExpertLoad.tsx';
 import { GpuPanel } from './GpuPanel.tsx';
@@ -25,6 +26,7 @@ export function App({ onSelfTest }: { onSelfTest: () => void }) {
         <TokenStrip />
         <RoutingPaths />
         <ExpertLoad />
+        <AnalysisPanel />
         <TraceFiles />
         <GpuPanel onSelfTest={onSelfTest} />
       </main>

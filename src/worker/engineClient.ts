@@ -2,6 +2,7 @@
 // replies that come before the last one (progress, steps). A worker that dies fails every pending call
 // with a message and is replaced on the next call.
 
+import type { StaticAnalysis } from '../analysis/staticAnalyses.ts';
 import type { DroppedFile, OpenedCheckpoint, RunSettings, WorkerFailure, WorkerRequest, WorkerResponse } from './protocol.ts';
 
 export class EngineError extends Error {
@@ -74,6 +75,10 @@ export class EngineClient {
 
   private cancel(target: number): void {
     this.worker?.postMessage({ kind: 'cancel', requestId: this.nextId++, target } satisfies WorkerRequest);
+  }
+
+  analyze(analysis: StaticAnalysis): Promise<Extract<WorkerResponse, { kind: 'analysis-result' }>> {
+    return this.call({ kind: 'analyze', requestId: this.nextId++, analysis }, (r) => (r.kind === 'analysis-result' ? r : undefined));
   }
 
   /** Run a prompt; `onEvent` sees started/step replies. Returns the done reply and a way to stop early. */

@@ -7,7 +7,8 @@ import { MoeEngine, type GenerationResult } from '../engine/engine.ts';
 import { checkEngineSupport, EngineUnsupportedError } from '../engine/gpuModel.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { UploadProgress } from '../gpu/tensorUpload.ts';
-import { openModel } from '../model/openModel.ts';
+import { openModel, type OpenedModel } from '../model/openModel.ts';
+import { staticAnalysis } from '../analysis/staticAnalyses.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { buildTrace } from '../trace/traceFile.ts';
 import type { OpenedCheckpoint, RunSettings, TraceDelta, WorkerRequest, WorkerResponse } from './protocol.ts';
@@ -30,6 +31,8 @@ function device(): Promise<GpuContext> {
   return gpu;
 }
 let loaded: { engine: MoeEngine; tokenizer: TextTokenizer | null } | null = null;
+/** The open checkpoint, also when the engine cannot run it (its weights can still be analysed). */
+let current: OpenedModel | null = null;
 const running = new Map<number, AbortController>();
 
 function post(message: WorkerResponse): void {
@@ -50,6 +53,7 @@ function throttled<T>(send: (value: T) => void): (value: T) => void {
 
 async function openCheckpoint(requestId: number, files: { path: string; file: File }[]): Promise<OpenedCheckpoint> {
   const opened = await openModel(files.map((f) => blobSource(f.file, f.path)));
+  current = opened;
   const tokenizer = loadTokenizer(opened.checkpoint.text);
   const ctx = await device();
   loaded?.engine.destroy();
@@ -140,6 +144,13 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       case 'cancel':
         running.get(request.target)?.abort();
         break;
+      case 'analyze': {
+        if (!current) throw new Error('open a checkpoint first');
+        const started = performance.now();
+        const layers = await staticAnalysis(current, request.analysis);
+        post({ kind: 'analysis-result', requestId: request.requestId, analysis: request.analysis, layers, milliseconds: performance.now() - started });
+        break;
+      }
     }
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));

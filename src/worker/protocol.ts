@@ -5,6 +5,7 @@
 import type { AdapterReport } from '../gpu/adapter.ts';
 import type { UploadProgress } from '../gpu/tensorUpload.ts';
 import type { ModelCard } from '../model/card.ts';
+import type { LayerMatrices, StaticAnalysis } from '../analysis/staticAnalyses.ts';
 import type { TraceFile } from '../trace/traceFile.ts';
 
 /** A dropped or picked file with the path it had inside the dropped folder. */
@@ -27,7 +28,8 @@ export interface RunSettings {
 export type WorkerRequest =
   | { kind: 'open-checkpoint'; requestId: number; files: DroppedFile[] }
   | { kind: 'generate'; requestId: number; settings: RunSettings }
-  | { kind: 'cancel'; requestId: number; target: number };
+  | { kind: 'cancel'; requestId: number; target: number }
+  | { kind: 'analyze'; requestId: number; analysis: StaticAnalysis };
 
 export interface OpenedCheckpoint {
   card: ModelCard;
@@ -59,6 +61,7 @@ export type WorkerResponse =
   | { kind: 'generation-started'; requestId: number; model: TraceFile['model']; promptLength: number }
   | { kind: 'generation-step'; requestId: number; delta: TraceDelta; tokensPerSecond: number }
   | { kind: 'generation-done'; requestId: number; stoppedBy: 'eos' | 'limit' | 'cancelled'; prefillMs: number; decodeMs: number }
+  | { kind: 'analysis-result'; requestId: number; analysis: StaticAnalysis; layers: LayerMatrices[]; milliseconds: number }
   | { kind: 'failed'; requestId: number; error: WorkerFailure }
   /** Not an answer to a request (requestId 0): the GPU device was lost; the model must be loaded again. */
   | { kind: 'device-lost'; requestId: 0; message: string };

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ByteSource } from '../../src/checkpoint/byteSource.ts';
 import { MoeEngine } from '../../src/engine/engine.ts';
 import { openModel } from '../../src/model/openModel.ts';
+import { analysisCsv, staticAnalysis } from '../../src/analysis/staticAnalyses.ts';
 import { loadTokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { buildTrace, parseTrace, type TraceFile } from '../../src/trace/traceFile.ts';
 import { openBrowser, type BrowserSession } from '../helpers/browser.ts';
@@ -112,6 +113,22 @@ describe('running a prompt in the page', () => {
     expect(await page.locator('[data-testid="expert-load"] tbody tr').count()).toBe(2);
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()]);
     expect(readFileSync((await png.path())!).subarray(1, 4).toString()).toBe('PNG');
+    // weight analyses in the worker: the CSV equals the Node computation on the same files
+    await page.getByTestId('analysis-run').click();
+    await page.getByTestId('analysis-r2').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('analysis-matrix').count()).toBe(4); // gate, up, down, router
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('analysis-csv').click()]);
+    const pageRows = readFileSync((await csv.path())!, 'utf8').trim().split('\n');
+    const nodeRows = analysisCsv(await staticAnalysis(await openModel(mixtral), 'router-similarity')).trim().split('\n');
+    expect(pageRows.length).toBe(nodeRows.length);
+    pageRows.slice(1).forEach((row, i) => {
+      const [a, b] = [row.split(','), nodeRows[i + 1]!.split(',')];
+      expect(a.slice(0, 4)).toEqual(b.slice(0, 4));
+      expect(Math.abs(Number(a[4]) - Number(b[4]))).toBeLessThan(1e-12);
+    });
+    await page.getByTestId('analysis-panel').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-results/screenshots/views-analysis.png' });
+
     await page.getByTestId('routing-heatmap').first().scrollIntoViewIfNeeded();
     await browser.screenshot('views-heatmaps');
     expect(await page.locator('[data-testid="routing-paths"] canvas').count()).toBe(1);
