@@ -1,4 +1,5 @@
 import { AnalysisPanel } from './AnalysisPanel.tsx';
+import { Coactivation } from './Coactivation.tsx';
 import { DropZone } from './DropZone.tsx';
 import { ExpertLoad } from './ExpertLoad.tsx';
 import { GpuPanel } from './GpuPanel.tsx';
@@ -26,6 +27,7 @@ export function App({ onSelfTest }: { onSelfTest: () => void }) {
         <TokenStrip />
         <RoutingPaths />
         <ExpertLoad />
+        <Coactivation />
         <AnalysisPanel />
         <TraceFiles />
         <GpuPanel onSelfTest={onSelfTest} />

@@ -111,6 +111,7 @@ describe('running a prompt in the page', () => {
     // 2 MoE layers → 1 transition, top-2 × top-2 segments per token
     expect(Number(await page.getByTestId('routing-paths').getAttribute('data-segments'))).toBe(rows * 4);
     expect(await page.locator('[data-testid="expert-load"] tbody tr').count()).toBe(2);
+    expect(await page.getByTestId('coactivation').getAttribute('data-experts')).toBe('4');
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()]);
     expect(readFileSync((await png.path())!).subarray(1, 4).toString()).toBe('PNG');
     // weight analyses in the worker: the CSV equals the Node computation on the same files
