@@ -25,6 +25,8 @@ struct Params {
 const WORKGROUP_SIZE: u32 = 64u;
 #include "workgroup_reduce"
 
+#include "expert_layout"
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;
@@ -38,7 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let e = expertIds[p];
     var acc = 0.0;
     for (var i = lid; i < I; i += WORKGROUP_SIZE) {
-      let wi = select(e * H * I + h * I + i, e * H * I + i * H + h, params.transposed == 1u);
+      let wi = downIndex(e, h, i);
       acc += hiddenIn[p * I + i] * weightValue(down[weightWord(wi)], wi);
     }
     partialTotal += weights[p] * acc;

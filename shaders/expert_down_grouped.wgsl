@@ -21,6 +21,8 @@ const PAIR_TILE: u32 = 16u;
 const K_TILE: u32 = 32u;
 var<workgroup> hTile: array<array<f32, K_TILE>, PAIR_TILE>;
 
+#include "expert_layout"
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let e = wid.z;
@@ -46,7 +48,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     workgroupBarrier();
     if (h < H) {
       for (var c = 0u; c < K_TILE && k0 + c < I; c++) {
-        let wi = select(e * H * I + h * I + k0 + c, e * H * I + (k0 + c) * H + h, params.transposed == 1u);
+        let wi = downIndex(e, h, k0 + c);
         let w = weightValue(down[weightWord(wi)], wi);
         for (var n = 0u; n < PAIR_TILE; n++) { acc[n] += w * hTile[n][c]; }
       }

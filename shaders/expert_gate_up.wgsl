@@ -23,12 +23,8 @@ struct Params {
 const WORKGROUP_SIZE: u32 = 64u;
 #include "workgroup_reduce"
 
-/** Element (row r of 2I, column c of H) of expert e. */
-fn gateUpIndex(e: u32, r: u32, c: u32) -> u32 {
-  let I2 = 2u * params.width;
-  let H = params.hidden;
-  return select(e * I2 * H + r * H + c, e * I2 * H + c * I2 + r, params.transposed == 1u);
-}
+
+#include "expert_layout"
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -25,11 +25,8 @@ const PAIR_TILE: u32 = 16u;
 const K_TILE: u32 = 32u;
 var<workgroup> xTile: array<array<f32, K_TILE>, PAIR_TILE>;
 
-fn gateUpIndex(e: u32, r: u32, c: u32) -> u32 {
-  let I2 = 2u * params.width;
-  let H = params.hidden;
-  return select(e * I2 * H + r * H + c, e * I2 * H + c * I2 + r, params.transposed == 1u);
-}
+
+#include "expert_layout"
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {

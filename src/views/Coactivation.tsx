@@ -6,6 +6,7 @@ import { coactivation } from '../analysis/coactivation.ts';
 import { useAppStore } from '../store/useAppStore.ts';
 import { cssColour } from './colour.ts';
 import { downloadCanvas } from './download.ts';
+import { LayerSelect } from './LayerSelect.tsx';
 
 export function Coactivation() {
   const trace = useAppStore((s) => s.trace);
@@ -33,16 +34,7 @@ export function Coactivation() {
     <section className="panel" aria-labelledby="coact-title">
       <h2 id="coact-title">Co-activation</h2>
       <div className="controls">
-        <label>
-          layer{' '}
-          <select value={layer.layer} onChange={(e) => setLayerNumber(Number(e.target.value))}>
-            {trace.layers.map((l) => (
-              <option key={l.layer} value={l.layer}>
-                {l.layer}
-              </option>
-            ))}
-          </select>
-        </label>
+        <LayerSelect layers={trace.layers.map((l) => l.layer)} value={layer.layer} onChange={setLayerNumber} />
         <button type="button" onClick={() => downloadCanvas(ref.current, `moescope-coactivation-layer-${layer.layer}.png`)}>
           Export PNG
         </button>

@@ -4,6 +4,7 @@
 import { appStore } from '../store/appStore.ts';
 import { useAppStore } from '../store/useAppStore.ts';
 import { expertColour } from './download.ts';
+import { LayerSelect } from './LayerSelect.tsx';
 
 export function TokenStrip() {
   const trace = useAppStore((s) => s.trace);
@@ -19,16 +20,7 @@ export function TokenStrip() {
     <section className="panel" aria-labelledby="strip-title">
       <h2 id="strip-title">Token strip</h2>
       <div className="controls">
-        <label>
-          layer{' '}
-          <select value={layer.layer} onChange={(e) => set({ stripLayer: Number(e.target.value) })}>
-            {trace.layers.map((l) => (
-              <option key={l.layer} value={l.layer}>
-                {l.layer}
-              </option>
-            ))}
-          </select>
-        </label>
+        <LayerSelect layers={trace.layers.map((l) => l.layer)} value={layer.layer} onChange={(stripLayer) => set({ stripLayer })} />
         <span className="note">colour = top-1 expert; click a token to follow its path</span>
       </div>
       <p className="token-strip" data-testid="token-strip" data-layer={layer.layer}>
