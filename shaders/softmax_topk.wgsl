@@ -25,6 +25,7 @@ const MAX_K: u32 = 8u;
 var<workgroup> reduceValue: array<f32, WORKGROUP_SIZE>;
 var<workgroup> reduceIndex: array<u32, WORKGROUP_SIZE>;
 var<workgroup> chosen: array<u32, MAX_K>;
+#include "workgroup_reduce"
 
 // Is (va, ia) ranked before (vb, ib)? Larger value first; equal values: lower expert id first.
 fn ranksBefore(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
@@ -36,18 +37,6 @@ fn isChosen(e: u32, count: u32) -> bool {
     if (chosen[r] == e) { return true; }
   }
   return false;
-}
-
-// Tree reduction of reduceValue into reduceValue[0]: max when takeMax, else sum.
-fn reduceFloat(lid: u32, takeMax: bool) {
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) {
-      let other = reduceValue[lid + stride];
-      reduceValue[lid] = select(reduceValue[lid] + other, max(reduceValue[lid], other), takeMax);
-    }
-  }
-  workgroupBarrier();
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -62,16 +51,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   // softmax: subtract the row maximum for stability
   var localMax = -0x1.fffffep+127f;
   for (var e = lid; e < E; e += WORKGROUP_SIZE) { localMax = max(localMax, logits[row + e]); }
-  reduceValue[lid] = localMax;
-  reduceFloat(lid, true);
-  let rowMax = reduceValue[0];
-  workgroupBarrier();
+  let rowMax = workgroupMax(lid, localMax);
 
   var localSum = 0.0;
   for (var e = lid; e < E; e += WORKGROUP_SIZE) { localSum += exp(logits[row + e] - rowMax); }
-  reduceValue[lid] = localSum;
-  reduceFloat(lid, false);
-  let rowSum = reduceValue[0];
+  let rowSum = workgroupSum(lid, localSum);
   for (var e = lid; e < E; e += WORKGROUP_SIZE) { probs[row + e] = exp(logits[row + e] - rowMax) / rowSum; }
 
   // top-k: k rounds of a workgroup argmax over the experts not yet chosen

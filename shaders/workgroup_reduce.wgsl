@@ -1,5 +1,5 @@
 // Included by shaders that reduce across a workgroup. The including shader defines
-// `const WORKGROUP_SIZE: u32` (a power of two) before the #include line. Call from uniform control flow.
+// `WORKGROUP_SIZE: u32` (a const or an override; a power of two) before the #include line. Call from uniform control flow.
 
 var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 

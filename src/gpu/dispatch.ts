@@ -50,8 +50,3 @@ export async function dispatch(ctx: GpuContext, encoder: GPUCommandEncoder, spec
   if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
   pass.end();
 }
-
-/** Rows spread over y then z, for grids where y counts tokens or pairs. */
-export function rowsGrid(rows: number): [number, number] {
-  return rows <= 65535 ? [rows, 1] : [65535, Math.ceil(rows / 65535)];
-}

@@ -1,7 +1,8 @@
 // Host side of the per-token layers: embedding, norms, linear layers, RoPE, attention, element-wise
 // steps and greedy sampling. Each function records one dispatch; shapes in elements.
 
-import { dispatch, rowsGrid } from '../gpu/dispatch.ts';
+import { dispatchGrid } from '../gpu/buffers.ts';
+import { dispatch } from '../gpu/dispatch.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { weightDtypeConstant, type WeightRef } from './weightRef.ts';
 
@@ -28,7 +29,7 @@ export function norm(
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
     params: [['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0], ['u32', a.rowStride ?? a.width]],
     buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y],
-    grid: rowsGrid(a.numRows),
+    grid: dispatchGrid(a.numRows, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 
@@ -78,7 +79,7 @@ export function rope(
     constants: { INTERLEAVED: a.interleaved ? 1 : 0 },
     params: [['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.headStride], ['u32', a.headOffset ?? 0], ['u32', a.rotaryDim], ['u32', a.pos0]],
     buffers: [a.cos, a.sin, a.x],
-    grid: rowsGrid(a.numTokens * a.numHeads),
+    grid: dispatchGrid(a.numTokens * a.numHeads, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 
@@ -92,7 +93,7 @@ export function attention(
     shader: 'attention',
     params: [['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.numKvHeads], ['u32', a.headDim], ['u32', a.valueDim], ['u32', a.pos0], ['f32', a.scale], ['u32', a.window ?? 0]],
     buffers: [a.q, a.kCache, a.vCache, a.out],
-    grid: rowsGrid(a.numTokens * a.numHeads),
+    grid: dispatchGrid(a.numTokens * a.numHeads, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 

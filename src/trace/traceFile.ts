@@ -15,17 +15,22 @@ export interface TraceFile {
   logits?: number[][];
 }
 
-export function buildTrace(spec: ModelSpec, result: GenerationResult, tokenText: (id: number) => string): TraceFile {
+/** The trace's summary of the model: what the views need to lay out its rows. */
+export function traceModel(spec: ModelSpec): TraceFile['model'] {
   const moe = spec.layers.find((l) => l.mlp.kind === 'moe')?.mlp;
+  return {
+    architecture: spec.architecture,
+    numLayers: spec.numLayers,
+    numExperts: moe?.kind === 'moe' ? moe.numExperts : 0,
+    topK: moe?.kind === 'moe' ? moe.topK : 0,
+    moeLayers: spec.moeLayers,
+  };
+}
+
+export function buildTrace(spec: ModelSpec, result: GenerationResult, tokenText: (id: number) => string): TraceFile {
   const trace: TraceFile = {
     format: TRACE_FORMAT,
-    model: {
-      architecture: spec.architecture,
-      numLayers: spec.numLayers,
-      numExperts: moe?.kind === 'moe' ? moe.numExperts : 0,
-      topK: moe?.kind === 'moe' ? moe.topK : 0,
-      moeLayers: spec.moeLayers,
-    },
+    model: traceModel(spec),
     tokens: result.tokens.map((id) => ({ id, text: tokenText(id) })),
     promptLength: result.promptLength,
     layers: result.layers.map(({ layer, routerLogits, experts, weights }) => ({ layer, routerLogits, experts, weights })),

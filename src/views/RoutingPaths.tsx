@@ -2,7 +2,7 @@
 // opacity follow the weight that flows along a segment; clicking a token in the strip isolates its path;
 // drag to orbit, scroll to zoom; the newest token fades in.
 
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { LineMaterial } from 'three/examples/jsm/lines/LineMaterial.js';
@@ -50,6 +50,8 @@ export function RoutingPaths() {
   const sceneRef = useRef<Scene | null>(null);
   const framed = useRef(false);
   const [webglError, setWebglError] = useState<string | null>(null);
+  // rows are appended in place: the version, not the trace object, says when segments change
+  const segments = useMemo(() => (trace ? pathSegments(trace) : []), [trace, version]);
 
   // one renderer for the component's life
   useEffect(() => {
@@ -104,7 +106,6 @@ export function RoutingPaths() {
     for (const m of s.materials) m.dispose();
     s.materials = [];
     const E = trace.model.numExperts;
-    const segments = pathSegments(trace);
     const newest = Math.max(...segments.map((x) => x.token), -1);
     const width = host.current?.clientWidth ?? 600;
     // groups: (bucket, newest token or not) — the newest token fades in
@@ -154,7 +155,7 @@ export function RoutingPaths() {
       s.camera.position.set(cx + distance * 0.35, E / 2 + distance * 0.3, depth / 2 + distance);
       framed.current = true;
     }
-  }, [version, selected, trace, hostEl]);
+  }, [segments, selected, trace, hostEl]);
 
   if (!trace || trace.layers.length < 1) return null;
   return (
@@ -171,7 +172,7 @@ export function RoutingPaths() {
           This view needs WebGL, which this browser refused: {webglError}
         </p>
       ) : (
-        <div ref={setHostEl} className="paths-host" data-testid="routing-paths" data-segments={pathSegments(trace).length} />
+        <div ref={setHostEl} className="paths-host" data-testid="routing-paths" data-segments={segments.length} />
       )}
       <button type="button" onClick={() => downloadCanvas(host.current?.querySelector('canvas'), 'moescope-paths.png')} disabled={webglError !== null}>
         Export PNG

@@ -10,7 +10,7 @@ import type { UploadProgress } from '../gpu/tensorUpload.ts';
 import { openModel, type OpenedModel } from '../model/openModel.ts';
 import { staticAnalysis } from '../analysis/staticAnalyses.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
-import { buildTrace } from '../trace/traceFile.ts';
+import { traceModel } from '../trace/traceFile.ts';
 import type { OpenedCheckpoint, RunSettings, TraceDelta, WorkerRequest, WorkerResponse } from './protocol.ts';
 
 let gpu: Promise<GpuContext> | null = null;
@@ -99,7 +99,7 @@ async function generate(requestId: number, settings: RunSettings): Promise<void>
   const text = (id: number) => tokenizer?.tokenText(id) ?? `<${id}>`;
   const abort = new AbortController();
   running.set(requestId, abort);
-  const model = buildTrace(engine.opened.spec, { tokens: [], promptLength: 0, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0 }, text).model;
+  const model = traceModel(engine.opened.spec);
   post({ kind: 'generation-started', requestId, model, promptLength: ids.length });
   let sentTokens = 0;
   let sentRows = 0;
