@@ -1,26 +1,45 @@
 #!/usr/bin/env bash
-# Everything MoEScope needs from one GPU-machine lease, in one command (the device tool's `run`, with
-# `.gpu` carried: build it here first with `node scripts/gpu-bundle.mjs`). Writes results under $OUT:
-#   fixtures.tar.gz   HF-written fixtures + reference outputs (tools/make_fixtures.py)  → test/fixtures/hf
-#   bench.jsonl       MoEScope's bench on each shape (real GPU through Dawn/Vulkan)
-#   bench_hf.jsonl    transformers on the same shapes, same machine, same session
-# Usage on the device: bash tools/gpu_session.sh [shapes…]   (default: all three real shapes)
+# What MoEScope needs from a GPU-machine lease, in two calls of the device tool's `run` (each under its
+# 10-minute limit), with `.gpu` (node scripts/gpu-bundle.mjs) and `.demo` (tools/demo/build_corpus.py) carried:
+#   bash tools/gpu_session.sh train   HF fixtures (CPU, in the background) + demo-model training (GPU), then
+#                                     MoEScope on the trained model on the real GPU.
+#       → $OUT/fixtures.tar.gz (→ test/fixtures/hf), $OUT/demo.tar.gz (model, stats.json, reference.json), logs
+#   bash tools/gpu_session.sh bench [shapes…]   MoEScope's bench, then transformers' on the same shapes.
+#       → $OUT/bench.jsonl, $OUT/bench_hf.jsonl, logs
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
-shapes=("${@:-olmoe-1b-7b granite-3.0-1b-a400m qwen1.5-moe-a2.7b}")
-read -r -a shapes <<<"${shapes[*]}"
 export PYTHONUNBUFFERED=1
-
-echo "== fixtures"
-python3 tools/make_fixtures.py --out /tmp/fixtures/hf 2>&1 | tee "$OUT/fixtures.log"
-tar -czf "$OUT/fixtures.tar.gz" -C /tmp/fixtures hf
-
-echo "== MoEScope bench"
+mode=${1:-train}
+shift || true
 source .gpu/setup.sh
-for shape in tiny "${shapes[@]}"; do
-  "$NODE" .gpu/app/moescope.mjs bench --shape "$shape" --cache /tmp/moescope-bench 2>>"$OUT/bench.err" | tail -n 1 | tee -a "$OUT/bench.jsonl"
-done
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu.txt"
 
+if [ "$mode" = train ]; then
+  echo "== fixtures (background, CPU)"
+  OMP_NUM_THREADS=4 CUDA_VISIBLE_DEVICES= python3 tools/make_fixtures.py --out /tmp/fixtures/hf >"$OUT/fixtures.log" 2>&1 &
+  fixtures=$!
+  echo "== demo model"
+  python3 tools/demo/train_demo.py --corpus .demo/corpus --out /tmp/demo --seconds "${TRAIN_SECONDS:-270}" 2>&1 | tee "$OUT/train.log"
+  wait $fixtures
+  tail -n 12 "$OUT/fixtures.log"
+  tar -czf "$OUT/fixtures.tar.gz" -C /tmp/fixtures hf
+  tar -czf "$OUT/demo.tar.gz" -C /tmp demo
+  echo "== MoEScope on the demo model (real GPU)"
+  model=/tmp/demo/moescope-demo-16x
+  timeout 60 "$NODE" .gpu/app/moescope.mjs generate "$model" --prompt "def read_config(path):" --max-new-tokens 64 2>&1 | tail -n 20 | tee "$OUT/demo_generate.log"
+  timeout 90 "$NODE" .gpu/app/moescope.mjs bench --model "$model" 2>&1 | tail -n 30 | tee "$OUT/demo_bench.log"
+  exit 0
+fi
+
+shapes=("$@")
+[ ${#shapes[@]} -eq 0 ] && shapes=(granite-3.0-1b-a400m olmoe-1b-7b qwen1.5-moe-a2.7b)
+echo "== MoEScope bench"
+for shape in tiny "${shapes[@]}"; do
+  timeout "${SHAPE_SECONDS:-150}" "$NODE" .gpu/app/moescope.mjs bench --shape "$shape" --cache /tmp/moescope-bench 2>>"$OUT/bench.err" | tee "$OUT/bench_$shape.log" | tail -n 1 | tee -a "$OUT/bench.jsonl"
+done
+if [ -d public/models/moescope-demo-16x ]; then
+  timeout 90 "$NODE" .gpu/app/moescope.mjs bench --model public/models/moescope-demo-16x 2>>"$OUT/bench.err" | tail -n 1 | tee -a "$OUT/bench.jsonl"
+fi
 echo "== transformers bench"
-python3 tools/bench_hf.py --shapes "${shapes[@]}" --cache /tmp/moescope-bench 2>>"$OUT/bench_hf.err" | tee "$OUT/bench_hf.jsonl"
+timeout "${HF_SECONDS:-240}" python3 tools/bench_hf.py --shapes "${shapes[@]}" --cache /tmp/moescope-bench 2>>"$OUT/bench_hf.err" | tee "$OUT/bench_hf.jsonl"

@@ -17,9 +17,11 @@ Run where torch + transformers are installed (the GPU machine; CPU is enough):
 import argparse
 import json
 import os
+import traceback
 
 import torch
 import transformers
+from hf_reference import reference_record, router_modules
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedTokenizerFast
 
@@ -66,26 +68,13 @@ def train_tokenizer(vocab_size=320):
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>")
 
 
-def router_modules(model, num_experts, hidden):
-    """(layer index, module) for every router: a [E, H] weight under a name with gate/router."""
-    found = []
-    for name, module in model.named_modules():
-        w = getattr(module, "weight", None)
-        leaf = name.split(".")[-1]
-        if w is None or tuple(w.shape) != (num_experts, hidden) or leaf in ("gate_proj", "shared_expert_gate"):
-            continue
-        if "gate" in name.split(".")[-1] or "router" in name:
-            found.append((int(name.split("layers.")[1].split(".")[0]), module))
-    return sorted(found, key=lambda x: x[0])
-
-
 def make(arch, extra, tokenizer, out_dir, seed):
     torch.manual_seed(seed)
     cfg = dict(COMMON, **extra, architectures=[arch], vocab_size=len(tokenizer),
                bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
     model_type = cfg.pop("model_type")
     config = AutoConfig.for_model(model_type, **cfg)
-    model = AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     num_experts = extra.get("num_experts") or extra.get("num_local_experts") or extra["n_routed_experts"]
     with torch.no_grad():
         for p in model.parameters():
@@ -99,36 +88,11 @@ def make(arch, extra, tokenizer, out_dir, seed):
     model.to(torch.bfloat16).save_pretrained(path)
     tokenizer.save_pretrained(path)
 
-    ref_model = AutoModelForCausalLM.from_pretrained(path, torch_dtype=torch.float32).eval()
-    captured = {}
-    hooks = []
-    for layer, router in router_modules(ref_model, num_experts, COMMON["hidden_size"]):
-        def hook(module, args, layer=layer):
-            x = args[0].reshape(-1, args[0].shape[-1]).float()
-            captured.setdefault(layer, x @ module.weight.float().T)
-        hooks.append(router.register_forward_pre_hook(hook))
-    ids = tokenizer(PROMPT, return_tensors="pt").input_ids
-    with torch.no_grad():
-        logits = ref_model(ids).logits[0].float()
-    for h in hooks:
-        h.remove()
-    with torch.no_grad():
-        generated = ref_model.generate(ids, max_new_tokens=16, do_sample=False, min_new_tokens=16)[0, ids.shape[1]:]
-    reference = {
-        "transformers": transformers.__version__,
-        "torch": torch.__version__,
-        "architecture": arch,
-        "prompt": PROMPT,
-        "promptIds": ids[0].tolist(),
-        "logits": logits.tolist(),
-        "routerLogits": {str(l): v.tolist() for l, v in sorted(captured.items())},
-        "greedy": generated.tolist(),
-        "tokenizer": {s: tokenizer(s).input_ids for s in STRINGS},
-    }
+    reference = reference_record(path, tokenizer, PROMPT, STRINGS, num_experts, COMMON["hidden_size"])
     with open(os.path.join(path, "reference.json"), "w") as f:
         json.dump(reference, f)
     size = sum(os.path.getsize(os.path.join(path, n)) for n in os.listdir(path))
-    print(f"{arch}: {size / 1e6:.2f} MB, MoE layers {sorted(captured)}, greedy {generated.tolist()}")
+    print(f"{arch}: {size / 1e6:.2f} MB, MoE layers {sorted(reference['routerLogits'])}, greedy {reference['greedy']}")
 
 
 def main():
@@ -142,7 +106,11 @@ def main():
     for i, (arch, extra) in enumerate(ARCHITECTURES.items()):
         if args.only and arch not in args.only:
             continue
-        make(arch, dict(extra), tokenizer, args.out, seed=1000 + i)
+        try:  # one architecture failing must not cost the others
+            make(arch, dict(extra), tokenizer, args.out, seed=1000 + i)
+        except Exception:
+            print(f"{arch}: FAILED")
+            traceback.print_exc()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/checkpoint/errors.ts';
 import { loadTokenizer } from '../../src/tokenizer/tokenizer.ts';
 
+import { hfFixtures } from '../helpers/hfFixtures.ts';
 import { TOKENIZER_CONFIG, TOKENIZER_JSON } from '../helpers/tinyTokenizer.ts';
 
 describe('tokenizer from a checkpoint', () => {
@@ -27,5 +30,14 @@ describe('tokenizer from a checkpoint', () => {
     expect(loadTokenizer({})).toBeNull();
     expect(() => loadTokenizer({ 'tokenizer.json': '{' })).toThrow(ConfigError);
     expect(() => loadTokenizer({ 'tokenizer.json': TOKENIZER_JSON })!.applyChatTemplate([])).toThrow(/has no chat template/);
+  });
+});
+
+describe.each(hfFixtures())('$name: token ids equal HF tokenizers', ({ dir, reference }) => {
+  it.each(Object.entries(reference.tokenizer))('%j', (text, ids) => {
+    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+    const tok = loadTokenizer({ 'tokenizer.json': read('tokenizer.json'), 'tokenizer_config.json': read('tokenizer_config.json') })!;
+    expect(tok.encode(text)).toEqual(ids);
+    expect(tok.decode(ids)).toBe(text);
   });
 });
