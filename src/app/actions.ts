@@ -1,5 +1,6 @@
 // What the page's controls do: call the engine worker and record the outcome in the store.
 
+import { DEMO_MODEL, downloadFiles } from '../browser/demoModel.ts';
 import { appStore, type AppState } from '../store/appStore.ts';
 import type { TraceState } from '../store/traceSlice.ts';
 import { parseTrace } from '../trace/traceFile.ts';
@@ -22,7 +23,27 @@ const failure = (error: unknown) => {
   return { errorName: e.name, message: e.message };
 };
 
-export async function openCheckpoint(files: DroppedFile[]): Promise<void> {
+/** Fetch the demo model shipped in public/models/ (with progress and cancel), then open it like a drop. */
+export async function loadDemoModel(): Promise<void> {
+  const ticket = ++latestOpen;
+  stopRun?.();
+  const abort = new AbortController();
+  cancelOpen = () => abort.abort(new DOMException('cancelled', 'AbortError'));
+  const startedAt = performance.now();
+  try {
+    const files = await downloadFiles(`${import.meta.env.BASE_URL}models/${DEMO_MODEL.name}/`, DEMO_MODEL.files, (p) => {
+      if (ticket === latestOpen) set({ model: { kind: 'downloading', name: DEMO_MODEL.name, progress: { ...p, files: { ...p.files }, startedAt } } });
+    }, abort.signal);
+    if (ticket === latestOpen) await openCheckpoint(files, { demo: true });
+  } catch (error) {
+    const cancelled = abort.signal.aborted;
+    if (ticket === latestOpen) {
+      set({ model: cancelled ? { kind: 'failed', errorName: 'UploadCancelledError', message: 'The demo model download was cancelled.' } : { kind: 'failed', ...failure(error) } });
+    }
+  }
+}
+
+export async function openCheckpoint(files: DroppedFile[], origin: { demo?: boolean } = {}): Promise<void> {
   if (files.length === 0) {
     set({ model: { kind: 'failed', errorName: 'NoFiles', message: 'Nothing was dropped. Drop a checkpoint folder or pick its files.' } });
     return;
@@ -38,7 +59,7 @@ export async function openCheckpoint(files: DroppedFile[]): Promise<void> {
   cancelOpen = request.cancel;
   try {
     const opened = await request.opened;
-    if (ticket === latestOpen) set({ model: { kind: 'opened', opened }, run: { kind: 'idle' }, analysis: { kind: 'idle' } });
+    if (ticket === latestOpen) set({ model: { kind: 'opened', opened, demo: origin.demo === true }, run: { kind: 'idle' }, analysis: { kind: 'idle' } });
   } catch (error) {
     if (ticket === latestOpen) set({ model: { kind: 'failed', ...failure(error) } });
   } finally {

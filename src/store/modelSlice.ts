@@ -1,4 +1,4 @@
-// The checkpoint the page holds: none yet, being opened (with upload progress), opened, or failed.
+// The checkpoint the page holds: none yet, being downloaded (the demo model), being opened (with upload progress), opened, or failed.
 
 import type { OpenedCheckpoint } from '../worker/protocol.ts';
 
@@ -11,6 +11,7 @@ export interface LoadProgress {
 
 export type ModelStatus =
   | { kind: 'empty' }
+  | { kind: 'downloading'; name: string; progress: LoadProgress }
   | { kind: 'opening'; fileCount: number; totalBytes: number; progress: LoadProgress | null }
-  | { kind: 'opened'; opened: OpenedCheckpoint }
+  | { kind: 'opened'; opened: OpenedCheckpoint; demo?: boolean }
   | { kind: 'failed'; errorName: string; message: string };

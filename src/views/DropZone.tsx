@@ -1,7 +1,7 @@
 // Where a checkpoint comes in: drop a folder or files, or pick them (files, or a whole folder).
 
 import { useState, type DragEvent } from 'react';
-import { openCheckpoint } from '../app/actions.ts';
+import { loadDemoModel, openCheckpoint } from '../app/actions.ts';
 import { filesFromDrop, filesFromInput } from '../browser/droppedFiles.ts';
 
 export function DropZone() {
@@ -30,6 +30,9 @@ export function DropZone() {
         PhiMoE, DeepSeek-V3.
       </p>
       <div className="pickers">
+        <button type="button" data-testid="load-demo" onClick={() => void loadDemoModel()} title="A 17 M-parameter Mixtral-style model, 16 experts top-2, trained for MoEScope on code, prose, a dictionary, German and tables">
+          Load demo model
+        </button>
         <label className="button-like">
           Pick files…
           <input type="file" multiple data-testid="file-input" onChange={(e) => void openCheckpoint(filesFromInput(e.target.files))} />

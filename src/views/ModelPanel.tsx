@@ -7,15 +7,16 @@ import { mebibytes, millions, seconds } from '../util/format.ts';
 
 function Progress() {
   const model = useAppStore((s) => s.model);
-  if (model.kind !== 'opening') return null;
+  if (model.kind !== 'opening' && model.kind !== 'downloading') return null;
   const p = model.progress;
-  if (!p) return <section className="panel" aria-live="polite">Reading {model.fileCount} files ({mebibytes(model.totalBytes)})…</section>;
+  if (!p && model.kind === 'opening') return <section className="panel" aria-live="polite">Reading {model.fileCount} files ({mebibytes(model.totalBytes)})…</section>;
+  if (!p) return null;
   const elapsed = (performance.now() - p.startedAt) / 1000;
   const rate = elapsed > 0 ? p.bytesDone / elapsed : 0;
   const left = rate > 0 ? (p.bytesTotal - p.bytesDone) / rate : 0;
   return (
     <section className="panel" aria-live="polite" data-testid="load-progress">
-      <h2>Loading weights onto the GPU</h2>
+      <h2>{model.kind === 'downloading' ? `Downloading the demo model (${model.name})` : 'Loading weights onto the GPU'}</h2>
       <progress max={p.bytesTotal} value={p.bytesDone} style={{ width: '100%' }} />
       <p>
         {mebibytes(p.bytesDone)} of {mebibytes(p.bytesTotal)} · {(rate / 1e6).toFixed(0)} MB/s · {seconds(left)} left
@@ -39,6 +40,7 @@ export function ModelPanel() {
   switch (model.kind) {
     case 'empty':
       return null;
+    case 'downloading':
     case 'opening':
       return <Progress />;
     case 'failed':

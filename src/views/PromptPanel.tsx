@@ -3,6 +3,7 @@
 
 import { useState } from 'react';
 import { runPrompt, stopPrompt } from '../app/actions.ts';
+import { DEMO_MODEL } from '../browser/demoModel.ts';
 import { useAppStore } from '../store/useAppStore.ts';
 
 export function PromptPanel() {
@@ -45,6 +46,16 @@ export function PromptPanel() {
         placeholder={hasTokenizer ? 'Type text…' : 'Token ids, e.g. 1, 5, 9'}
       />
       {idsError && <p className="error-text">{idsError}</p>}
+      {model.demo && (
+        <div className="controls" aria-label="Example prompts">
+          Examples (one per training domain: compare their heatmaps):
+          {Object.entries(DEMO_MODEL.examples).map(([domain, example]) => (
+            <button type="button" key={domain} data-testid={`example-${domain}`} onClick={() => setText(example)}>
+              {domain}
+            </button>
+          ))}
+        </div>
+      )}
       <div className="controls">
         {hasChatTemplate && (
           <label>

@@ -2,6 +2,8 @@
 // model card; a corrupt file shows a typed error; the page recovers without a reload.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ByteSource } from '../../src/checkpoint/byteSource.ts';
+import { checkpointSources } from '../../src/node/checkpointPaths.ts';
+import { hfFixtures } from '../helpers/hfFixtures.ts';
 import { openBrowser, type BrowserSession } from '../helpers/browser.ts';
 import { buildCheckpoint, SYNTHETIC } from '../helpers/syntheticCheckpoints.ts';
 
@@ -60,6 +62,15 @@ describe('opening a checkpoint in the page', () => {
       await browser.page.locator(`[data-field="architecture"]:text-is("${architecture}")`).waitFor({ timeout: 30_000 });
       expect(await cardField('experts')).toBe(`${model.expect.numExperts} routed · top-${model.expect.topK}`);
       expect(await cardField('ignored')).toBe('README.md');
+    });
+  }
+
+  for (const { name, dir, reference } of hfFixtures().filter((f) => f.name !== 'demo model')) {
+    it(`${name}: the folder transformers wrote → model card`, async () => {
+      await drop(await checkpointSources([dir]));
+      await browser.page.locator(`[data-field="architecture"]:text-is("${reference.architecture}")`).waitFor({ timeout: 30_000 });
+      expect(await cardField('ignored')).toBe('reference.json');
+      expect(await browser.page.getByTestId('error').count()).toBe(0);
     });
   }
 
