@@ -4,8 +4,8 @@
 #   bash tools/gpu_session.sh train   HF fixtures (CPU, in the background) + demo-model training (GPU), then
 #                                     MoEScope on the trained model on the real GPU.
 #       → $OUT/fixtures.tar.gz (→ test/fixtures/hf), $OUT/demo.tar.gz (model, stats.json, reference.json), logs
-#   bash tools/gpu_session.sh bench [shapes…]   MoEScope's bench, then transformers' on the same shapes.
-#       → $OUT/bench.jsonl, $OUT/bench_hf.jsonl, logs
+#   bash tools/gpu_session.sh bench [shapes…]   MoEScope's bench (with a per-kernel profile), then
+#       transformers' on the same shapes (SKIP_HF=1 skips it). → $OUT/bench.jsonl, $OUT/bench_hf.jsonl, logs
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -36,10 +36,11 @@ shapes=("$@")
 [ ${#shapes[@]} -eq 0 ] && shapes=(granite-3.0-1b-a400m olmoe-1b-7b qwen1.5-moe-a2.7b)
 echo "== MoEScope bench"
 for shape in tiny "${shapes[@]}"; do
-  timeout "${SHAPE_SECONDS:-150}" "$NODE" .gpu/app/moescope.mjs bench --shape "$shape" --cache /tmp/moescope-bench 2>>"$OUT/bench.err" | tee "$OUT/bench_$shape.log" | tail -n 1 | tee -a "$OUT/bench.jsonl"
+  timeout "${SHAPE_SECONDS:-150}" "$NODE" .gpu/app/moescope.mjs bench --profile --shape "$shape" --cache /tmp/moescope-bench 2>>"$OUT/bench.err" | tee "$OUT/bench_$shape.log" | tail -n 1 | tee -a "$OUT/bench.jsonl"
 done
 if [ -d public/models/moescope-demo-16x ]; then
-  timeout 90 "$NODE" .gpu/app/moescope.mjs bench --model public/models/moescope-demo-16x 2>>"$OUT/bench.err" | tail -n 1 | tee -a "$OUT/bench.jsonl"
+  timeout 90 "$NODE" .gpu/app/moescope.mjs bench --profile --model public/models/moescope-demo-16x 2>>"$OUT/bench.err" | tee "$OUT/bench_demo.log" | tail -n 1 | tee -a "$OUT/bench.jsonl"
 fi
+[ "${SKIP_HF:-0}" = 1 ] && exit 0
 echo "== transformers bench"
 timeout "${HF_SECONDS:-240}" python3 tools/bench_hf.py --shapes "${shapes[@]}" --cache /tmp/moescope-bench 2>>"$OUT/bench_hf.err" | tee "$OUT/bench_hf.jsonl"

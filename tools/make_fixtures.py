@@ -54,7 +54,8 @@ ARCHITECTURES = {
     "DeepseekV3ForCausalLM": dict(model_type="deepseek_v3", intermediate_size=128, moe_intermediate_size=32,
                                   n_routed_experts=8, n_shared_experts=1, num_experts_per_tok=2, n_group=4, topk_group=2,
                                   routed_scaling_factor=2.5, norm_topk_prob=True, first_k_dense_replace=1,
-                                  q_lora_rank=32, kv_lora_rank=16, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16),
+                                  q_lora_rank=32, kv_lora_rank=16, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16,
+                                  head_dim=8),  # transformers sizes DeepSeek's rotary tables by head_dim = qk_rope_head_dim
 }
 
 

@@ -1,14 +1,15 @@
 // The engine: upload a model, then prefill a prompt and decode token by token with a KV cache, capturing
-// every MoE layer's routing for every processed token. One command-buffer submission per step; the next
-// token's id goes from argmax to the embedding on the GPU. Runtime-agnostic: give it any GpuContext.
+// every MoE layer's routing for every processed token. One command-buffer submission and one readback per
+// step; the next token's id goes from argmax to the embedding on the GPU. Runtime-agnostic: give it any GpuContext.
 
-import { readBuffer, storageBuffer, uploadStorage } from '../gpu/buffers.ts';
+import { uploadStorage } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
+import type { Profiler } from '../gpu/recorder.ts';
 import type { UploadOptions } from '../gpu/tensorUpload.ts';
 import { argmax, sample, type SamplingSettings } from '../kernels/layers.ts';
 import { seededRandom } from '../util/random.ts';
 import type { OpenedModel } from '../model/openModel.ts';
-import { ForwardPass, type StepBuffers } from './forward.ts';
+import { ForwardPass } from './forward.ts';
 import { uploadModel, type GpuModel } from './gpuModel.ts';
 
 export interface LayerTrace {
@@ -41,6 +42,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Called after each generated token with everything so far (the UI updates live from it). */
   onStep?: (partial: GenerationResult) => void;
+  /** Time every kernel with timestamp queries (one compute pass per dispatch: slower; for the bench). */
+  profiler?: Profiler;
 }
 
 const rows = (flat: Float32Array | Uint32Array, width: number): number[][] =>
@@ -80,9 +83,11 @@ export class MoeEngine {
     const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0 };
     const layerTraces = new Map<number, LayerTrace>();
     const draw = options.sampling ? seededRandom(options.sampling.seed) : null;
+    const profiler = options.profiler ?? null;
     const started = performance.now();
+    const promptIds = uploadStorage(device, Uint32Array.from(prompt), 'prompt ids');
     try {
-      let ids = uploadStorage(device, Uint32Array.from(prompt), 'prompt ids');
+      let ids = promptIds;
       let pos = 0;
       let count = prompt.length;
       while (true) {
@@ -91,24 +96,45 @@ export class MoeEngine {
           break;
         }
         const isPrefill = pos === 0;
-        const next = storageBuffer(device, 4, 'next id');
+        const allLogits = isPrefill && options.allLogits === true;
+        const rec = forward.recorder(count, allLogits, profiler);
+        // Record the whole step, the next token's choice and the copies of what the host reads: one submit.
         const step = await ctx.checked('forward step', async () => {
-          const enc = device.createCommandEncoder({ label: `step at ${pos}` });
-          const buffers = await forward.encode(enc, ids, count, pos, isPrefill && options.allLogits === true);
+          const buffers = await forward.encode(rec, ids, count, pos, allLogits);
+          const next = rec.storage(4, 'next id');
           const rowOffset = buffers.logitRows - 1;
           if (options.sampling && draw) {
-            await sample(ctx, enc, { logits: buffers.logits, id: next, width: V, rowOffset, settings: options.sampling, u: draw() });
+            await sample(ctx, rec, { logits: buffers.logits, id: next, width: V, rowOffset, settings: options.sampling, u: draw() });
           } else {
-            await argmax(ctx, enc, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset });
+            await argmax(ctx, rec, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset });
           }
-          device.queue.submit([enc.finish()]);
-          return buffers;
+          const timings = profiler?.finish(rec.encoder);
+          const readback = rec.readBack([
+            { buffer: next, bytes: 4 },
+            ...buffers.routing.flatMap((r) => [
+              { buffer: r.routerLogits, bytes: count * r.numExperts * 4 },
+              { buffer: r.expertIds, bytes: count * r.topK * 4 },
+              { buffer: r.weights, bytes: count * r.topK * 4 },
+            ]),
+            ...(allLogits ? [{ buffer: buffers.logits, bytes: buffers.logitRows * V * 4 }] : []),
+            ...(timings ? [timings] : []),
+          ]);
+          device.queue.submit([rec.finish()]);
+          return { buffers, next, readback };
         });
-        const nextId = new Uint32Array(await readBuffer(device, next, 4))[0]!;
-        await this.capture(step, count, layerTraces, isPrefill && options.allLogits === true ? result : null);
-        step.release();
-        ids.destroy();
-        ids = next;
+        const [nextBytes, ...parts] = await step.readback.read();
+        const nextId = new Uint32Array(nextBytes!)[0]!;
+        for (const r of step.buffers.routing) {
+          const [logits, experts, weights] = parts.splice(0, 3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer];
+          let trace = layerTraces.get(r.layer);
+          if (!trace) layerTraces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
+          trace.routerLogits.push(...rows(new Float32Array(logits), r.numExperts));
+          trace.experts.push(...rows(new Uint32Array(experts), r.topK));
+          trace.weights.push(...rows(new Float32Array(weights), r.topK));
+        }
+        if (allLogits) result.logits = rows(new Float32Array(parts.shift()!), V);
+        if (profiler) profiler.record(isPrefill ? 'prefill' : 'decode', parts.shift()!);
+        ids = step.next;
         pos += count;
         count = 1;
         if (isPrefill) result.prefillMs = performance.now() - started;
@@ -121,35 +147,12 @@ export class MoeEngine {
         }
         if (result.tokens.length >= total) break;
       }
-      ids.destroy();
     } finally {
+      promptIds.destroy();
       forward.destroy();
     }
     result.decodeMs = performance.now() - started - result.prefillMs;
     result.layers = [...layerTraces.values()];
     return result;
-  }
-
-  /** Read a step's routing (and prefill logits) back and append it to the trace. */
-  private async capture(step: StepBuffers, tokens: number, traces: Map<number, LayerTrace>, logitsInto: GenerationResult | null): Promise<void> {
-    const { device } = this.ctx;
-    await Promise.all(
-      step.routing.map(async (r) => {
-        const [logits, experts, weights] = await Promise.all([
-          readBuffer(device, r.routerLogits, tokens * r.numExperts * 4),
-          readBuffer(device, r.expertIds, tokens * r.topK * 4),
-          readBuffer(device, r.weights, tokens * r.topK * 4),
-        ]);
-        let trace = traces.get(r.layer);
-        if (!trace) traces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
-        trace.routerLogits.push(...rows(new Float32Array(logits), r.numExperts));
-        trace.experts.push(...rows(new Uint32Array(experts), r.topK));
-        trace.weights.push(...rows(new Float32Array(weights), r.topK));
-      }),
-    );
-    if (logitsInto) {
-      const V = this.opened.spec.vocabSize;
-      logitsInto.logits = rows(new Float32Array(await readBuffer(device, step.logits, step.logitRows * V * 4)), V);
-    }
   }
 }

@@ -1,7 +1,8 @@
 // The forward pass: one decoder stack over T new tokens at positions pos0 … pos0+T−1, recorded into one
-// command encoder. Reads like transformers' modeling files; one comment per step.
+// step Recorder (its buffers are reused each time a step of the same shape is recorded again). Reads like transformers' modeling files; one comment per step.
 
 import { storageBuffer, uploadStorage } from '../gpu/buffers.ts';
+import { Recorder, RecordingCache, type Profiler } from '../gpu/recorder.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { expertFfn, expertFfnGrouped, type ExpertBank } from '../kernels/experts.ts';
 import { attention, elementwise, embed, linear, norm, rope, ropeTables } from '../kernels/layers.ts';
@@ -25,26 +26,6 @@ export interface StepBuffers {
   logits: GPUBuffer; // [rows, V] f32: every position, or the last one
   logitRows: number;
   routing: LayerRouting[];
-  /** Free everything the step allocated, once its results are read. */
-  release(): void;
-}
-
-/** Buffers a step allocates, freed together. */
-class Scratch {
-  readonly buffers: GPUBuffer[] = [];
-  constructor(private readonly device: GPUDevice) {}
-  f32(elements: number, label: string): GPUBuffer {
-    const b = storageBuffer(this.device, elements * 4, label);
-    this.buffers.push(b);
-    return b;
-  }
-  keep(b: GPUBuffer): GPUBuffer {
-    this.buffers.push(b);
-    return b;
-  }
-  release(): void {
-    for (const b of this.buffers) b.destroy();
-  }
 }
 
 /** What one cache row holds: GQA keeps kvHeads heads of d; MLA keeps every head's decompressed k and v. */
@@ -52,6 +33,11 @@ function cacheGeometry(a: GqaAttention | MlaAttention): { heads: number; keyDim:
   return a.kind === 'gqa'
     ? { heads: a.numKvHeads, keyDim: a.headDim, valueDim: a.headDim }
     : { heads: a.numHeads, keyDim: a.qkNopeHeadDim + a.qkRopeHeadDim, valueDim: a.vHeadDim };
+}
+
+/** A step's f32 scratch tensor of `elements` values. */
+function f32(enc: Recorder, elements: number, label: string): GPUBuffer {
+  return enc.storage(elements * 4, label);
 }
 
 export class ForwardPass {
@@ -82,35 +68,45 @@ export class ForwardPass {
     this.zeros = uploadStorage(device, new Uint32Array(maxPositions), 'zeros');
   }
 
+  private readonly recordings = new Map<string, RecordingCache>();
+
+  /** A recorder for a step of `numTokens` tokens; steps of the same shape reuse each other's buffers. */
+  recorder(numTokens: number, allLogits: boolean, profiler: Profiler | null = null): Recorder {
+    const key = `${numTokens}:${allLogits}`;
+    let cache = this.recordings.get(key);
+    if (!cache) this.recordings.set(key, (cache = new RecordingCache()));
+    return new Recorder(this.ctx, cache, profiler, `step of ${numTokens} tokens`);
+  }
+
   destroy(): void {
+    for (const cache of this.recordings.values()) cache.destroy();
     for (const b of [...this.kCache, ...this.vCache, this.cos, this.sin, this.ones, this.zeros]) b.destroy();
   }
 
   /** Record the forward pass of `numTokens` tokens (ids [T] u32 on the GPU) starting at position pos0. */
-  async encode(enc: GPUCommandEncoder, ids: GPUBuffer, numTokens: number, pos0: number, allLogits: boolean): Promise<StepBuffers> {
+  async encode(enc: Recorder, ids: GPUBuffer, numTokens: number, pos0: number, allLogits: boolean): Promise<StepBuffers> {
     const T = numTokens;
     if (pos0 + T > this.maxPositions) throw new RangeError(`positions ${pos0}..${pos0 + T - 1} exceed the context of ${this.maxPositions}`);
     const { ctx, spec, model } = this;
     const H = spec.hiddenSize;
     const V = spec.vocabSize;
-    const scratch = new Scratch(ctx.device);
 
     // x = embed_tokens(ids) · embedding_multiplier                                      [T, H]
-    const x = scratch.f32(T * H, 'residual [T,H]');
+    const x = f32(enc, T * H, 'residual [T,H]');
     await embed(ctx, enc, { ids, table: model.embed, out: x, numTokens: T, hidden: H, vocab: V, scale: spec.embeddingMultiplier });
 
-    const h = scratch.f32(T * H, 'normed [T,H]');
-    const mlpOut = scratch.f32(T * H, 'block output [T,H]');
+    const h = f32(enc, T * H, 'normed [T,H]');
+    const mlpOut = f32(enc, T * H, 'block output [T,H]');
     const routing: LayerRouting[] = [];
     for (const [i, layer] of model.layers.entries()) {
       // h = input_layernorm(x); x = x + self_attn(h) · residual_multiplier
       await this.norm(enc, layer.inputNorm, x, h, T);
-      await this.selfAttention(enc, scratch, layer, i, h, mlpOut, T, pos0);
+      await this.selfAttention(enc, layer, i, h, mlpOut, T, pos0);
       await elementwise(ctx, enc, { op: 'residual', a: x, b: mlpOut, count: T * H, scale: spec.residualMultiplier });
 
       // h = post_attention_layernorm(x); x = x + mlp(h) · residual_multiplier
       await this.norm(enc, layer.postAttentionNorm, x, h, T);
-      const r = await this.mlp(enc, scratch, layer, h, mlpOut, T);
+      const r = await this.mlp(enc, layer, h, mlpOut, T);
       if (r) routing.push(r);
       await elementwise(ctx, enc, { op: 'residual', a: x, b: mlpOut, count: T * H, scale: spec.residualMultiplier });
     }
@@ -120,46 +116,37 @@ export class ForwardPass {
     let last = h;
     await this.norm(enc, model.finalNorm, x, h, T);
     if (!allLogits) {
-      last = scratch.f32(H, 'last position [1,H]');
+      last = f32(enc, H, 'last position [1,H]');
       enc.copyBufferToBuffer(h, (T - 1) * H * 4, last, 0, H * 4);
     }
-    const logits = storageBuffer(ctx.device, rows * V * 4, 'logits [rows,V]');
+    const logits = enc.storage(rows * V * 4, 'logits [rows,V]');
     await linear(ctx, enc, { x: last, weight: model.lmHead, bias: model.lmHeadBias, y: logits, numTokens: rows, outputs: V, inputs: H });
     if (spec.logitsScaling !== 1) await elementwise(ctx, enc, { op: 'scale', a: logits, count: rows * V, scale: 1 / spec.logitsScaling });
 
-    return {
-      logits,
-      logitRows: rows,
-      routing,
-      release: () => {
-        scratch.release();
-        logits.destroy();
-        for (const r of routing) for (const b of [r.routerLogits, r.expertIds, r.weights]) b.destroy();
-      },
-    };
+    return { logits, logitRows: rows, routing };
   }
 
-  private norm(enc: GPUCommandEncoder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, width = this.spec.hiddenSize) {
+  private norm(enc: Recorder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, width = this.spec.hiddenSize) {
     const { kind, eps } = this.spec.norm;
     return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width, eps, layerNorm: kind === 'layer' });
   }
 
-  private selfAttention(enc: GPUCommandEncoder, scratch: Scratch, layer: GpuLayer, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
+  private selfAttention(enc: Recorder, layer: GpuLayer, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
     const a = layer.spec.attention;
     const w = layer.attention;
-    if (a.kind === 'gqa' && w.kind === 'gqa') return this.gqaAttention(enc, scratch, a, w, index, h, out, T, pos0);
-    if (a.kind === 'mla' && w.kind === 'mla') return this.mlaAttention(enc, scratch, a, w, index, h, out, T, pos0);
+    if (a.kind === 'gqa' && w.kind === 'gqa') return this.gqaAttention(enc, a, w, index, h, out, T, pos0);
+    if (a.kind === 'mla' && w.kind === 'mla') return this.mlaAttention(enc, a, w, index, h, out, T, pos0);
     throw new Error(`layer ${index}: spec and weights disagree on the attention kind`);
   }
 
   /** q, k, v projections → (clip) → q/k norms → RoPE → cache k, v → attention → o_proj, into `out`. */
-  private async gqaAttention(enc: GPUCommandEncoder, scratch: Scratch, a: GqaAttention, w: GpuAttention, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
+  private async gqaAttention(enc: Recorder, a: GqaAttention, w: GpuAttention, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
-    let q = scratch.f32(T * qWidth, 'q [T,heads,d]');
-    let k = scratch.f32(T * kvWidth, 'k [T,kvHeads,d]');
-    const v = scratch.f32(T * kvWidth, 'v [T,kvHeads,d]');
+    let q = f32(enc, T * qWidth, 'q [T,heads,d]');
+    let k = f32(enc, T * kvWidth, 'k [T,kvHeads,d]');
+    const v = f32(enc, T * kvWidth, 'v [T,kvHeads,d]');
     await linear(ctx, enc, { x: h, weight: w.q.weight, bias: w.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
     await linear(ctx, enc, { x: h, weight: w.k.weight, bias: w.k.bias, y: k, numTokens: T, outputs: kvWidth, inputs: H });
     await linear(ctx, enc, { x: h, weight: w.v.weight, bias: w.v.bias, y: v, numTokens: T, outputs: kvWidth, inputs: H });
@@ -171,8 +158,8 @@ export class ForwardPass {
     if (w.qNorm && w.kNorm) {
       // per head (Qwen3-MoE: rows of d) or over the whole projection (OLMoE: rows of heads·d)
       const perHead = a.qkNorm === 'per-head';
-      const qn = scratch.f32(T * qWidth, 'q normed');
-      const kn = scratch.f32(T * kvWidth, 'k normed');
+      const qn = f32(enc, T * qWidth, 'q normed');
+      const kn = f32(enc, T * kvWidth, 'k normed');
       await norm(ctx, enc, { x: q, y: qn, weight: w.qNorm, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
       await norm(ctx, enc, { x: k, y: kn, weight: w.kNorm, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
       [q, k] = [qn, kn];
@@ -183,7 +170,7 @@ export class ForwardPass {
     // past_key_values.update: rows pos0 … pos0+T−1 of this layer's cache
     enc.copyBufferToBuffer(k, 0, this.kCache[index]!, pos0 * kvWidth * 4, T * kvWidth * 4);
     enc.copyBufferToBuffer(v, 0, this.vCache[index]!, pos0 * kvWidth * 4, T * kvWidth * 4);
-    const attn = scratch.f32(T * qWidth, 'attention [T,heads,d]');
+    const attn = f32(enc, T * qWidth, 'attention [T,heads,d]');
     await attention(ctx, enc, {
       q, kCache: this.kCache[index]!, vCache: this.vCache[index]!, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
@@ -197,16 +184,16 @@ export class ForwardPass {
    * head's k_nope and v) and one shared rope key; RoPE (interleaved pairs) on q's and k's rope parts;
    * full per-head k and v go to the cache; attention; o_proj.
    */
-  private async mlaAttention(enc: GPUCommandEncoder, scratch: Scratch, a: MlaAttention, w: GpuMla, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
+  private async mlaAttention(enc: Recorder, a: MlaAttention, w: GpuMla, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     const eps = spec.norm.eps;
     const qkHead = a.qkNopeHeadDim + a.qkRopeHeadDim;
     const qWidth = a.numHeads * qkHead;
-    const q = scratch.f32(T * qWidth, 'q [T,heads,nope+rope]');
+    const q = f32(enc, T * qWidth, 'q [T,heads,nope+rope]');
     if (w.qA && w.qANorm && w.qB && a.qLoraRank !== null) {
-      const qa = scratch.f32(T * a.qLoraRank, 'q latent');
-      const qan = scratch.f32(T * a.qLoraRank, 'q latent normed');
+      const qa = f32(enc, T * a.qLoraRank, 'q latent');
+      const qan = f32(enc, T * a.qLoraRank, 'q latent normed');
       await linear(ctx, enc, { x: h, weight: w.qA.weight, bias: w.qA.bias, y: qa, numTokens: T, outputs: a.qLoraRank, inputs: H });
       await norm(ctx, enc, { x: qa, y: qan, weight: w.qANorm, bias: null, numRows: T, width: a.qLoraRank, eps, layerNorm: false });
       await linear(ctx, enc, { x: qan, weight: w.qB.weight, bias: w.qB.bias, y: q, numTokens: T, outputs: qWidth, inputs: a.qLoraRank });
@@ -214,19 +201,19 @@ export class ForwardPass {
       await linear(ctx, enc, { x: h, weight: w.q.weight, bias: w.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
     }
     const compressedWidth = a.kvLoraRank + a.qkRopeHeadDim;
-    const compressed = scratch.f32(T * compressedWidth, 'compressed kv [T,kvLora+rope]');
+    const compressed = f32(enc, T * compressedWidth, 'compressed kv [T,kvLora+rope]');
     await linear(ctx, enc, { x: h, weight: w.kvA.weight, bias: w.kvA.bias, y: compressed, numTokens: T, outputs: compressedWidth, inputs: H });
-    const latent = scratch.f32(T * a.kvLoraRank, 'kv latent normed');
+    const latent = f32(enc, T * a.kvLoraRank, 'kv latent normed');
     await norm(ctx, enc, { x: compressed, y: latent, weight: w.kvANorm, bias: null, numRows: T, width: a.kvLoraRank, eps, layerNorm: false, rowStride: compressedWidth });
     const kvWidth = a.numHeads * (a.qkNopeHeadDim + a.vHeadDim);
-    const kv = scratch.f32(T * kvWidth, 'kv [T,heads,nope+v]');
+    const kv = f32(enc, T * kvWidth, 'kv [T,heads,nope+v]');
     await linear(ctx, enc, { x: latent, weight: w.kvB.weight, bias: w.kvB.bias, y: kv, numTokens: T, outputs: kvWidth, inputs: a.kvLoraRank });
 
     const rotary = { cos: this.cos, sin: this.sin, numTokens: T, rotaryDim: a.qkRopeHeadDim, pos0, interleaved: a.ropeInterleave };
     await rope(ctx, enc, { x: q, numHeads: a.numHeads, headStride: qkHead, headOffset: a.qkNopeHeadDim, ...rotary });
     await rope(ctx, enc, { x: compressed, numHeads: 1, headStride: compressedWidth, headOffset: a.kvLoraRank, ...rotary });
-    const keys = scratch.f32(T * a.numHeads * qkHead, 'k [T,heads,nope+rope]');
-    const values = scratch.f32(T * a.numHeads * a.vHeadDim, 'v [T,heads,v]');
+    const keys = f32(enc, T * a.numHeads * qkHead, 'k [T,heads,nope+rope]');
+    const values = f32(enc, T * a.numHeads * a.vHeadDim, 'v [T,heads,v]');
     await dispatch(ctx, enc, {
       shader: 'mla_assemble',
       params: [['u32', T], ['u32', a.numHeads], ['u32', a.qkNopeHeadDim], ['u32', a.qkRopeHeadDim], ['u32', a.vHeadDim], ['u32', compressedWidth]],
@@ -237,7 +224,7 @@ export class ForwardPass {
     const vRow = a.numHeads * a.vHeadDim;
     enc.copyBufferToBuffer(keys, 0, this.kCache[index]!, pos0 * kRow * 4, T * kRow * 4);
     enc.copyBufferToBuffer(values, 0, this.vCache[index]!, pos0 * vRow * 4, T * vRow * 4);
-    const attn = scratch.f32(T * vRow, 'attention [T,heads,v]');
+    const attn = f32(enc, T * vRow, 'attention [T,heads,v]');
     await attention(ctx, enc, {
       q, kCache: this.kCache[index]!, vCache: this.vCache[index]!, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numHeads, headDim: qkHead, valueDim: a.vHeadDim, pos0, scale: a.scale, window: null,
@@ -246,15 +233,15 @@ export class ForwardPass {
   }
 
   /** Dense MLP, or router → top-k → experts (+ shared expert), into `out`. Returns the routing. */
-  private async mlp(enc: GPUCommandEncoder, scratch: Scratch, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number): Promise<LayerRouting | null> {
+  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number): Promise<LayerRouting | null> {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     // prefill groups the pairs by expert (one grouped multiply per projection); decode reads the chosen
     // experts' rows directly
     const ffn = (bank: ExpertBank, expertIds: GPUBuffer, weights: GPUBuffer, topK: number, accumulate: boolean) =>
       T > 1
-        ? expertFfnGrouped(ctx, enc, { bank, x: h, expertIds, weights, out, numTokens: T, topK, hiddenSize: H, accumulate, alloc: (bytes, label) => scratch.f32(bytes / 4, label) })
-        : expertFfn(ctx, enc, { bank, x: h, expertIds, weights, hidden: scratch.f32(topK * bank.width, 'expert hidden [k,I]'), out, numTokens: T, topK, hiddenSize: H, accumulate });
+        ? expertFfnGrouped(ctx, enc, { bank, x: h, expertIds, weights, out, numTokens: T, topK, hiddenSize: H, accumulate, alloc: (bytes, label) => enc.storage(bytes, label) })
+        : expertFfn(ctx, enc, { bank, x: h, expertIds, weights, hidden: f32(enc, topK * bank.width, 'expert hidden [k,I]'), out, numTokens: T, topK, hiddenSize: H, accumulate });
     const dense = (bank: ExpertBank, weights: GPUBuffer, accumulate: boolean) => ffn(bank, this.zeros, weights, 1, accumulate);
     const m = layer.mlp;
     const ms = layer.spec.mlp;
@@ -265,18 +252,17 @@ export class ForwardPass {
     // router_logits = gate(h) in f32                                                  [T, E]
     const E = ms.numExperts;
     const k = ms.topK;
-    const routerLogits = storageBuffer(ctx.device, T * E * 4, `router logits ${layer.spec.index}`);
+    const routerLogits = enc.storage(T * E * 4, `router logits ${layer.spec.index}`);
     await linear(ctx, enc, { x: h, weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H });
     // experts, weights = the architecture's routing rule over the logits
     const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null });
-    for (const b of chosen.scratch) scratch.keep(b);
     // out = Σ_k weight · expert(h)
     await ffn(m.experts, chosen.expertIds, chosen.weights, k, false);
     if (m.shared) {
       // out += sigmoid(shared_expert_gate(h)) · shared_expert(h)   (ungated: weight 1)
       let gate = this.ones;
       if (m.sharedGate) {
-        gate = scratch.f32(T, 'shared expert gate [T]');
+        gate = f32(enc, T, 'shared expert gate [T]');
         await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });
         await elementwise(ctx, enc, { op: 'sigmoid', a: gate, count: T });
       }

@@ -2,6 +2,7 @@
 
 import { uniformBuffer } from './buffers.ts';
 import type { GpuContext, PipelineConstants } from './context.ts';
+import { Recorder, type Encoder } from './recorder.ts';
 
 /** A Params struct's fields in shader order: each a u32 or an f32 (4 bytes each). */
 export type ParamField = ['u32' | 'f32', number];
@@ -31,9 +32,16 @@ export interface DispatchSpec {
   label?: string;
 }
 
-export async function dispatch(ctx: GpuContext, encoder: GPUCommandEncoder, spec: DispatchSpec): Promise<void> {
+export async function dispatch(ctx: GpuContext, encoder: Encoder, spec: DispatchSpec): Promise<void> {
   const pipeline = await ctx.pipeline(spec.shader, spec.constants ?? {});
   const { device } = ctx;
+  const [x, y = 1, z = 1] = spec.grid;
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  if (x > max || y > max || z > max) throw new RangeError(`${spec.shader}: grid ${x}×${y}×${z} exceeds ${max} per dimension`);
+  if (encoder instanceof Recorder) {
+    if (x > 0 && y > 0 && z > 0) encoder.dispatch(pipeline, packParams(spec.params), spec.buffers, [x, y, z], spec.label ?? spec.shader);
+    return;
+  }
   const bindGroup = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: [
@@ -44,9 +52,6 @@ export async function dispatch(ctx: GpuContext, encoder: GPUCommandEncoder, spec
   const pass = encoder.beginComputePass({ label: spec.label ?? spec.shader });
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindGroup);
-  const [x, y = 1, z = 1] = spec.grid;
-  const max = device.limits.maxComputeWorkgroupsPerDimension;
-  if (x > max || y > max || z > max) throw new RangeError(`${spec.shader}: grid ${x}×${y}×${z} exceeds ${max} per dimension`);
   if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
   pass.end();
 }

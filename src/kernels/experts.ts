@@ -1,6 +1,7 @@
 // Host side of the expert FFN: gate/up + SwiGLU for every (token, slot) pair, then down + weighted
 // combine. Expert ids and weights stay on the GPU; nothing is read back between router and experts.
 
+import type { Encoder } from '../gpu/recorder.ts';
 import { dispatch } from '../gpu/dispatch.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { weightDtypeConstant, type WeightRef } from './weightRef.ts';
@@ -41,7 +42,7 @@ export interface ExpertFfnArgs {
   accumulate: boolean;
 }
 
-export async function expertFfn(ctx: GpuContext, enc: GPUCommandEncoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* [T·k, I] f32 scratch */ }): Promise<void> {
+export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* [T·k, I] f32 scratch */ }): Promise<void> {
   const { bank } = a;
   const pairs = a.numTokens * a.topK;
   await dispatch(ctx, enc, {
@@ -69,7 +70,7 @@ const PAIR_TILE = 16; // as in expert_*_grouped.wgsl
  */
 export async function expertFfnGrouped(
   ctx: GpuContext,
-  enc: GPUCommandEncoder,
+  enc: Encoder,
   a: ExpertFfnArgs & { alloc: (bytes: number, label: string) => GPUBuffer },
 ): Promise<void> {
   const { bank, numTokens: T, topK: k, hiddenSize: H } = a;

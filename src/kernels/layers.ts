@@ -1,6 +1,7 @@
 // Host side of the per-token layers: embedding, norms, linear layers, RoPE, attention, element-wise
 // steps and greedy sampling. Each function records one dispatch; shapes in elements.
 
+import type { Encoder } from '../gpu/recorder.ts';
 import { dispatchGrid } from '../gpu/buffers.ts';
 import { dispatch } from '../gpu/dispatch.ts';
 import type { GpuContext } from '../gpu/context.ts';
@@ -9,7 +10,7 @@ import { weightDtypeConstant, type WeightRef } from './weightRef.ts';
 const WG = 64;
 const groups = (n: number) => Math.ceil(n / WG);
 
-export function embed(ctx: GpuContext, enc: GPUCommandEncoder, a: { ids: GPUBuffer; table: WeightRef; out: GPUBuffer; numTokens: number; hidden: number; vocab: number; scale: number }) {
+export function embed(ctx: GpuContext, enc: Encoder, a: { ids: GPUBuffer; table: WeightRef; out: GPUBuffer; numTokens: number; hidden: number; vocab: number; scale: number }) {
   return dispatch(ctx, enc, {
     shader: 'embedding',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.table.dtype) },
@@ -21,7 +22,7 @@ export function embed(ctx: GpuContext, enc: GPUCommandEncoder, a: { ids: GPUBuff
 
 export function norm(
   ctx: GpuContext,
-  enc: GPUCommandEncoder,
+  enc: Encoder,
   a: { x: GPUBuffer; y: GPUBuffer; weight: WeightRef; bias: WeightRef | null; numRows: number; width: number; eps: number; layerNorm: boolean; rowStride?: number },
 ) {
   return dispatch(ctx, enc, {
@@ -39,7 +40,7 @@ export const MATVEC_MAX_TOKENS = 8;
 /** y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. */
 export function linear(
   ctx: GpuContext,
-  enc: GPUCommandEncoder,
+  enc: Encoder,
   a: { x: GPUBuffer; weight: WeightRef; bias: WeightRef | null; y: GPUBuffer; numTokens: number; outputs: number; inputs: number; outStride?: number; outOffset?: number },
 ) {
   const few = a.numTokens <= MATVEC_MAX_TOKENS;
@@ -70,7 +71,7 @@ export function ropeTables(invFreq: Float32Array, maxPositions: number, attentio
 
 export function rope(
   ctx: GpuContext,
-  enc: GPUCommandEncoder,
+  enc: Encoder,
   a: { x: GPUBuffer; cos: GPUBuffer; sin: GPUBuffer; numTokens: number; numHeads: number; headStride: number; headOffset?: number; rotaryDim: number; pos0: number; interleaved?: boolean },
 ) {
   if (a.interleaved && a.rotaryDim > 128) throw new RangeError(`interleaved RoPE supports up to 128 rotary dims, got ${a.rotaryDim}`);
@@ -85,7 +86,7 @@ export function rope(
 
 export function attention(
   ctx: GpuContext,
-  enc: GPUCommandEncoder,
+  enc: Encoder,
   a: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; numTokens: number; numHeads: number; numKvHeads: number; headDim: number; valueDim: number; pos0: number; scale: number; window: number | null },
 ) {
   if (a.valueDim > 256) throw new RangeError(`attention: value head dim ${a.valueDim} exceeds 256`);
@@ -100,7 +101,7 @@ export function attention(
 export type ElementwiseOp = 'residual' | 'clamp' | 'sigmoid' | 'scale';
 const OPS: Record<ElementwiseOp, number> = { residual: 0, clamp: 1, sigmoid: 2, scale: 3 };
 
-export function elementwise(ctx: GpuContext, enc: GPUCommandEncoder, a: { op: ElementwiseOp; a: GPUBuffer; b?: GPUBuffer; count: number; scale?: number }) {
+export function elementwise(ctx: GpuContext, enc: Encoder, a: { op: ElementwiseOp; a: GPUBuffer; b?: GPUBuffer; count: number; scale?: number }) {
   const blocks = groups(a.count);
   const x = Math.min(blocks, 65535);
   return dispatch(ctx, enc, {
@@ -112,7 +113,7 @@ export function elementwise(ctx: GpuContext, enc: GPUCommandEncoder, a: { op: El
   });
 }
 
-export function argmax(ctx: GpuContext, enc: GPUCommandEncoder, a: { logits: GPUBuffer; ids: GPUBuffer; numRows: number; width: number; rowOffset?: number }) {
+export function argmax(ctx: GpuContext, enc: Encoder, a: { logits: GPUBuffer; ids: GPUBuffer; numRows: number; width: number; rowOffset?: number }) {
   return dispatch(ctx, enc, {
     shader: 'argmax',
     params: [['u32', a.numRows], ['u32', a.width], ['u32', a.rowOffset ?? 0]],
@@ -128,7 +129,7 @@ export interface SamplingSettings {
 }
 
 /** Draw one id from a logits row with the host's uniform number u (seeded per step). */
-export function sample(ctx: GpuContext, enc: GPUCommandEncoder, a: { logits: GPUBuffer; id: GPUBuffer; width: number; rowOffset: number; settings: SamplingSettings; u: number }) {
+export function sample(ctx: GpuContext, enc: Encoder, a: { logits: GPUBuffer; id: GPUBuffer; width: number; rowOffset: number; settings: SamplingSettings; u: number }) {
   const { temperature, topK, topP } = a.settings;
   if (!(temperature > 0)) throw new RangeError(`temperature must be > 0 (use greedy decoding for 0), got ${temperature}`);
   return dispatch(ctx, enc, {

@@ -1,8 +1,9 @@
 // Host side of expert selection for every routing rule: softmax-based rules run softmax_topk.wgsl,
 // sparsemixer and DeepSeek's sigmoid group rule run router_select.wgsl.
 
+import { allocate, type Encoder } from '../gpu/recorder.ts';
 import { dispatch } from '../gpu/dispatch.ts';
-import { dispatchGrid, storageBuffer } from '../gpu/buffers.ts';
+import { dispatchGrid } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { RoutingRule } from '../model/spec.ts';
 import { encodeSoftmaxTopK } from './softmaxTopK.ts';
@@ -11,12 +12,11 @@ export interface Selection {
   expertIds: GPUBuffer; // [T, k] u32, rank order
   weights: GPUBuffer; // [T, k] f32
   /** Buffers to free with the step. */
-  scratch: GPUBuffer[];
 }
 
 export async function selectExperts(
   ctx: GpuContext,
-  enc: GPUCommandEncoder,
+  enc: Encoder,
   a: { logits: GPUBuffer; rule: RoutingRule; numTokens: number; numExperts: number; topK: number; correctionBias: GPUBuffer | null },
 ): Promise<Selection> {
   const { rule, numTokens: T, numExperts: E, topK: k } = a;
@@ -24,12 +24,12 @@ export async function selectExperts(
     // Mixtral's top-k then softmax equals renormalising the top-k of the softmax
     const renormalize = rule.kind === 'topk-softmax' || rule.normalize;
     const out = await encodeSoftmaxTopK(ctx, enc, a.logits, { numTokens: T, numExperts: E, topK: k, renormalize });
-    return { expertIds: out.expertIds, weights: out.weights, scratch: [out.probs] };
+    return { expertIds: out.expertIds, weights: out.weights };
   }
   if (E > 256 || k > 8) throw new RangeError(`router_select supports E ≤ 256 and k ≤ 8, got E=${E} k=${k}`);
   if (rule.kind === 'sparsemixer' && k !== 2) throw new RangeError(`sparsemixer routing needs top-2, got top-${k}`);
-  const expertIds = storageBuffer(ctx.device, T * k * 4, 'expert ids [T,k]');
-  const weights = storageBuffer(ctx.device, T * k * 4, 'combine weights [T,k]');
+  const expertIds = allocate(ctx, enc, T * k * 4, 'expert ids [T,k]');
+  const weights = allocate(ctx, enc, T * k * 4, 'combine weights [T,k]');
   const group = rule.kind === 'sigmoid-group-topk' ? rule : { numGroups: 1, topkGroups: 1, normalize: false, scaling: 1 };
   await dispatch(ctx, enc, {
     shader: 'router_select',
@@ -41,5 +41,5 @@ export async function selectExperts(
     buffers: [a.logits, a.correctionBias ?? ctx.placeholder(), expertIds, weights],
     grid: dispatchGrid(T, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
-  return { expertIds, weights, scratch: [] };
+  return { expertIds, weights };
 }

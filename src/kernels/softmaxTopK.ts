@@ -1,6 +1,7 @@
 // Router scoring and top-k expert selection (shaders/softmax_topk.wgsl): one workgroup per token.
 
-import { dispatchGrid, readBuffer, storageBuffer, uniformBuffer, uploadStorage } from '../gpu/buffers.ts';
+import { allocate, Recorder, type Encoder } from '../gpu/recorder.ts';
+import { dispatchGrid, readBuffer, uniformBuffer, uploadStorage } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 
 export const SOFTMAX_TOPK_MAX_K = 8;
@@ -42,7 +43,7 @@ export function packSoftmaxTopKParams(s: SoftmaxTopKShape): ArrayBuffer {
 /** Record the kernel into `encoder`, reading `logits` ([T, E] f32), writing fresh output buffers. */
 export async function encodeSoftmaxTopK(
   ctx: GpuContext,
-  encoder: GPUCommandEncoder,
+  encoder: Encoder,
   logits: GPUBuffer,
   shape: SoftmaxTopKShape,
 ): Promise<SoftmaxTopKBuffers> {
@@ -50,11 +51,16 @@ export async function encodeSoftmaxTopK(
   const { device } = ctx;
   const { numTokens: T, numExperts: E, topK: k } = shape;
   const out: SoftmaxTopKBuffers = {
-    probs: storageBuffer(device, T * E * 4, 'router probs [T,E]'),
-    expertIds: storageBuffer(device, T * k * 4, 'expert ids [T,k]'),
-    weights: storageBuffer(device, T * k * 4, 'combine weights [T,k]'),
+    probs: allocate(ctx, encoder, T * E * 4, 'router probs [T,E]'),
+    expertIds: allocate(ctx, encoder, T * k * 4, 'expert ids [T,k]'),
+    weights: allocate(ctx, encoder, T * k * 4, 'combine weights [T,k]'),
   };
   const pipeline = await ctx.pipeline('softmax_topk', { WORKGROUP_SIZE: SOFTMAX_TOPK_WORKGROUP_SIZE });
+  const [gx, gy] = dispatchGrid(T, device.limits.maxComputeWorkgroupsPerDimension);
+  if (encoder instanceof Recorder) {
+    encoder.dispatch(pipeline, packSoftmaxTopKParams(shape), [logits, out.probs, out.expertIds, out.weights], [gx, gy, 1], 'softmax_topk');
+    return out;
+  }
   const bindGroup = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: [
@@ -68,7 +74,7 @@ export async function encodeSoftmaxTopK(
   const pass = encoder.beginComputePass({ label: 'softmax_topk' });
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(...dispatchGrid(T, device.limits.maxComputeWorkgroupsPerDimension));
+  pass.dispatchWorkgroups(gx, gy);
   pass.end();
   return out;
 }

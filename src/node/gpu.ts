@@ -23,7 +23,9 @@ type Dawn = typeof import('webgpu');
 const liveInstances: GPU[] = [];
 
 function newInstance(dawn: Dawn): GPU {
-  const gpu = dawn.create([]);
+  // Dawn rounds timestamps to 100 µs by default (a browser privacy measure); the bench's per-kernel
+  // profile needs them exact.
+  const gpu = dawn.create(['disable-dawn-features=timestamp_quantization']);
   liveInstances.push(gpu);
   return gpu;
 }
