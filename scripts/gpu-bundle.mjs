@@ -15,6 +15,7 @@ if (!existsSync('.gpu/node.xz')) {
 await build({
   logLevel: 'warn',
   configFile: false,
+  publicDir: false, // the CLI needs none of public/ (the demo model alone is 35 MB)
   build: {
     ssr: 'src/node/cliEntry.ts',
     outDir: '.gpu/app',

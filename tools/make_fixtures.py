@@ -55,7 +55,7 @@ ARCHITECTURES = {
                                   n_routed_experts=8, n_shared_experts=1, num_experts_per_tok=2, n_group=4, topk_group=2,
                                   routed_scaling_factor=2.5, norm_topk_prob=True, first_k_dense_replace=1,
                                   q_lora_rank=32, kv_lora_rank=16, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16,
-                                  head_dim=8),  # transformers sizes DeepSeek's rotary tables by head_dim = qk_rope_head_dim
+                                  head_dim=8, num_key_value_heads=4),  # transformers: rotary tables sized by head_dim = qk_rope_head_dim; MLA keeps every head
 }
 
 

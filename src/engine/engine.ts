@@ -86,58 +86,70 @@ export class MoeEngine {
     const profiler = options.profiler ?? null;
     const started = performance.now();
     const promptIds = uploadStorage(device, Uint32Array.from(prompt), 'prompt ids');
+
+    /** Record and submit step `index` (T tokens from position pos, ids on the GPU); its readback starts at once. */
+    const submit = async (index: number, ids: GPUBuffer, T: number, pos: number) => {
+      const isPrefill = index === 0;
+      const allLogits = isPrefill && options.allLogits === true;
+      const rec = forward.recorder(T, allLogits, profiler, index % 2);
+      const record = async () => {
+        const buffers = await forward.encode(rec, ids, T, pos, allLogits);
+        const next = rec.storage(4, 'next id');
+        const rowOffset = buffers.logitRows - 1;
+        if (options.sampling && draw) {
+          await sample(ctx, rec, { logits: buffers.logits, id: next, width: V, rowOffset, settings: options.sampling, u: draw() });
+        } else {
+          await argmax(ctx, rec, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset });
+        }
+        const timings = profiler?.finish(rec.encoder);
+        const readback = rec.readBack([
+          { buffer: next, bytes: 4 },
+          ...buffers.routing.flatMap((r) => [
+            { buffer: r.routerLogits, bytes: T * r.numExperts * 4 },
+            { buffer: r.expertIds, bytes: T * r.topK * 4 },
+            { buffer: r.weights, bytes: T * r.topK * 4 },
+          ]),
+          ...(allLogits ? [{ buffer: buffers.logits, bytes: buffers.logitRows * V * 4 }] : []),
+          ...(timings ? [timings] : []),
+        ]);
+        device.queue.submit([rec.finish()]);
+        return { buffers, next, isPrefill, allLogits, T, pos, read: readback.read() };
+      };
+      // Steps repeat the same work: validate the prefill and the first decode step (every pipeline and
+      // binding the run uses); waiting on an error scope every step would cost a round trip each.
+      return index < 2 ? ctx.checked('forward step', record) : record();
+    };
+    type Step = Awaited<ReturnType<typeof submit>>;
+
+    /** Append a finished step's token and routing to the result. */
+    const absorb = (step: Step, parts: ArrayBuffer[]): number => {
+      const nextId = new Uint32Array(parts.shift()!)[0]!;
+      for (const r of step.buffers.routing) {
+        const [logits, experts, weights] = parts.splice(0, 3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer];
+        let trace = layerTraces.get(r.layer);
+        if (!trace) layerTraces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
+        trace.routerLogits.push(...rows(new Float32Array(logits), r.numExperts));
+        trace.experts.push(...rows(new Uint32Array(experts), r.topK));
+        trace.weights.push(...rows(new Float32Array(weights), r.topK));
+      }
+      if (step.allLogits) result.logits = rows(new Float32Array(parts.shift()!), V);
+      if (profiler) profiler.record(step.isPrefill ? 'prefill' : 'decode', parts.shift()!);
+      return nextId;
+    };
+
+    // While the GPU runs step n and its readback, record and submit step n+1: its input id is step n's
+    // output, already on the GPU. If step n ends the run (EOS), step n+1 is dropped unread. Steps alternate
+    // between two recording caches so that n+1 never overwrites what n's readback still has to read.
+    // Profiling times one step at a time, so it does not overlap steps.
+    let current: Step | null = null;
+    let ahead: Step | null = null;
     try {
-      let ids = promptIds;
-      let pos = 0;
-      let count = prompt.length;
-      while (true) {
-        if (options.signal?.aborted) {
-          result.stoppedBy = 'cancelled';
-          break;
-        }
-        const isPrefill = pos === 0;
-        const allLogits = isPrefill && options.allLogits === true;
-        const rec = forward.recorder(count, allLogits, profiler);
-        // Record the whole step, the next token's choice and the copies of what the host reads: one submit.
-        const step = await ctx.checked('forward step', async () => {
-          const buffers = await forward.encode(rec, ids, count, pos, allLogits);
-          const next = rec.storage(4, 'next id');
-          const rowOffset = buffers.logitRows - 1;
-          if (options.sampling && draw) {
-            await sample(ctx, rec, { logits: buffers.logits, id: next, width: V, rowOffset, settings: options.sampling, u: draw() });
-          } else {
-            await argmax(ctx, rec, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset });
-          }
-          const timings = profiler?.finish(rec.encoder);
-          const readback = rec.readBack([
-            { buffer: next, bytes: 4 },
-            ...buffers.routing.flatMap((r) => [
-              { buffer: r.routerLogits, bytes: count * r.numExperts * 4 },
-              { buffer: r.expertIds, bytes: count * r.topK * 4 },
-              { buffer: r.weights, bytes: count * r.topK * 4 },
-            ]),
-            ...(allLogits ? [{ buffer: buffers.logits, bytes: buffers.logitRows * V * 4 }] : []),
-            ...(timings ? [timings] : []),
-          ]);
-          device.queue.submit([rec.finish()]);
-          return { buffers, next, readback };
-        });
-        const [nextBytes, ...parts] = await step.readback.read();
-        const nextId = new Uint32Array(nextBytes!)[0]!;
-        for (const r of step.buffers.routing) {
-          const [logits, experts, weights] = parts.splice(0, 3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer];
-          let trace = layerTraces.get(r.layer);
-          if (!trace) layerTraces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
-          trace.routerLogits.push(...rows(new Float32Array(logits), r.numExperts));
-          trace.experts.push(...rows(new Uint32Array(experts), r.topK));
-          trace.weights.push(...rows(new Float32Array(weights), r.topK));
-        }
-        if (allLogits) result.logits = rows(new Float32Array(parts.shift()!), V);
-        if (profiler) profiler.record(isPrefill ? 'prefill' : 'decode', parts.shift()!);
-        ids = step.next;
-        pos += count;
-        count = 1;
-        if (isPrefill) result.prefillMs = performance.now() - started;
+      current = await submit(0, promptIds, prompt.length, 0);
+      for (let index = 1; ; index++) {
+        const more = result.tokens.length + 1 < total && !options.signal?.aborted;
+        if (more && !profiler) ahead = await submit(index, current.next, 1, current.pos + current.T);
+        const nextId = absorb(current, await current.read);
+        if (current.isPrefill) result.prefillMs = performance.now() - started;
         result.tokens.push(nextId);
         result.layers = [...layerTraces.values()];
         options.onStep?.(result);
@@ -146,8 +158,17 @@ export class MoeEngine {
           break;
         }
         if (result.tokens.length >= total) break;
+        if (options.signal?.aborted) {
+          result.stoppedBy = 'cancelled';
+          break;
+        }
+        if (!ahead) ahead = await submit(index, current.next, 1, current.pos + current.T);
+        current = ahead;
+        ahead = null;
       }
     } finally {
+      // a step submitted ahead and not needed: let its readback settle before its buffers go
+      await ahead?.read.catch(() => undefined);
       promptIds.destroy();
       forward.destroy();
     }

@@ -70,9 +70,12 @@ export class ForwardPass {
 
   private readonly recordings = new Map<string, RecordingCache>();
 
-  /** A recorder for a step of `numTokens` tokens; steps of the same shape reuse each other's buffers. */
-  recorder(numTokens: number, allLogits: boolean, profiler: Profiler | null = null): Recorder {
-    const key = `${numTokens}:${allLogits}`;
+  /**
+   * A recorder for a step of `numTokens` tokens; steps of the same shape and `slot` reuse each other's
+   * buffers (two slots let one step run while the next is recorded).
+   */
+  recorder(numTokens: number, allLogits: boolean, profiler: Profiler | null = null, slot = 0): Recorder {
+    const key = `${numTokens}:${allLogits}:${slot}`;
     let cache = this.recordings.get(key);
     if (!cache) this.recordings.set(key, (cache = new RecordingCache()));
     return new Recorder(this.ctx, cache, profiler, `step of ${numTokens} tokens`);

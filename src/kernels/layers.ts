@@ -34,8 +34,9 @@ export function norm(
   });
 }
 
-/** Up to this many tokens, linear layers run matvec.wgsl (one workgroup per output row). */
+/** Up to this many tokens, linear layers run a matrix-vector kernel (each weight read once for all tokens). */
 export const MATVEC_MAX_TOKENS = 8;
+const MATVEC_ROWS = 8; // output rows per workgroup of matvec_rows.wgsl
 
 /** y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. */
 export function linear(
@@ -44,13 +45,17 @@ export function linear(
   a: { x: GPUBuffer; weight: WeightRef; bias: WeightRef | null; y: GPUBuffer; numTokens: number; outputs: number; inputs: number; outStride?: number; outOffset?: number },
 ) {
   const few = a.numTokens <= MATVEC_MAX_TOKENS;
-  const x = Math.min(a.outputs, 65535);
+  // rows on 16-byte boundaries can be streamed 16 bytes per load (matvec_rows); others one value at a time
+  const aligned = a.inputs % (a.weight.dtype === 'F32' ? 4 : 8) === 0;
+  const shader = !few ? 'matmul' : aligned ? 'matvec_rows' : 'matvec';
+  const workgroups = shader === 'matvec_rows' ? Math.ceil(a.outputs / MATVEC_ROWS) : a.outputs;
+  const x = Math.min(workgroups, 65535);
   return dispatch(ctx, enc, {
-    shader: few ? 'matvec' : 'matmul',
+    shader,
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
     params: [['u32', a.numTokens], ['u32', a.outputs], ['u32', a.inputs], ['u32', a.outStride ?? a.outputs], ['u32', a.outOffset ?? 0], ['u32', a.bias ? 1 : 0]],
     buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y],
-    grid: few ? [x, Math.ceil(a.outputs / x)] : [groups(a.outputs), a.numTokens],
+    grid: few ? [x, Math.ceil(workgroups / x)] : [groups(a.outputs), a.numTokens],
   });
 }
 

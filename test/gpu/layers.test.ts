@@ -41,12 +41,13 @@ describe('per-token kernels vs plain-TS references', () => {
     }
   });
 
-  it('linear layers with bias, writing into a column range of a wider output (matvec ≤ 8 tokens, matmul above)', async () => {
+  it('linear layers with bias, writing into a column range of a wider output (matvec ≤ 8 tokens: rows 16-byte aligned or not; matmul above)', async () => {
     const gpu = await testGpu();
     const rand = seededRandom(3);
     for (const dtype of DTYPES) {
-      for (const [i, T] of [1, 6, 12, 40].entries()) {
-        const [N, K] = [randomInt(rand, 1, 150), randomInt(rand, 1, 130)];
+      for (const [i, T] of [1, 6, 12, 40, 1, 3].entries()) {
+        const aligned = i >= 4 || rand() < 0.5; // K a multiple of 8: matvec_rows.wgsl
+        const [N, K] = [randomInt(rand, 1, 150), aligned ? 8 * randomInt(rand, 1, 40) : randomInt(rand, 1, 130)];
         const x = randomValues(rand, T * K);
         const w = weight(gpu, randomValues(rand, N * K), dtype);
         const b = i === 0 ? null : weight(gpu, randomValues(rand, N), dtype);
