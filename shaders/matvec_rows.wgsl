@@ -29,12 +29,6 @@ const MAX_TOKENS: u32 = 8u;
 
 var<workgroup> sums: array<f32, 256>; // LANES × ROWS
 
-/** The two 16-bit values of a packed word (element 2j in the low half) as f32. */
-fn unpackPair(word: u32) -> vec2<f32> {
-  if (WEIGHT_DTYPE == 1u) { return vec2<f32>(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u)); }
-  return unpack2x16float(word);
-}
-
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
         @builtin(local_invocation_index) lid: u32) {
@@ -43,21 +37,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let n = (wid.x + wid.y * groups.x) * ROWS + row;
   let valid = n < params.numOutputs;
   let quarterK = params.inputs / 4u;                         // vec4s of x per token
-  let words = select(params.inputs / 8u, quarterK, WEIGHT_DTYPE == 0u); // vec4<u32> per weight row
+  let words = params.inputs / valuesPerWord();              // vec4<u32> per weight row
+  let xPerWord = valuesPerWord() / 4u;                      // vec4s of x per weight word
   var acc: array<f32, MAX_TOKENS>;
   for (var t = 0u; t < MAX_TOKENS; t++) { acc[t] = 0.0; }
   if (valid) {
     for (var c = lane; c < words; c += LANES) {
       let word = w[n * words + c];
-      if (WEIGHT_DTYPE == 0u) {
-        let wv = bitcast<vec4<f32>>(word);
-        for (var t = 0u; t < params.numTokens; t++) { acc[t] += dot(wv, x[t * quarterK + c]); }
-      } else {
-        let lo = vec4<f32>(unpackPair(word.x), unpackPair(word.y));
-        let hi = vec4<f32>(unpackPair(word.z), unpackPair(word.w));
-        for (var t = 0u; t < params.numTokens; t++) {
-          acc[t] += dot(lo, x[t * quarterK + 2u * c]) + dot(hi, x[t * quarterK + 2u * c + 1u]);
-        }
+      for (var t = 0u; t < params.numTokens; t++) {
+        let xi = t * quarterK + xPerWord * c;
+        acc[t] += dotWord(word, x[xi], x[min(xi + 1u, xi + xPerWord - 1u)]);
       }
     }
   }

@@ -18,7 +18,7 @@ export interface ExpertBank {
 
 const WG = 64;
 
-/** Grid of one workgroup per output (x) and row (y, spilling into z): the decode kernels. */
+/** Grid of one workgroup per output or output block (x) and row (y, spilling into z): the decode kernels. */
 function rowGrid(outputs: number, rows: number): [number, number, number] {
   return [outputs, Math.min(rows, 65535), Math.ceil(rows / 65535)];
 }
@@ -42,23 +42,51 @@ export interface ExpertFfnArgs {
   accumulate: boolean;
 }
 
+/** Rows of `width` values start on 16-byte boundaries (the *_rows kernels can stream them). */
+const alignedRows = (width: number, w: WeightRef) => width % (w.dtype === 'F32' ? 4 : 8) === 0;
+const ROWS = 8; // output rows per workgroup of the *_rows kernels
+
 export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* [T·k, I] f32 scratch */ }): Promise<void> {
   const { bank } = a;
   const pairs = a.numTokens * a.topK;
-  await dispatch(ctx, enc, {
-    shader: 'expert_gate_up',
-    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype) },
-    params: [['u32', pairs], ['u32', a.topK], ['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.gateUpTransposed ? 1 : 0]],
-    buffers: [a.x, a.expertIds, bank.gateUp.buffer, a.hidden],
-    grid: rowGrid(bank.width, pairs),
-  });
-  await dispatch(ctx, enc, {
-    shader: 'expert_down_combine',
-    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype) },
-    params: [['u32', a.numTokens], ['u32', a.topK], ['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0], ['u32', a.accumulate ? 1 : 0]],
-    buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out],
-    grid: rowGrid(a.hiddenSize, a.numTokens),
-  });
+  const H = a.hiddenSize;
+  const I = bank.width;
+  const gateUpDtype = { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype) };
+  if (!bank.gateUpTransposed && alignedRows(H, bank.gateUp)) {
+    await dispatch(ctx, enc, {
+      shader: 'expert_gate_up_rows',
+      constants: gateUpDtype,
+      params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I]],
+      buffers: [a.x, a.expertIds, bank.gateUp.buffer, a.hidden],
+      grid: rowGrid(Math.ceil(I / ROWS), pairs),
+    });
+  } else {
+    await dispatch(ctx, enc, {
+      shader: 'expert_gate_up',
+      constants: gateUpDtype,
+      params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', bank.gateUpTransposed ? 1 : 0]],
+      buffers: [a.x, a.expertIds, bank.gateUp.buffer, a.hidden],
+      grid: rowGrid(I, pairs),
+    });
+  }
+  const downDtype = { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype) };
+  if (!bank.downTransposed && alignedRows(I, bank.down)) {
+    await dispatch(ctx, enc, {
+      shader: 'expert_down_combine_rows',
+      constants: downDtype,
+      params: [['u32', a.numTokens], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', a.accumulate ? 1 : 0]],
+      buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out],
+      grid: rowGrid(Math.ceil(H / ROWS), a.numTokens),
+    });
+  } else {
+    await dispatch(ctx, enc, {
+      shader: 'expert_down_combine',
+      constants: downDtype,
+      params: [['u32', a.numTokens], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', bank.downTransposed ? 1 : 0], ['u32', a.accumulate ? 1 : 0]],
+      buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out],
+      grid: rowGrid(H, a.numTokens),
+    });
+  }
 }
 
 const PAIR_TILE = 16; // as in expert_*_grouped.wgsl

@@ -30,9 +30,16 @@ describe('expert FFN kernels vs the reference MoE loop', () => {
   for (const grouped of [false, true]) it(`${grouped ? 'grouped (prefill)' : 'per pair (decode)'}: random shapes, both orientations, every dtype, accumulate`, async () => {
     const gpu = await testGpu();
     const rand = seededRandom(grouped ? 12 : 11);
-    const cases: [ComputeDtype, boolean][] = [['BF16', false], ['F16', true], ['F32', false], ['BF16', true]];
-    for (const [dtype, transposed] of cases) {
-      const [E, H, I, T] = [randomInt(rand, 1, 16), randomInt(rand, 4, 70), randomInt(rand, 2, 80), randomInt(rand, 1, grouped ? 40 : 9)];
+    // aligned: rows a multiple of 8 values (the decode *_rows kernels stream them 16 bytes per load);
+    // 'h': only H aligned (gate/up streamed, down not)
+    const cases: [ComputeDtype, boolean, boolean | 'h'][] = [
+      ['BF16', false, false], ['F16', true, false], ['F32', false, false], ['BF16', true, true],
+      ['BF16', false, true], ['F16', false, true], ['F32', false, true], ['BF16', false, 'h'],
+    ];
+    for (const [dtype, transposed, aligned] of cases) {
+      const [E, T] = [randomInt(rand, 1, 16), randomInt(rand, 1, grouped ? 40 : 9)];
+      const H = aligned ? 8 * randomInt(rand, 1, 9) : randomInt(rand, 4, 70);
+      const I = aligned === true ? 8 * randomInt(rand, 1, 10) : 8 * randomInt(rand, 1, 10) + randomInt(rand, 1, 7);
       const k = randomInt(rand, 1, Math.min(E, 8));
       // values a bf16 round trip keeps exactly, so the reference sees the stored weights
       const experts = Array.from({ length: E }, () => ({ gate: randomValues(rand, I * H, 0.5), up: randomValues(rand, I * H, 0.5), down: randomValues(rand, H * I, 0.5) }));

@@ -1,0 +1,61 @@
+// expert_gate_up.wgsl for banks stored [E, 2I, H] with rows on 16-byte boundaries (H a multiple of 8 for
+// bf16/f16, of 4 for f32): ROWS rows i per workgroup for one (token, slot) pair, LANES threads per row,
+// each streaming the gate row i and the up row I + i of the chosen expert 16 bytes per load.
+//   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i],   e = expertIds[p], t = p / k
+
+#include "weights"
+
+struct Params {
+  numPairs: u32,     // T · k
+  topK: u32,         // k: pairs per token
+  hidden: u32,       // H
+  width: u32,        // I, expert intermediate size
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;       // [T, H/4]
+@group(0) @binding(2) var<storage, read> expertIds: array<u32>;     // [T · k] u32
+@group(0) @binding(3) var<storage, read> gateUp: array<vec4<u32>>;  // [E, 2I, H] packed
+@group(0) @binding(4) var<storage, read_write> hiddenOut: array<f32>; // [T · k, I] f32
+
+const LANES: u32 = 32u;
+const ROWS: u32 = 8u;
+var<workgroup> gateSums: array<f32, 256>;
+var<workgroup> upSums: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let lane = lid % LANES;
+  let i = wid.x * ROWS + lid / LANES;
+  let p = wid.y + wid.z * 65535u;
+  let valid = i < params.width && p < params.numPairs;
+  let words = params.hidden / valuesPerWord();  // 16-byte words per row
+  let xPerWord = valuesPerWord() / 4u;
+  var g = 0.0;
+  var u = 0.0;
+  if (valid) {
+    let e = expertIds[p];
+    let xBase = (p / params.topK) * (params.hidden / 4u);
+    let gateRow = (e * 2u * params.width + i) * words;
+    let upRow = gateRow + params.width * words;
+    for (var c = lane; c < words; c += LANES) {
+      let xi = xBase + xPerWord * c;
+      let x0 = x[xi];
+      let x1 = x[min(xi + 1u, xi + xPerWord - 1u)];
+      g += dotWord(gateUp[gateRow + c], x0, x1);
+      u += dotWord(gateUp[upRow + c], x0, x1);
+    }
+  }
+  gateSums[lid] = g;
+  upSums[lid] = u;
+  workgroupBarrier();
+  if (valid && lane == 0u) {
+    var gate = 0.0;
+    var up = 0.0;
+    for (var l = lid; l < lid + LANES; l++) {
+      gate += gateSums[l];
+      up += upSums[l];
+    }
+    hiddenOut[p * params.width + i] = gate / (1.0 + exp(-gate)) * up;
+  }
+}
