@@ -37,6 +37,7 @@ export function norm(
 /** Up to this many tokens, linear layers run a matrix-vector kernel (each weight read once for all tokens). */
 export const MATVEC_MAX_TOKENS = 8;
 const MATVEC_ROWS = 8; // output rows per workgroup of matvec_rows.wgsl
+const MATMUL_TILE = 64; // tokens and outputs per workgroup of matmul.wgsl
 
 /** y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. */
 export function linear(
@@ -55,7 +56,7 @@ export function linear(
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
     params: [['u32', a.numTokens], ['u32', a.outputs], ['u32', a.inputs], ['u32', a.outStride ?? a.outputs], ['u32', a.outOffset ?? 0], ['u32', a.bias ? 1 : 0]],
     buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y],
-    grid: few ? [x, Math.ceil(workgroups / x)] : [groups(a.outputs), a.numTokens],
+    grid: few ? [x, Math.ceil(workgroups / x)] : [Math.ceil(a.outputs / MATMUL_TILE), Math.ceil(a.numTokens / MATMUL_TILE)],
   });
 }
 
