@@ -1,4 +1,5 @@
-// Prefill down projection as one grouped matrix multiply (same tiling as expert_gate_up_grouped):
+// Prefill down projection as one grouped matrix multiply, tiled like expert_gate_up_grouped.wgsl:
+// workgroup (output tile x, pair tile y, expert z) computes 64 of expert e's pairs × 64 of the H outputs.
 //   y[p, h] = (W_down[e] hidden[p])[h]   for each pair p of expert e; combined back per token afterwards.
 
 #include "weights"
@@ -16,46 +17,62 @@ struct Params {
 @group(0) @binding(4) var<storage, read> down: array<u32>;          // packed
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;       // [P, H]
 
-const WORKGROUP_SIZE: u32 = 64u;
-const PAIR_TILE: u32 = 16u;
-const K_TILE: u32 = 32u;
-var<workgroup> hTile: array<array<f32, K_TILE>, PAIR_TILE>;
+const TILE: u32 = 64u;
+const STEP: u32 = 16u;
+var<workgroup> hTile: array<array<f32, 17>, 64>; // [pair][input]
+var<workgroup> wTile: array<array<f32, 17>, 64>; // [output][input]
 
 #include "expert_layout"
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u,
+        @builtin(local_invocation_index) li: u32) {
   let e = wid.z;
-  let tile = wid.y;
-  let begin = offsets[e] + tile * PAIR_TILE;
-  let end = min(offsets[e + 1u], begin + PAIR_TILE);
+  let begin = offsets[e] + wid.y * TILE;
+  let end = min(offsets[e + 1u], begin + TILE);
   if (begin >= end) { return; }
   let count = end - begin;
-  let h = wid.x * WORKGROUP_SIZE + lid;
   let H = params.hidden;
   let I = params.width;
+  let h0 = wid.x * TILE;
 
-  var acc: array<f32, PAIR_TILE>;
-  for (var n = 0u; n < PAIR_TILE; n++) { acc[n] = 0.0; }
-  for (var k0 = 0u; k0 < I; k0 += K_TILE) {
-    for (var s = lid; s < PAIR_TILE * K_TILE; s += WORKGROUP_SIZE) {
-      let n = s / K_TILE;
-      let c = k0 + s % K_TILE;
-      var v = 0.0;
-      if (n < count && c < I) { v = hiddenIn[sorted[begin + n] * I + c]; }
-      hTile[n][s % K_TILE] = v;
+  var acc: array<f32, 16>; // [a][b]: pair ty + 16a, output tx + 16b
+  for (var n = 0u; n < 16u; n++) { acc[n] = 0.0; }
+  for (var k0 = 0u; k0 < I; k0 += STEP) {
+    for (var j = 0u; j < 4u; j++) {
+      let s = li + 256u * j;
+      let r = s / STEP;
+      let c = s % STEP;
+      let k = k0 + c;
+      var hv = 0.0;
+      if (r < count && k < I) { hv = hiddenIn[sorted[begin + r] * I + k]; }
+      hTile[r][c] = hv;
+      var wv = 0.0;
+      if (h0 + r < H && k < I) {
+        let wi = downIndex(e, h0 + r, k);
+        wv = weightValue(down[weightWord(wi)], wi);
+      }
+      wTile[r][c] = wv;
     }
     workgroupBarrier();
-    if (h < H) {
-      for (var c = 0u; c < K_TILE && k0 + c < I; c++) {
-        let wi = downIndex(e, h, k0 + c);
-        let w = weightValue(down[weightWord(wi)], wi);
-        for (var n = 0u; n < PAIR_TILE; n++) { acc[n] += w * hTile[n][c]; }
+    for (var c = 0u; c < STEP; c++) {
+      var hs: array<f32, 4>;
+      var ws: array<f32, 4>;
+      for (var a = 0u; a < 4u; a++) {
+        hs[a] = hTile[local.y + 16u * a][c];
+        ws[a] = wTile[local.x + 16u * a][c];
+      }
+      for (var a = 0u; a < 4u; a++) {
+        for (var b = 0u; b < 4u; b++) { acc[a * 4u + b] += hs[a] * ws[b]; }
       }
     }
     workgroupBarrier();
   }
-  if (h < H) {
-    for (var n = 0u; n < count; n++) { y[sorted[begin + n] * H + h] = acc[n]; }
+  for (var a = 0u; a < 4u; a++) {
+    let r = local.y + 16u * a;
+    for (var b = 0u; b < 4u; b++) {
+      let h = h0 + local.x + 16u * b;
+      if (r < count && h < H) { y[sorted[begin + r] * H + h] = acc[a * 4u + b]; }
+    }
   }
 }

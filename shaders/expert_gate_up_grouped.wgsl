@@ -1,8 +1,9 @@
-// Prefill gate/up + SwiGLU as one grouped matrix multiply: workgroup (output tile x, pair tile y, expert z)
-// takes up to PAIR_TILE of e's pairs (from the sorted list) and WORKGROUP_SIZE of its I output rows.
-// Each weight element is read once per workgroup and used for every pair of the tile; the pairs' inputs
-// are staged in workgroup memory K_TILE columns at a time.
-//   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i]
+// Prefill gate/up + SwiGLU as one grouped matrix multiply. Workgroup (output tile x, pair tile y, expert z)
+// computes 64 of expert e's pairs (from the list sorted by expert) × 64 of its I output rows, tiled like
+// matmul.wgsl: per step of 16 inputs the pairs' inputs and the gate and up weight tiles are staged in
+// workgroup memory (weights unpacked to f32); each of the 16 × 16 threads accumulates 4 pairs × 4 rows of
+// both projections in registers.
+//   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i],   t = p / k
 
 #include "weights"
 
@@ -20,55 +21,76 @@ struct Params {
 @group(0) @binding(4) var<storage, read> gateUp: array<u32>;          // packed
 @group(0) @binding(5) var<storage, read_write> hiddenOut: array<f32>; // [P, I]
 
-const WORKGROUP_SIZE: u32 = 64u;
-const PAIR_TILE: u32 = 16u;
-const K_TILE: u32 = 32u;
-var<workgroup> xTile: array<array<f32, K_TILE>, PAIR_TILE>;
-
+const TILE: u32 = 64u;   // pairs and output rows per workgroup
+const STEP: u32 = 16u;   // inputs per staged tile
+var<workgroup> xTile: array<array<f32, 17>, 64>;    // [pair][input]
+var<workgroup> gateTile: array<array<f32, 17>, 64>; // [row][input]
+var<workgroup> upTile: array<array<f32, 17>, 64>;
 
 #include "expert_layout"
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u,
+        @builtin(local_invocation_index) li: u32) {
   let e = wid.z;
-  let tile = wid.y;
-  let begin = offsets[e] + tile * PAIR_TILE;
-  let end = min(offsets[e + 1u], begin + PAIR_TILE);
+  let begin = offsets[e] + wid.y * TILE;
+  let end = min(offsets[e + 1u], begin + TILE);
   if (begin >= end) { return; }            // uniform: the whole workgroup leaves
   let count = end - begin;
-  let i = wid.x * WORKGROUP_SIZE + lid;
   let H = params.hidden;
+  let I = params.width;
+  let i0 = wid.x * TILE;
 
-  var g: array<f32, PAIR_TILE>;
-  var u: array<f32, PAIR_TILE>;
-  for (var n = 0u; n < PAIR_TILE; n++) { g[n] = 0.0; u[n] = 0.0; }
-  for (var k0 = 0u; k0 < H; k0 += K_TILE) {
-    // stage the tile's inputs: PAIR_TILE × K_TILE values, 64 threads
-    for (var s = lid; s < PAIR_TILE * K_TILE; s += WORKGROUP_SIZE) {
-      let n = s / K_TILE;
-      let c = k0 + s % K_TILE;
-      var v = 0.0;
-      if (n < count && c < H) { v = x[(sorted[begin + n] / params.topK) * H + c]; }
-      xTile[n][s % K_TILE] = v;
+  var g: array<f32, 16>; // [a][b]: pair ty + 16a, row tx + 16b
+  var u: array<f32, 16>;
+  for (var n = 0u; n < 16u; n++) { g[n] = 0.0; u[n] = 0.0; }
+  for (var k0 = 0u; k0 < H; k0 += STEP) {
+    for (var j = 0u; j < 4u; j++) {
+      let s = li + 256u * j;
+      let r = s / STEP;
+      let c = s % STEP;
+      let k = k0 + c;
+      var xv = 0.0;
+      if (r < count && k < H) { xv = x[(sorted[begin + r] / params.topK) * H + k]; }
+      xTile[r][c] = xv;
+      var gv = 0.0;
+      var uv = 0.0;
+      if (i0 + r < I && k < H) {
+        let gi = gateUpIndex(e, i0 + r, k);
+        let ui = gateUpIndex(e, i0 + r + I, k);
+        gv = weightValue(gateUp[weightWord(gi)], gi);
+        uv = weightValue(gateUp[weightWord(ui)], ui);
+      }
+      gateTile[r][c] = gv;
+      upTile[r][c] = uv;
     }
     workgroupBarrier();
-    if (i < params.width) {
-      for (var c = 0u; c < K_TILE && k0 + c < H; c++) {
-        let gi = gateUpIndex(e, i, k0 + c);
-        let ui = gateUpIndex(e, i + params.width, k0 + c);
-        let wg = weightValue(gateUp[weightWord(gi)], gi);
-        let wu = weightValue(gateUp[weightWord(ui)], ui);
-        for (var n = 0u; n < PAIR_TILE; n++) {
-          g[n] += wg * xTile[n][c];
-          u[n] += wu * xTile[n][c];
+    for (var c = 0u; c < STEP; c++) {
+      var xs: array<f32, 4>;
+      var gs: array<f32, 4>;
+      var us: array<f32, 4>;
+      for (var a = 0u; a < 4u; a++) {
+        xs[a] = xTile[local.y + 16u * a][c];
+        gs[a] = gateTile[local.x + 16u * a][c];
+        us[a] = upTile[local.x + 16u * a][c];
+      }
+      for (var a = 0u; a < 4u; a++) {
+        for (var b = 0u; b < 4u; b++) {
+          g[a * 4u + b] += xs[a] * gs[b];
+          u[a * 4u + b] += xs[a] * us[b];
         }
       }
     }
     workgroupBarrier();
   }
-  if (i < params.width) {
-    for (var n = 0u; n < count; n++) {
-      hiddenOut[sorted[begin + n] * params.width + i] = g[n] / (1.0 + exp(-g[n])) * u[n];
+  for (var a = 0u; a < 4u; a++) {
+    let r = local.y + 16u * a;
+    for (var b = 0u; b < 4u; b++) {
+      let i = i0 + local.x + 16u * b;
+      if (r < count && i < I) {
+        let gate = g[a * 4u + b];
+        hiddenOut[sorted[begin + r] * I + i] = gate / (1.0 + exp(-gate)) * u[a * 4u + b];
+      }
     }
   }
 }

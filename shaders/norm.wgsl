@@ -20,7 +20,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<u32>;        // [N] packed (bound to weight when unused)
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [R, N] f32
 
-const WORKGROUP_SIZE: u32 = 64u;
+const WORKGROUP_SIZE: u32 = 256u; // a decode step has one row: enough threads that each reads a few values
 #include "workgroup_reduce"
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -89,11 +89,12 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
   }
 }
 
-const PAIR_TILE = 16; // as in expert_*_grouped.wgsl
+const GROUPED_TILE = 64; // pairs and outputs per workgroup of expert_*_grouped.wgsl
 
 /**
  * Prefill version: pairs grouped by expert on the GPU (count → scan → scatter), then one grouped multiply
- * per projection reusing each weight across up to 16 pairs, then the weighted combine in slot order.
+ * per projection (64 pairs × 64 outputs per workgroup, staged in workgroup memory), then the weighted combine
+ * in slot order.
  * `alloc` provides scratch buffers the caller frees after the step.
  */
 export async function expertFfnGrouped(
@@ -119,14 +120,14 @@ export async function expertFfnGrouped(
       grid: stage === 1 ? [1] : [pairGridX, Math.ceil(pairBlocks / pairGridX)],
     });
   }
-  const tiles = Math.ceil(T / PAIR_TILE); // an expert gets at most one pair per token
+  const tiles = Math.ceil(T / GROUPED_TILE); // an expert gets at most one pair per token
   const hidden = a.alloc(P * bank.width * 4, 'expert hidden [P,I]');
   await dispatch(ctx, enc, {
     shader: 'expert_gate_up_grouped',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype) },
     params: [['u32', H], ['u32', bank.width], ['u32', k], ['u32', bank.gateUpTransposed ? 1 : 0]],
     buffers: [a.x, offsets, sorted, bank.gateUp.buffer, hidden],
-    grid: [Math.ceil(bank.width / WG), tiles, E],
+    grid: [Math.ceil(bank.width / GROUPED_TILE), tiles, E],
   });
   const y = a.alloc(P * H * 4, 'expert outputs [P,H]');
   await dispatch(ctx, enc, {
@@ -134,7 +135,7 @@ export async function expertFfnGrouped(
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype) },
     params: [['u32', H], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0]],
     buffers: [hidden, offsets, sorted, bank.down.buffer, y],
-    grid: [Math.ceil(H / WG), tiles, E],
+    grid: [Math.ceil(H / GROUPED_TILE), tiles, E],
   });
   await dispatch(ctx, enc, {
     shader: 'expert_combine',
