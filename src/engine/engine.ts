@@ -63,11 +63,35 @@ export class MoeEngine {
     return new MoeEngine(ctx, opened, gpuModel, maxPositions);
   }
 
+  private forward: ForwardPass | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
   destroy(): void {
+    this.forward?.destroy();
+    this.forward = null;
     this.gpuModel.destroy();
   }
 
-  async generate(options: GenerateOptions): Promise<GenerationResult> {
+  /**
+   * Prefill the prompt, then decode; calls run one after another (they share the KV cache and the
+   * recorded steps, kept between calls so that a second prompt allocates nothing).
+   */
+  generate(options: GenerateOptions): Promise<GenerationResult> {
+    const run = this.queue.then(() => this.run(options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The forward pass with room for `positions`: the last one when big enough. */
+  private forwardFor(positions: number): ForwardPass {
+    if (!this.forward || this.forward.maxPositions < positions) {
+      this.forward?.destroy();
+      this.forward = new ForwardPass(this.ctx, this.opened.spec, this.gpuModel, positions);
+    }
+    return this.forward;
+  }
+
+  private async run(options: GenerateOptions): Promise<GenerationResult> {
     const { ctx } = this;
     const { device } = ctx;
     const prompt = [...options.promptIds];
@@ -78,7 +102,7 @@ export class MoeEngine {
     const total = Math.min(this.maxPositions, prompt.length + options.maxNewTokens);
     if (prompt.length > this.maxPositions) throw new RangeError(`the prompt has ${prompt.length} tokens; the context holds ${this.maxPositions}`);
 
-    const forward = new ForwardPass(ctx, this.opened.spec, this.gpuModel, total);
+    const forward = this.forwardFor(total);
     const eos = new Set(options.eosTokenIds ?? this.opened.spec.eosTokenIds);
     const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0 };
     const layerTraces = new Map<number, LayerTrace>();
@@ -170,7 +194,6 @@ export class MoeEngine {
       // a step submitted ahead and not needed: let its readback settle before its buffers go
       await ahead?.read.catch(() => undefined);
       promptIds.destroy();
-      forward.destroy();
     }
     result.decodeMs = performance.now() - started - result.prefillMs;
     result.layers = [...layerTraces.values()];

@@ -77,7 +77,18 @@ export class ForwardPass {
   recorder(numTokens: number, allLogits: boolean, profiler: Profiler | null = null, slot = 0): Recorder {
     const key = `${numTokens}:${allLogits}:${slot}`;
     let cache = this.recordings.get(key);
-    if (!cache) this.recordings.set(key, (cache = new RecordingCache()));
+    if (!cache) {
+      // keep the decode steps' recordings and the latest prefill's: prompts of every length would pile up
+      if (numTokens > 1) {
+        for (const [k, c] of this.recordings) {
+          if (!k.startsWith('1:')) {
+            c.destroy();
+            this.recordings.delete(k);
+          }
+        }
+      }
+      this.recordings.set(key, (cache = new RecordingCache()));
+    }
     return new Recorder(this.ctx, cache, profiler, `step of ${numTokens} tokens`);
   }
 

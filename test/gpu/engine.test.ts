@@ -93,4 +93,33 @@ describe('engine vs the plain-TS reference model', () => {
     expect(error).toBeInstanceOf(EngineUnsupportedError);
     expect(String(error)).toMatch(/interleaved RoPE over 130 dims/);
   });
+
+  it('one engine runs prompt after prompt (recorded steps reused), and calls made at once run in turn', async () => {
+    const gpu = await testGpu();
+    const opened = await openModel(buildCheckpoint(SYNTHETIC['MixtralForCausalLM']!, { randomSeed: 7 }));
+    const fresh = async (promptIds: number[]) => {
+      const e = await MoeEngine.load(gpu, opened, { maxPositions: 64 });
+      try {
+        return await e.generate({ promptIds, maxNewTokens: NEW_TOKENS, eosTokenIds: [] });
+      } finally {
+        e.destroy();
+      }
+    };
+    const [long, short] = [PROMPT, PROMPT.slice(0, 3)];
+    const want = [await fresh(long), await fresh(short)];
+    const engine = await MoeEngine.load(gpu, opened, { maxPositions: 64 });
+    try {
+      const sequential = [
+        await engine.generate({ promptIds: long, maxNewTokens: NEW_TOKENS, eosTokenIds: [] }),
+        await engine.generate({ promptIds: short, maxNewTokens: NEW_TOKENS, eosTokenIds: [] }),
+      ];
+      const together = await Promise.all([long, short, long].map((promptIds) => engine.generate({ promptIds, maxNewTokens: NEW_TOKENS, eosTokenIds: [] })));
+      for (const [got, expected] of [[sequential[0]!, want[0]!], [sequential[1]!, want[1]!], [together[0]!, want[0]!], [together[1]!, want[1]!], [together[2]!, want[0]!]] as const) {
+        expect(got.tokens).toEqual(expected.tokens);
+        expect(got.layers).toEqual(expected.layers);
+      }
+    } finally {
+      engine.destroy();
+    }
+  });
 });
