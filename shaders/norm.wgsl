@@ -2,6 +2,8 @@
 //   rms:   y = x / sqrt(mean(x²) + eps) · w
 //   layer: y = (x − mean(x)) / sqrt(var(x) + eps) · w + b
 // Rows are tokens for the block norms, (token, head) pairs for per-head q/k norms.
+// With hasResidual = 1 the residual add that precedes a block norm comes first, in the same pass:
+//   x = x + r · residualScale (written back), then y = norm(x).
 
 #include "weights"
 
@@ -12,13 +14,16 @@ struct Params {
   layerNorm: u32, // 1: LayerNorm (centre, and add bias when hasBias); 0: RMSNorm
   hasBias: u32,
   rowStride: u32, // elements between rows of x (≥ N: normalise the first N of wider rows)
+  hasResidual: u32,
+  residualScale: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;           // [R, rowStride] f32
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;     // [R, rowStride] f32
 @group(0) @binding(2) var<storage, read> weight: array<u32>;      // [N] packed WEIGHT_DTYPE
 @group(0) @binding(3) var<storage, read> bias: array<u32>;        // [N] packed (bound to weight when unused)
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [R, N] f32
+@group(0) @binding(5) var<storage, read> r: array<f32>;           // [R, rowStride] f32 residual branch (placeholder when unused)
 
 const WORKGROUP_SIZE: u32 = 256u; // a decode step has one row: enough threads that each reads a few values
 #include "workgroup_reduce"
@@ -32,6 +37,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let base = row * params.rowStride;
   let outBase = row * N;
 
+  if (params.hasResidual == 1u) {
+    // each thread updates the elements it reads below: no barrier needed
+    for (var i = lid; i < N; i += WORKGROUP_SIZE) { x[base + i] += r[base + i] * params.residualScale; }
+  }
   var mean = 0.0;
   if (params.layerNorm == 1u) {
     var s = 0.0;

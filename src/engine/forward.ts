@@ -113,22 +113,21 @@ export class ForwardPass {
     const mlpOut = f32(enc, T * H, 'block output [T,H]');
     const routing: LayerRouting[] = [];
     for (const [i, layer] of model.layers.entries()) {
-      // h = input_layernorm(x); x = x + self_attn(h) · residual_multiplier
-      await this.norm(enc, layer.inputNorm, x, h, T);
+      // h = input_layernorm(x), after the previous layer's x = x + mlp(h) · residual_multiplier
+      await this.norm(enc, layer.inputNorm, x, h, T, i === 0 ? undefined : mlpOut);
+      // x = x + self_attn(h) · residual_multiplier; h = post_attention_layernorm(x)
       await this.selfAttention(enc, layer, i, h, mlpOut, T, pos0);
-      await elementwise(ctx, enc, { op: 'residual', a: x, b: mlpOut, count: T * H, scale: spec.residualMultiplier });
-
-      // h = post_attention_layernorm(x); x = x + mlp(h) · residual_multiplier
-      await this.norm(enc, layer.postAttentionNorm, x, h, T);
+      await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut);
+      // the MoE block (or dense MLP) into mlpOut; its residual add joins the next norm
       const r = await this.mlp(enc, layer, h, mlpOut, T);
       if (r) routing.push(r);
-      await elementwise(ctx, enc, { op: 'residual', a: x, b: mlpOut, count: T * H, scale: spec.residualMultiplier });
     }
 
     // logits = lm_head(norm(x)) / logits_scaling, for every position or only the last
     const rows = allLogits ? T : 1;
     let last = h;
-    await this.norm(enc, model.finalNorm, x, h, T);
+    // x = x + mlp(h) · residual_multiplier; h = norm(x)
+    await this.norm(enc, model.finalNorm, x, h, T, mlpOut);
     if (!allLogits) {
       last = f32(enc, H, 'last position [1,H]');
       enc.copyBufferToBuffer(h, (T - 1) * H * 4, last, 0, H * 4);
@@ -140,9 +139,11 @@ export class ForwardPass {
     return { logits, logitRows: rows, routing };
   }
 
-  private norm(enc: Recorder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, width = this.spec.hiddenSize) {
+  /** y = norm(x); with `residual`, first x += residual · residual_multiplier. */
+  private norm(enc: Recorder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, residual?: GPUBuffer) {
     const { kind, eps } = this.spec.norm;
-    return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width, eps, layerNorm: kind === 'layer' });
+    const add = residual ? { residual, residualScale: this.spec.residualMultiplier } : {};
+    return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width: this.spec.hiddenSize, eps, layerNorm: kind === 'layer', ...add });
   }
 
   private selfAttention(enc: Recorder, layer: GpuLayer, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {

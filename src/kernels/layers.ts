@@ -23,13 +23,20 @@ export function embed(ctx: GpuContext, enc: Encoder, a: { ids: GPUBuffer; table:
 export function norm(
   ctx: GpuContext,
   enc: Encoder,
-  a: { x: GPUBuffer; y: GPUBuffer; weight: WeightRef; bias: WeightRef | null; numRows: number; width: number; eps: number; layerNorm: boolean; rowStride?: number },
+  a: {
+    x: GPUBuffer; y: GPUBuffer; weight: WeightRef; bias: WeightRef | null; numRows: number; width: number; eps: number; layerNorm: boolean; rowStride?: number;
+    /** First x += residual · residualScale (written back to x): the residual add before a block norm. */
+    residual?: GPUBuffer; residualScale?: number;
+  },
 ) {
   return dispatch(ctx, enc, {
     shader: 'norm',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
-    params: [['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0], ['u32', a.rowStride ?? a.width]],
-    buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y],
+    params: [
+      ['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0], ['u32', a.rowStride ?? a.width],
+      ['u32', a.residual ? 1 : 0], ['f32', a.residualScale ?? 1],
+    ],
+    buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y, a.residual ?? ctx.placeholder()],
     grid: dispatchGrid(a.numRows, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }
