@@ -17,10 +17,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read> down: array<u32>;          // packed
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;       // [P, H]
 
-const TILE: u32 = 64u;
-const STEP: u32 = 16u;
-var<workgroup> hTile: array<array<f32, 17>, 64>; // [pair][input]
-var<workgroup> wTile: array<array<f32, 17>, 64>; // [output][input]
+#include "tile_multiply"
+var<workgroup> hTile: Tile; // [pair][input]
+var<workgroup> wTile: Tile; // [output][input]
 
 #include "expert_layout"
 
@@ -55,17 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
       wTile[r][c] = wv;
     }
     workgroupBarrier();
-    for (var c = 0u; c < STEP; c++) {
-      var hs: array<f32, 4>;
-      var ws: array<f32, 4>;
-      for (var a = 0u; a < 4u; a++) {
-        hs[a] = hTile[local.y + 16u * a][c];
-        ws[a] = wTile[local.x + 16u * a][c];
-      }
-      for (var a = 0u; a < 4u; a++) {
-        for (var b = 0u; b < 4u; b++) { acc[a * 4u + b] += hs[a] * ws[b]; }
-      }
-    }
+    accumulateTile(&acc, &hTile, &wTile, local);
     workgroupBarrier();
   }
   for (var a = 0u; a < 4u; a++) {

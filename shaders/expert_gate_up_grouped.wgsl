@@ -21,11 +21,10 @@ struct Params {
 @group(0) @binding(4) var<storage, read> gateUp: array<u32>;          // packed
 @group(0) @binding(5) var<storage, read_write> hiddenOut: array<f32>; // [P, I]
 
-const TILE: u32 = 64u;   // pairs and output rows per workgroup
-const STEP: u32 = 16u;   // inputs per staged tile
-var<workgroup> xTile: array<array<f32, 17>, 64>;    // [pair][input]
-var<workgroup> gateTile: array<array<f32, 17>, 64>; // [row][input]
-var<workgroup> upTile: array<array<f32, 17>, 64>;
+#include "tile_multiply"
+var<workgroup> xTile: Tile;    // [pair][input]
+var<workgroup> gateTile: Tile; // [row][input]
+var<workgroup> upTile: Tile;
 
 #include "expert_layout"
 
@@ -65,22 +64,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
       upTile[r][c] = uv;
     }
     workgroupBarrier();
-    for (var c = 0u; c < STEP; c++) {
-      var xs: array<f32, 4>;
-      var gs: array<f32, 4>;
-      var us: array<f32, 4>;
-      for (var a = 0u; a < 4u; a++) {
-        xs[a] = xTile[local.y + 16u * a][c];
-        gs[a] = gateTile[local.x + 16u * a][c];
-        us[a] = upTile[local.x + 16u * a][c];
-      }
-      for (var a = 0u; a < 4u; a++) {
-        for (var b = 0u; b < 4u; b++) {
-          g[a * 4u + b] += xs[a] * gs[b];
-          u[a * 4u + b] += xs[a] * us[b];
-        }
-      }
-    }
+    accumulateTile(&g, &xTile, &gateTile, local);
+    accumulateTile(&u, &xTile, &upTile, local);
     workgroupBarrier();
   }
   for (var a = 0u; a < 4u; a++) {

@@ -24,10 +24,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> b: array<u32>;           // [N] packed (bound to w when unused)
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [T, outStride] f32
 
-const TILE: u32 = 64u;   // tokens and outputs per workgroup
-const STEP: u32 = 16u;   // inputs per staged tile
-var<workgroup> xTile: array<array<f32, 17>, 64>; // [token][input]
-var<workgroup> wTile: array<array<f32, 17>, 64>; // [output][input]
+#include "tile_multiply"
+var<workgroup> xTile: Tile; // [token][input]
+var<workgroup> wTile: Tile; // [output][input]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u,
@@ -57,17 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
       wTile[r][c] = wv;
     }
     workgroupBarrier();
-    for (var c = 0u; c < STEP; c++) {
-      var a: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = xTile[local.y + 16u * i][c];
-        bv[i] = wTile[local.x + 16u * i][c];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a[i] * bv[j]; }
-      }
-    }
+    accumulateTile(&acc, &xTile, &wTile, local);
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
