@@ -4,8 +4,11 @@
 // workgroup memory (weights unpacked to f32); each of the 16 × 16 threads accumulates 4 pairs × 4 rows of
 // both projections in registers.
 //   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i],   t = p / k
+// With GATE_ONLY (the expert probe's intermediate states) it writes silu(W_gate[e] x_t)[i] alone.
 
 #include "weights"
+
+override GATE_ONLY: bool = false;
 
 struct Params {
   hidden: u32,        // H
@@ -74,7 +77,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
       let i = i0 + local.x + 16u * b;
       if (r < count && i < I) {
         let gate = g[a * 4u + b];
-        hiddenOut[sorted[begin + r] * I + i] = gate / (1.0 + exp(-gate)) * u[a * 4u + b];
+        let silu = gate / (1.0 + exp(-gate));
+        hiddenOut[sorted[begin + r] * I + i] = select(silu * u[a * 4u + b], silu, GATE_ONLY);
       }
     }
   }

@@ -8,26 +8,13 @@ the router-row similarity and the r² of router on neuron-averaged similarity (l
     python3 tools/analysis_fixtures.py /tmp/analysis-ckpt test/fixtures/analysis/mixtral-seed21.json
 """
 import json
-import struct
 import sys
+from pathlib import Path
 
 import numpy as np
 
-
-def load(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    tensors = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        assert e["dtype"] == "BF16"
-        bits = np.frombuffer(data[a:b], dtype="<u2").astype(np.uint32) << 16
-        tensors[name] = bits.view(np.float32).reshape(e["shape"]).astype(np.float64)
-    return tensors
+sys.path.insert(0, str(Path(__file__).parent))
+from numpy_mixtral import load_safetensors as load  # noqa: E402
 
 
 def cos(vectors):

@@ -4,7 +4,7 @@ import { DEMO_MODEL, downloadFiles } from '../browser/demoModel.ts';
 import { appStore, type AppState } from '../store/appStore.ts';
 import type { TraceState } from '../store/traceSlice.ts';
 import { parseTrace } from '../trace/traceFile.ts';
-import type { StaticAnalysis } from '../analysis/staticAnalyses.ts';
+import type { PageAnalysisRequest } from '../worker/protocol.ts';
 import { EngineClient } from '../worker/engineClient.ts';
 import type { DroppedFile, RunSettings, TraceDelta } from '../worker/protocol.ts';
 
@@ -13,9 +13,9 @@ let latestOpen = 0;
 let stopRun: (() => void) | null = null;
 let cancelOpen: (() => void) | null = null;
 
-engine.onDeviceLost = (message) => {
+engine.onEngineLost = (errorName, message) => {
   stopRun = null;
-  set({ model: { kind: 'failed', errorName: 'DeviceLost', message }, run: { kind: 'idle' } });
+  set({ model: { kind: 'failed', errorName, message }, run: { kind: 'idle' }, analysis: { kind: 'idle' } });
 };
 const set = (partial: Partial<Omit<AppState, 'set'>>) => appStore.getState().set(partial);
 const failure = (error: unknown) => {
@@ -122,12 +122,13 @@ export async function importTrace(file: File): Promise<void> {
   }
 }
 
-export async function runAnalysis(analysis: StaticAnalysis): Promise<void> {
-  set({ analysis: { kind: 'running', analysis } });
+export async function runAnalysis(request: PageAnalysisRequest): Promise<void> {
+  const { analysis } = request;
+  set({ analysis: { kind: 'running', analysis, done: 0, total: 1 } });
   try {
-    const r = await engine.analyze(analysis);
-    set({ analysis: { kind: 'done', analysis, layers: r.layers, milliseconds: r.milliseconds } });
+    const r = await engine.analyze(request, (done, total) => set({ analysis: { kind: 'running', analysis, done, total } }));
+    set({ analysis: { kind: 'done', result: r.result } });
   } catch (error) {
-    set({ analysis: { kind: 'failed', message: failure(error).message } });
+    set({ analysis: { kind: 'failed', analysis, message: failure(error).message } });
   }
 }

@@ -15,12 +15,14 @@ export function f16ToF32(h: number): number {
 export function decodeWeights(bytes: Uint8Array, dtype: ComputeDtype): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = dtype === 'F32' ? bytes.byteLength / 4 : bytes.byteLength / 2;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    if (dtype === 'F32') out[i] = view.getFloat32(i * 4, true);
-    else if (dtype === 'BF16') out[i] = new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0]!;
-    else out[i] = f16ToF32(view.getUint16(i * 2, true));
+  if (dtype === 'BF16') {
+    // bf16 is the top half of an f32: widen the bits in place of a conversion per value
+    const bits = new Uint32Array(n);
+    for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+    return new Float32Array(bits.buffer);
   }
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = dtype === 'F32' ? view.getFloat32(i * 4, true) : f16ToF32(view.getUint16(i * 2, true));
   return out;
 }
 

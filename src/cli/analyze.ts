@@ -1,64 +1,92 @@
-// `moescope analyze`: the weight analyses (no GPU needed) and the routing statistics of a prompt.
+// `moescope analyze`: any analysis of the catalog on a checkpoint, written as JSON or CSV. Weight analyses
+// need no GPU; the others run the engine on the text(s) given.
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { coactivation } from '../analysis/coactivation.ts';
-import { loadStats } from '../analysis/routingStats.ts';
-import { analysisCsv, STATIC_ANALYSES, staticAnalysis, type LayerMatrices, type StaticAnalysis } from '../analysis/staticAnalyses.ts';
+import { ANALYSES, ANALYSIS_NAMES, isAnalysisName } from '../analysis/catalog.ts';
+import { analysisCsv } from '../analysis/result.ts';
+import { runAnalysis, type AnalysisRequest } from '../analysis/runAnalysis.ts';
 import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { MoeEngine } from '../engine/engine.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import { createNodeGpu } from '../node/gpu.ts';
-import { loadTokenizer } from '../tokenizer/tokenizer.ts';
+import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { UsageError } from './run.ts';
 
-const ROUTING_ANALYSES = ['coactivation', 'load-balance'] as const;
-export const ANALYSES = [...STATIC_ANALYSES, ...ROUTING_ANALYSES] as const;
+/** "0-3,7" → [0, 1, 2, 3, 7] */
+export function parseIndexList(text: string, what: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const [a, b] = part.split('-').map((s) => Number(s.trim()));
+    if (!Number.isInteger(a) || (b !== undefined && !Number.isInteger(b))) throw new UsageError(`${what}: "${text}" is not a list like 0-3,7`);
+    for (let i = a!; i <= (b ?? a!); i++) out.push(i);
+  }
+  return out;
+}
+
+function texts(prompts: string[] | undefined, ids: string[] | undefined, tokenizer: TextTokenizer | null): number[][] {
+  const out = (ids ?? []).map((list) => parseIndexList(list.replaceAll(' ', ''), '--ids'));
+  for (const p of prompts ?? []) {
+    if (!tokenizer) throw new UsageError('this checkpoint has no tokenizer.json: give --ids instead of --prompt');
+    out.push(tokenizer.encode(p));
+  }
+  return out;
+}
 
 export async function analyzeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { analysis: { type: 'string' }, layer: { type: 'string' }, prompt: { type: 'string' }, ids: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      analysis: { type: 'string' }, layer: { type: 'string' }, experts: { type: 'string' },
+      prompt: { type: 'string', multiple: true }, ids: { type: 'string', multiple: true },
+      'compare-prompt': { type: 'string', multiple: true }, 'compare-ids': { type: 'string', multiple: true },
+      out: { type: 'string' },
+    },
     allowPositionals: true,
     strict: true,
   });
   const analysis = values.analysis ?? '';
-  if (!(ANALYSES as readonly string[]).includes(analysis)) throw new UsageError(`--analysis must be one of ${ANALYSES.join(', ')}`);
+  if (!isAnalysisName(analysis)) throw new UsageError(`--analysis must be one of ${ANALYSIS_NAMES.join(', ')}`);
   if (positionals.length === 0 || !values.out) throw new UsageError('name a checkpoint and --out FILE (.json or .csv)');
+  const info = ANALYSES[analysis];
   const opened = await openModel(await checkpointSources(positionals));
-  const layers = values.layer !== undefined ? [Number(values.layer)] : undefined;
-  let result: LayerMatrices[];
-  if ((STATIC_ANALYSES as readonly string[]).includes(analysis)) {
-    result = await staticAnalysis(opened, analysis as StaticAnalysis, layers);
-    await closeCheckpoint(opened.checkpoint);
-  } else {
-    const tokenizer = loadTokenizer(opened.checkpoint.text);
-    const ids = values.ids?.split(',').map(Number) ?? (values.prompt !== undefined && tokenizer ? tokenizer.encode(values.prompt) : null);
-    if (!ids || ids.some((n) => !Number.isInteger(n) || n < 0)) throw new UsageError('routing analyses need --prompt TEXT (with a tokenizer) or --ids 1,2,3');
-    const gpu = await createNodeGpu();
-    const engine = await MoeEngine.load(gpu, opened, { maxPositions: ids.length + 1 }).finally(() => closeCheckpoint(opened.checkpoint));
-    try {
-      const run = await engine.generate({ promptIds: ids, maxNewTokens: 0 });
-      const E = opened.card.numExperts;
-      result = run.layers
-        .filter((l) => !layers || layers.includes(l.layer))
-        .map((l) => {
-          if (analysis === 'coactivation') {
-            const m = coactivation(l.experts, E);
-            return { layer: l.layer, matrices: { coactivation: Array.from({ length: E }, (_, i) => Array.from(m.subarray(i * E, (i + 1) * E))) } };
-          }
-          const s = loadStats(l.experts, l.routerLogits, E);
-          return { layer: l.layer, matrices: { share: [s.shares], counts: [s.counts] }, stats: { cv: s.coefficientOfVariation, auxLoss: s.auxLoss, entropy: s.entropy, normalizedEntropy: s.normalizedEntropy } };
-        });
-    } finally {
-      engine.destroy();
-      gpu.destroy();
+  const tokenizer = loadTokenizer(opened.checkpoint.text);
+  const request: AnalysisRequest = { analysis };
+  if (values.layer !== undefined) request.layers = parseIndexList(values.layer, '--layer');
+  if (values.experts !== undefined) request.experts = parseIndexList(values.experts, '--experts');
+  if (info.texts > 0) {
+    request.texts = texts(values.prompt, values.ids, tokenizer);
+    if (request.texts.length === 0) throw new UsageError(`${analysis} runs the model on a text: give --prompt TEXT or --ids 1,2,3 (repeat either for a batch)`);
+    if (info.texts === 2) {
+      request.compare = texts(values['compare-prompt'], values['compare-ids'], tokenizer);
+      if (request.compare.length === 0) throw new UsageError('domain-comparison compares two texts: add --compare-prompt TEXT or --compare-ids 1,2,3');
     }
   }
-  const text = values.out.endsWith('.csv') ? analysisCsv(result) : JSON.stringify({ analysis, architecture: opened.spec.architecture, layers: result });
-  await writeFile(values.out, text);
-  console.log(`wrote ${values.out}: ${analysis} for ${result.length} layer${result.length === 1 ? '' : 's'}`);
-  for (const l of result) if (l.r2) console.log(`layer ${l.layer}: r² router vs gate ${l.r2.gate.toFixed(3)}, up ${l.r2.up.toFixed(3)}, down ${l.r2.down.toFixed(3)}`);
+  const maxPositions = Math.max(1, ...[...(request.texts ?? []), ...(request.compare ?? [])].map((t) => t.length + 1));
+  const gpu = info.source === 'weights' ? null : await createNodeGpu();
+  const engine = gpu ? await MoeEngine.load(gpu, opened, { maxPositions }) : null;
+  let lastReport = 0;
+  const onProgress = (done: number, total: number) => {
+    if (performance.now() - lastReport > 1000 || done === total) {
+      lastReport = performance.now();
+      process.stderr.write(`\r${analysis}: ${done}/${total}`);
+    }
+  };
+  try {
+    const result = await runAnalysis({ model: opened, engine, tokenText: (id) => tokenizer?.tokenText(id) ?? `<${id}>`, onProgress }, request);
+    process.stderr.write('\n');
+    await writeFile(values.out, values.out.endsWith('.csv') ? analysisCsv(result.layers) : JSON.stringify(result));
+    console.log(`wrote ${values.out}: ${analysis} for ${result.layers.length} layer${result.layers.length === 1 ? '' : 's'} in ${(result.milliseconds / 1000).toFixed(2)} s`);
+    for (const note of result.notes) console.log(`  ${note}`);
+    for (const l of result.layers) {
+      const stats = Object.entries(l.stats ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`);
+      if (stats.length) console.log(`  layer ${l.layer}: ${stats.join(', ')}`);
+    }
+  } finally {
+    engine?.destroy();
+    gpu?.destroy();
+    await closeCheckpoint(opened.checkpoint);
+  }
   return 0;
 }

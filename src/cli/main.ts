@@ -28,9 +28,16 @@ Usage:
   npx moescope bench [--shape NAME | --model DIR] [--prompt-tokens 512] [--new-tokens 128]
                             time load, prefill and decode (shapes: tiny, olmoe-1b-7b,
                             granite-3.0-1b-a400m, qwen1.5-moe-a2.7b; synthetic bf16 weights)
-  npx moescope analyze <checkpoint> --analysis NAME [--layer L] [--prompt TEXT | --ids 1,2,3] --out F.json|F.csv
-                            expert-similarity, neuron-similarity, router-similarity (from the weights);
-                            coactivation, load-balance (from routing the prompt)
+  npx moescope analyze <checkpoint> --analysis NAME [--layer 0-3,7] [--experts 0-7]
+                      [--prompt TEXT | --ids 1,2,3]... [--compare-prompt TEXT | --compare-ids ...]
+                      --out F.json|F.csv
+                            from the weights: expert-similarity, neuron-similarity,
+                              reordered-similarity (Hungarian + Kendall τ; --experts for a subset),
+                              router-similarity, expert-pca, neuron-pca;
+                            running every expert on the text: output-similarity, norm-score-ranks,
+                              intermediate-states;
+                            from routing the text (repeat --prompt for a batch): chosen-experts,
+                              coactivation, load-balance, vocabulary, domain-comparison (two texts)
   npx moescope gpu          show the WebGPU adapter Node gets (real GPU, else SwiftShader) and run the
                             router-kernel self-test on it
   npx moescope help         this text

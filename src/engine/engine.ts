@@ -9,6 +9,7 @@ import type { UploadOptions } from '../gpu/tensorUpload.ts';
 import { argmax, sample, type SamplingSettings } from '../kernels/layers.ts';
 import { seededRandom } from '../util/random.ts';
 import type { OpenedModel } from '../model/openModel.ts';
+import { ExpertProbe, type ProbeLayer } from './expertProbe.ts';
 import { ForwardPass } from './forward.ts';
 import { uploadModel, type GpuModel } from './gpuModel.ts';
 
@@ -26,6 +27,8 @@ export interface GenerationResult {
   layers: LayerTrace[];
   /** With allLogits: one row per prompt position. */
   logits?: number[][];
+  /** With probe: every MoE layer's all-expert summary over the prompt. */
+  probe?: ProbeLayer[];
   stoppedBy: 'eos' | 'limit' | 'cancelled';
   prefillMs: number;
   decodeMs: number;
@@ -42,6 +45,11 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Called after each generated token with everything so far (the UI updates live from it). */
   onStep?: (partial: GenerationResult) => void;
+  /**
+   * Run every expert of every MoE layer on every prompt token too (the dynamic analyses), keeping
+   * silu(W_gate x) for `statesLayers`. The generated tokens and routing do not change.
+   */
+  probe?: { statesLayers: readonly number[] };
   /** Time every kernel with timestamp queries (one compute pass per dispatch: slower; for the bench). */
   profiler?: Profiler;
 }
@@ -110,6 +118,7 @@ export class MoeEngine {
     const profiler = options.profiler ?? null;
     const started = performance.now();
     const promptIds = uploadStorage(device, Uint32Array.from(prompt), 'prompt ids');
+    const probe = options.probe ? new ExpertProbe(ctx, prompt.length, this.opened.spec.hiddenSize, new Set(options.probe.statesLayers)) : null;
 
     /** Record and submit step `index` (T tokens from position pos, ids on the GPU); its readback starts at once. */
     const submit = async (index: number, ids: GPUBuffer, T: number, pos: number) => {
@@ -117,7 +126,7 @@ export class MoeEngine {
       const allLogits = isPrefill && options.allLogits === true;
       const rec = forward.recorder(T, allLogits, profiler, index % 2);
       const record = async () => {
-        const buffers = await forward.encode(rec, ids, T, pos, allLogits);
+        const buffers = await forward.encode(rec, ids, T, pos, allLogits, isPrefill ? probe : null);
         const next = rec.storage(4, 'next id');
         const rowOffset = buffers.logitRows - 1;
         if (options.sampling && draw) {
@@ -134,6 +143,7 @@ export class MoeEngine {
             { buffer: r.weights, bytes: T * r.topK * 4 },
           ]),
           ...(allLogits ? [{ buffer: buffers.logits, bytes: buffers.logitRows * V * 4 }] : []),
+          ...(isPrefill && probe ? probe.readParts() : []),
           ...(timings ? [timings] : []),
         ]);
         device.queue.submit([rec.finish()]);
@@ -157,6 +167,7 @@ export class MoeEngine {
         trace.weights.push(...rows(new Float32Array(weights), r.topK));
       }
       if (step.allLogits) result.logits = rows(new Float32Array(parts.shift()!), V);
+      if (step.isPrefill && probe) result.probe = probe.parse(parts);
       if (profiler) profiler.record(step.isPrefill ? 'prefill' : 'decode', parts.shift()!);
       return nextId;
     };
@@ -194,6 +205,7 @@ export class MoeEngine {
       // a step submitted ahead and not needed: let its readback settle before its buffers go
       await ahead?.read.catch(() => undefined);
       promptIds.destroy();
+      probe?.destroy();
     }
     result.decodeMs = performance.now() - started - result.prefillMs;
     result.layers = [...layerTraces.values()];

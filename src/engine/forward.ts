@@ -10,6 +10,7 @@ import { selectExperts } from '../kernels/routing.ts';
 import { ropeFrequencies } from '../model/rope.ts';
 import { dispatch } from '../gpu/dispatch.ts';
 import type { GqaAttention, MlaAttention, ModelSpec } from '../model/spec.ts';
+import type { ExpertProbe } from './expertProbe.ts';
 import type { GpuAttention, GpuLayer, GpuMla, GpuModel, GpuNorm } from './gpuModel.ts';
 
 /** What one MoE layer's router did for the T tokens of a step (GPU buffers, read back later). */
@@ -97,8 +98,11 @@ export class ForwardPass {
     for (const b of [...this.kCache, ...this.vCache, this.cos, this.sin, this.ones, this.zeros]) b.destroy();
   }
 
-  /** Record the forward pass of `numTokens` tokens (ids [T] u32 on the GPU) starting at position pos0. */
-  async encode(enc: Recorder, ids: GPUBuffer, numTokens: number, pos0: number, allLogits: boolean): Promise<StepBuffers> {
+  /**
+   * Record the forward pass of `numTokens` tokens (ids [T] u32 on the GPU) starting at position pos0.
+   * With a probe, every MoE layer also runs all its experts for the dynamic analyses (output unchanged).
+   */
+  async encode(enc: Recorder, ids: GPUBuffer, numTokens: number, pos0: number, allLogits: boolean, probe: ExpertProbe | null = null): Promise<StepBuffers> {
     const T = numTokens;
     if (pos0 + T > this.maxPositions) throw new RangeError(`positions ${pos0}..${pos0 + T - 1} exceed the context of ${this.maxPositions}`);
     const { ctx, spec, model } = this;
@@ -120,6 +124,7 @@ export class ForwardPass {
       await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut);
       // the MoE block (or dense MLP) into mlpOut; its residual add joins the next norm
       const r = await this.mlp(enc, layer, h, mlpOut, T);
+      if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
       if (r) routing.push(r);
     }
 

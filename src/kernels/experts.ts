@@ -91,20 +91,15 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
 
 const GROUPED_TILE = 64; // pairs and outputs per workgroup of expert_*_grouped.wgsl
 
-/**
- * Prefill version: pairs grouped by expert on the GPU (count → scan → scatter), then one grouped multiply
- * per projection (64 pairs × 64 outputs per workgroup, staged in workgroup memory), then the weighted combine
- * in slot order.
- * `alloc` provides scratch buffers the caller frees after the step.
- */
-export async function expertFfnGrouped(
-  ctx: GpuContext,
-  enc: Encoder,
-  a: ExpertFfnArgs & { alloc: (bytes: number, label: string) => GPUBuffer },
-): Promise<void> {
-  const { bank, numTokens: T, topK: k, hiddenSize: H } = a;
-  const E = bank.numExperts;
-  const P = T * k;
+/** Pairs grouped by expert on the GPU: what the grouped multiplies read. */
+interface PairGroups {
+  offsets: GPUBuffer; // [E + 1] first pair of each expert in `sorted`
+  sorted: GPUBuffer; // [P] pair indices (t·k + slot) by expert
+}
+
+/** count → scan → scatter of the T·k (token, slot) pairs by expert id. */
+async function groupPairs(ctx: GpuContext, enc: Encoder, a: { expertIds: GPUBuffer; pairs: number; numExperts: number; alloc: (bytes: number, label: string) => GPUBuffer }): Promise<PairGroups> {
+  const { pairs: P, numExperts: E } = a;
   const counts = a.alloc(E * 4, 'pairs per expert [E]');
   const offsets = a.alloc((E + 1) * 4, 'expert offsets [E+1]');
   const sorted = a.alloc(P * 4, 'pairs by expert [P]');
@@ -120,27 +115,80 @@ export async function expertFfnGrouped(
       grid: stage === 1 ? [1] : [pairGridX, Math.ceil(pairBlocks / pairGridX)],
     });
   }
-  const tiles = Math.ceil(T / GROUPED_TILE); // an expert gets at most one pair per token
-  const hidden = a.alloc(P * bank.width * 4, 'expert hidden [P,I]');
-  await dispatch(ctx, enc, {
+  return { offsets, sorted };
+}
+
+/** hidden[p] = silu(W_gate x_t) · W_up x_t for every grouped pair (gateOnly: silu(W_gate x_t))   [P, I] */
+function gateUpGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; x: GPUBuffer; groups: PairGroups; numTokens: number; topK: number; hiddenSize: number; out: GPUBuffer; gateOnly?: boolean }) {
+  const { bank } = a;
+  return dispatch(ctx, enc, {
     shader: 'expert_gate_up_grouped',
-    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype) },
-    params: [['u32', H], ['u32', bank.width], ['u32', k], ['u32', bank.gateUpTransposed ? 1 : 0]],
-    buffers: [a.x, offsets, sorted, bank.gateUp.buffer, hidden],
-    grid: [Math.ceil(bank.width / GROUPED_TILE), tiles, E],
+    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype), GATE_ONLY: a.gateOnly ? 1 : 0 },
+    params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', a.topK], ['u32', bank.gateUpTransposed ? 1 : 0]],
+    buffers: [a.x, a.groups.offsets, a.groups.sorted, bank.gateUp.buffer, a.out],
+    // an expert gets at most one pair per token
+    grid: [Math.ceil(bank.width / GROUPED_TILE), Math.ceil(a.numTokens / GROUPED_TILE), bank.numExperts],
   });
-  const y = a.alloc(P * H * 4, 'expert outputs [P,H]');
-  await dispatch(ctx, enc, {
+}
+
+/** y[p] = W_down hidden[p] for every grouped pair                                            [P, H] */
+function downGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; hidden: GPUBuffer; groups: PairGroups; numTokens: number; hiddenSize: number; out: GPUBuffer }) {
+  const { bank } = a;
+  return dispatch(ctx, enc, {
     shader: 'expert_down_grouped',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype) },
-    params: [['u32', H], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0]],
-    buffers: [hidden, offsets, sorted, bank.down.buffer, y],
-    grid: [Math.ceil(H / GROUPED_TILE), tiles, E],
+    params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0]],
+    buffers: [a.hidden, a.groups.offsets, a.groups.sorted, bank.down.buffer, a.out],
+    grid: [Math.ceil(a.hiddenSize / GROUPED_TILE), Math.ceil(a.numTokens / GROUPED_TILE), bank.numExperts],
   });
+}
+
+/**
+ * Prefill version: pairs grouped by expert on the GPU (count → scan → scatter), then one grouped multiply
+ * per projection (64 pairs × 64 outputs per workgroup, staged in workgroup memory), then the weighted combine
+ * in slot order.
+ * `alloc` provides scratch buffers the caller frees after the step.
+ */
+export async function expertFfnGrouped(
+  ctx: GpuContext,
+  enc: Encoder,
+  a: ExpertFfnArgs & { alloc: (bytes: number, label: string) => GPUBuffer },
+): Promise<void> {
+  const { bank, numTokens: T, topK: k, hiddenSize: H } = a;
+  const P = T * k;
+  const groups = await groupPairs(ctx, enc, { expertIds: a.expertIds, pairs: P, numExperts: bank.numExperts, alloc: a.alloc });
+  const hidden = a.alloc(P * bank.width * 4, 'expert hidden [P,I]');
+  await gateUpGrouped(ctx, enc, { bank, x: a.x, groups, numTokens: T, topK: k, hiddenSize: H, out: hidden });
+  const y = a.alloc(P * H * 4, 'expert outputs [P,H]');
+  await downGrouped(ctx, enc, { bank, hidden, groups, numTokens: T, hiddenSize: H, out: y });
   await dispatch(ctx, enc, {
     shader: 'expert_combine',
     params: [['u32', T], ['u32', k], ['u32', H], ['u32', a.accumulate ? 1 : 0]],
     buffers: [y, a.weights, a.out],
     grid: pairGrid(H, T),
   });
+}
+
+/**
+ * The expert probe (dynamic analyses): every expert on every token of x, without touching the model's
+ * output. `allExperts` [T, E] u32 holds 0 … E−1 in each row, so pair p = t·E + e.
+ *   gram[t, i, j] = expert_i(x_t) · expert_j(x_t)                                     [T, E, E]
+ *   states[t, e]  = silu(W_gate[e] x_t), when asked                                    [T, E, I]
+ */
+export async function probeExperts(
+  ctx: GpuContext,
+  enc: Encoder,
+  a: { bank: ExpertBank; x: GPUBuffer; allExperts: GPUBuffer; numTokens: number; hiddenSize: number; gram: GPUBuffer; states: GPUBuffer | null; alloc: (bytes: number, label: string) => GPUBuffer },
+): Promise<void> {
+  const { bank, numTokens: T, hiddenSize: H } = a;
+  const E = bank.numExperts;
+  const P = T * E;
+  const groups = await groupPairs(ctx, enc, { expertIds: a.allExperts, pairs: P, numExperts: E, alloc: a.alloc });
+  const pairArgs = { bank, x: a.x, groups, numTokens: T, topK: E, hiddenSize: H };
+  const hidden = a.alloc(P * bank.width * 4, 'probe hidden [T,E,I]');
+  await gateUpGrouped(ctx, enc, { ...pairArgs, out: hidden });
+  if (a.states) await gateUpGrouped(ctx, enc, { ...pairArgs, out: a.states, gateOnly: true });
+  const y = a.alloc(P * H * 4, 'probe outputs [T,E,H]');
+  await downGrouped(ctx, enc, { bank, hidden, groups, numTokens: T, hiddenSize: H, out: y });
+  await dispatch(ctx, enc, { shader: 'expert_gram', params: [['u32', E], ['u32', H]], buffers: [y, a.gram], grid: [E, T] });
 }

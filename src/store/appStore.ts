@@ -4,7 +4,8 @@ import { createStore } from 'zustand/vanilla';
 import type { GpuStatus, SelfTestResult } from './gpuSlice.ts';
 import type { ModelStatus } from './modelSlice.ts';
 import type { RunStatus, TraceState } from './traceSlice.ts';
-import type { LayerMatrices, StaticAnalysis } from '../analysis/staticAnalyses.ts';
+import type { AnalysisName } from '../analysis/catalog.ts';
+import type { AnalysisResult } from '../analysis/result.ts';
 
 export type HeatmapColour = 'weight' | 'probability';
 
@@ -20,12 +21,12 @@ export interface AppState {
   /** The token strip's layer, and the token whose path is isolated. */
   stripLayer: number | null;
   selectedToken: number | null;
-  /** The weight analysis on screen, or the one being computed. */
+  /** The analysis on screen, or the one being computed. */
   analysis:
     | { kind: 'idle' }
-    | { kind: 'running'; analysis: StaticAnalysis }
-    | { kind: 'done'; analysis: StaticAnalysis; layers: LayerMatrices[]; milliseconds: number }
-    | { kind: 'failed'; message: string };
+    | { kind: 'running'; analysis: AnalysisName; done: number; total: number }
+    | { kind: 'done'; result: AnalysisResult }
+    | { kind: 'failed'; analysis: AnalysisName; message: string };
   set(partial: Partial<Omit<AppState, 'set'>>): void;
 }
 

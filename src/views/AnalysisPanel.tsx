@@ -1,82 +1,169 @@
-// Weight analyses of the open checkpoint ("A Closer Look into MoE"): E×E similarity heatmaps per layer,
-// with the r² of router on expert similarity, layer navigation and CSV/PNG export.
+// Every analysis of the catalog on the open checkpoint: pick one, give it a text (or two) where it runs the
+// model, compute in the worker with progress, then browse its plots layer by layer and export CSV/PNG.
 
-import { useEffect, useRef, useState } from 'react';
-import { analysisCsv, STATIC_ANALYSES, type StaticAnalysis } from '../analysis/staticAnalyses.ts';
+import { useState } from 'react';
+import { ANALYSES, ANALYSIS_NAMES, type AnalysisName } from '../analysis/catalog.ts';
+import { analysisCsv, type LayerResult } from '../analysis/result.ts';
 import { runAnalysis } from '../app/actions.ts';
 import { useAppStore } from '../store/useAppStore.ts';
-import { cssColour } from './colour.ts';
-import { download, downloadCanvas } from './download.ts';
+import { MatrixCanvas, ScatterCanvas } from './analysisPlots.tsx';
+import { download } from './download.ts';
 
-const EXPLAIN: Record<StaticAnalysis, string> = {
-  'expert-similarity':
-    'Cosine similarity between experts’ flattened W_gate, W_up and W_down. Bright off-diagonal cells are experts whose weights resemble each other; the paper finds most experts dissimilar.',
-  'neuron-similarity':
-    'Each expert’s matrix averaged over its neurons to one vector, then compared. Averaging reveals shared structure that matrix-level similarity hides.',
-  'router-similarity':
-    'Cosine similarity between the router’s rows, beside the neuron-averaged expert similarity; r² of a linear fit says how much the router’s geometry mirrors the experts’.',
-};
+const SOURCES = [
+  ['weights', 'From the weights'],
+  ['forward', 'Running every expert on a text'],
+  ['routing', 'From the routing of a text'],
+] as const;
 
-/** One E×E matrix as a canvas: cosine −1…1 mapped onto the colour scale. */
-function MatrixCanvas({ name, rows, layer }: { name: string; rows: number[][]; layer: number }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const canvas = ref.current;
-    const g = canvas?.getContext('2d');
-    if (!canvas || !g) return;
-    const E = rows.length;
-    const cell = Math.max(2, Math.floor(220 / E));
-    canvas.width = canvas.height = E * cell;
-    rows.forEach((row, i) =>
-      row.forEach((v, j) => {
-        g.fillStyle = cssColour((v + 1) / 2);
-        g.fillRect(j * cell, i * cell, cell, cell);
-      }),
-    );
-  }, [rows]);
+const RANGES: Record<string, [number, number] | null> = { cosine: [-1, 1], unit: [0, 1], auto: null };
+
+/** "0-3, 7" → [0, 1, 2, 3, 7]; null when it does not parse. */
+function indexList(text: string): number[] | null {
+  const out: number[] = [];
+  for (const part of text.split(',').filter((p) => p.trim())) {
+    const [a, b] = part.split('-').map((s) => Number(s.trim()));
+    if (!Number.isInteger(a) || (b !== undefined && !Number.isInteger(b))) return null;
+    for (let i = a!; i <= (b ?? a!); i++) out.push(i);
+  }
+  return out;
+}
+
+const batch = (text: string) => text.split(/\n---\n/).map((t) => t.trim()).filter(Boolean);
+
+function LayerView({ layer, analysis, experts }: { layer: LayerResult; analysis: AnalysisName; experts: number }) {
+  const [token, setToken] = useState(0);
+  const range = RANGES[ANALYSES[analysis].scale] ?? null;
+  let matrices = Object.entries(layer.matrices);
+  if (analysis === 'intermediate-states') {
+    const t = Math.min(token, matrices.length - 1);
+    matrices = matrices.slice(t, t + 1);
+  }
   return (
-    <figure className="matrix">
-      <canvas ref={ref} data-testid="analysis-matrix" data-name={name} data-layer={layer} />
-      <figcaption>
-        {name}{' '}
-        <button type="button" className="small" onClick={() => downloadCanvas(ref.current, `moescope-${name}-layer-${layer}.png`)}>
-          PNG
-        </button>
-      </figcaption>
-    </figure>
+    <>
+      {analysis === 'intermediate-states' && (
+        <label>
+          token{' '}
+          <select value={token} onChange={(e) => setToken(Number(e.target.value))} data-testid="analysis-token">
+            {Object.keys(layer.matrices).map((name, i) => (
+              <option key={name} value={i}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <div className="matrices">
+        {matrices.map(([name, rows]) => (
+          <MatrixCanvas key={name} name={name} rows={rows} layer={layer.layer} range={range} />
+        ))}
+        {Object.entries(layer.points ?? {}).map(([name, data]) => (
+          <ScatterCanvas key={name} name={name} data={data} layer={layer.layer} experts={experts} />
+        ))}
+      </div>
+      {layer.stats && (
+        <p data-testid="analysis-stats">
+          {Object.entries(layer.stats).map(([k, v]) => (
+            <span key={k} className="stat">
+              {k}: <b>{v.toFixed(3)}</b>{' '}
+            </span>
+          ))}
+        </p>
+      )}
+      {Object.entries(layer.tables ?? {}).map(([name, t]) => (
+        <table key={name} className="analysis-table" data-testid="analysis-table" data-name={name}>
+          <caption>{name} (most frequent 15)</caption>
+          <thead>
+            <tr>{t.columns.map((c) => <th key={c}>{c}</th>)}</tr>
+          </thead>
+          <tbody>
+            {t.rows.slice(0, 15).map((row, i) => (
+              <tr key={i}>{row.map((v, j) => <td key={j}>{typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : JSON.stringify(v).replace(/^"|"$/g, '')}</td>)}</tr>
+            ))}
+          </tbody>
+        </table>
+      ))}
+    </>
   );
 }
 
 export function AnalysisPanel() {
   const model = useAppStore((s) => s.model);
   const state = useAppStore((s) => s.analysis);
-  const [choice, setChoice] = useState<StaticAnalysis>('router-similarity');
+  const trace = useAppStore((s) => s.trace);
+  const [choice, setChoice] = useState<AnalysisName>('router-similarity');
+  const [text, setText] = useState('');
+  const [compare, setCompare] = useState('');
+  const [oneLayer, setOneLayer] = useState<number | null>(null);
+  const [experts, setExperts] = useState('');
   const [layerIndex, setLayerIndex] = useState(0);
   if (model.kind !== 'opened') return null;
-  const done = state.kind === 'done' ? state : null;
+  const { card } = model.opened;
+  const info = ANALYSES[choice];
+  const moeLayers = card.moeLayers;
+  const done = state.kind === 'done' ? state.result : null;
   const layer = done?.layers[Math.min(layerIndex, done.layers.length - 1)];
+  const promptText = trace ? trace.tokens.slice(0, trace.promptLength).map((t) => t.text).join('') : '';
+  const textValue = text || promptText;
+  const expertList = experts.trim() ? indexList(experts) : null;
+  const problem =
+    info.texts > 0 && !textValue.trim() ? 'type a text to run the model on'
+    : info.texts === 2 && !compare.trim() ? 'type a second text to compare with'
+    : experts.trim() && !expertList ? 'experts: a list like 0-7, 12'
+    : null;
+  const compute = () => {
+    setLayerIndex(0);
+    void runAnalysis({
+      analysis: choice,
+      ...(info.oneLayer ? { layers: [oneLayer ?? moeLayers[0]!] } : {}),
+      ...(choice === 'reordered-similarity' && expertList ? { experts: expertList } : {}),
+      ...(info.texts > 0 ? { texts: batch(textValue) } : {}),
+      ...(info.texts === 2 ? { compare: batch(compare) } : {}),
+    });
+  };
   return (
     <section className="panel" aria-labelledby="analysis-title" data-testid="analysis-panel">
-      <h2 id="analysis-title">Weight analyses</h2>
+      <h2 id="analysis-title">Analyses</h2>
       <div className="controls">
-        <select value={choice} onChange={(e) => setChoice(e.target.value as StaticAnalysis)} aria-label="analysis">
-          {STATIC_ANALYSES.map((a) => (
-            <option key={a} value={a}>
-              {a}
-            </option>
+        <select value={choice} onChange={(e) => setChoice(e.target.value as AnalysisName)} aria-label="analysis" data-testid="analysis-choice">
+          {SOURCES.map(([source, label]) => (
+            <optgroup key={source} label={label}>
+              {ANALYSIS_NAMES.filter((a) => ANALYSES[a].source === source).map((a) => (
+                <option key={a} value={a}>
+                  {ANALYSES[a].title}
+                </option>
+              ))}
+            </optgroup>
           ))}
         </select>
-        <button type="button" data-testid="analysis-run" disabled={state.kind === 'running'} onClick={() => void runAnalysis(choice)}>
-          {state.kind === 'running' ? 'Computing…' : 'Compute'}
+        {info.oneLayer && (
+          <label>
+            layer{' '}
+            <select value={oneLayer ?? moeLayers[0]} onChange={(e) => setOneLayer(Number(e.target.value))} data-testid="analysis-layer-choice">
+              {moeLayers.map((l) => (
+                <option key={l} value={l}>
+                  {l}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {choice === 'reordered-similarity' && (
+          <label>
+            experts{' '}
+            <input value={experts} onChange={(e) => setExperts(e.target.value)} placeholder={card.numExperts > 16 ? '0-7 (all is slow)' : 'all'} size={10} data-testid="analysis-experts" />
+          </label>
+        )}
+        <button type="button" data-testid="analysis-run" disabled={state.kind === 'running' || problem !== null} onClick={compute}>
+          {state.kind === 'running' ? `Computing… ${state.done}/${state.total}` : 'Compute'}
         </button>
         {done && (
           <>
             <label>
-              layer{' '}
+              showing layer{' '}
               <select value={layerIndex} onChange={(e) => setLayerIndex(Number(e.target.value))} data-testid="analysis-layer">
                 {done.layers.map((l, i) => (
                   <option key={l.layer} value={i}>
-                    {l.layer}
+                    {l.layer < 0 ? 'all layers' : l.layer}
                   </option>
                 ))}
               </select>
@@ -84,27 +171,23 @@ export function AnalysisPanel() {
             <button type="button" data-testid="analysis-csv" onClick={() => download(`moescope-${done.analysis}.csv`, new Blob([analysisCsv(done.layers)], { type: 'text/csv' }))}>
               Export CSV
             </button>
-            <span className="note">{done.milliseconds.toFixed(0)} ms in the worker</span>
+            <span className="note" data-testid="analysis-time">
+              {ANALYSES[done.analysis].title}: {(done.milliseconds / 1000).toFixed(2)} s in the worker{done.notes.length ? ` · ${done.notes.join(' · ')}` : ''}
+            </span>
           </>
         )}
       </div>
-      <p className="note">{EXPLAIN[done?.analysis ?? choice]} Colour: cosine from −1 (dark) to 1 (bright).</p>
-      {state.kind === 'failed' && <p className="error-text">{state.message}</p>}
-      {layer && (
-        <>
-          <div className="matrices">
-            {Object.entries(layer.matrices).map(([name, rows]) => (
-              <MatrixCanvas key={name} name={name} rows={rows} layer={layer.layer} />
-            ))}
-          </div>
-          {layer.r2 && (
-            <p data-testid="analysis-r2">
-              r² of router similarity on neuron-averaged similarity, layer {layer.layer}: gate {layer.r2.gate.toFixed(3)} · up {layer.r2.up.toFixed(3)} · down{' '}
-              {layer.r2.down.toFixed(3)}
-            </p>
-          )}
-        </>
+      {info.texts > 0 && (
+        <div className="analysis-texts">
+          <textarea value={textValue} onChange={(e) => setText(e.target.value)} rows={3} aria-label="text to analyse" data-testid="analysis-text" placeholder="text to run (separate the texts of a batch by a line ---)" />
+          {info.texts === 2 && <textarea value={compare} onChange={(e) => setCompare(e.target.value)} rows={3} aria-label="text to compare with" data-testid="analysis-compare" placeholder="second text (e.g. code if the first is prose)" />}
+        </div>
       )}
+      <p className="note" data-testid="analysis-explain">
+        {info.explain} {problem && <b>({problem})</b>}
+      </p>
+      {state.kind === 'failed' && <p className="error-text" data-testid="analysis-error">{state.message}</p>}
+      {done && layer && <LayerView key={`${done.analysis}:${layer.layer}`} layer={layer} analysis={done.analysis} experts={card.numExperts} />}
     </section>
   );
 }

@@ -2,8 +2,7 @@
 // replies that come before the last one (progress, steps). A worker that dies fails every pending call
 // with a message and is replaced on the next call.
 
-import type { StaticAnalysis } from '../analysis/staticAnalyses.ts';
-import type { DroppedFile, OpenedCheckpoint, RunSettings, WorkerFailure, WorkerRequest, WorkerResponse } from './protocol.ts';
+import type { DroppedFile, PageAnalysisRequest, OpenedCheckpoint, RunSettings, WorkerFailure, WorkerRequest, WorkerResponse } from './protocol.ts';
 
 export class EngineError extends Error {
   constructor(failure: WorkerFailure) {
@@ -19,15 +18,18 @@ export class EngineClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  /** Told when the worker reports something no request asked for (the GPU device was lost). */
-  onDeviceLost: (message: string) => void = () => {};
+  /**
+   * Told when the loaded model is gone without a request failing for it: the GPU device was lost
+   * (DeviceLost), or the worker died (WorkerCrashed; a new one starts on the next call).
+   */
+  onEngineLost: (errorName: 'DeviceLost' | 'WorkerCrashed', message: string) => void = () => {};
 
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./engineWorker.ts', import.meta.url), { type: 'module', name: 'moescope-engine' });
     worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
       if (event.data.kind === 'device-lost') {
-        this.onDeviceLost(event.data.message);
+        this.onEngineLost('DeviceLost', event.data.message);
         return;
       }
       const p = this.pending.get(event.data.requestId);
@@ -39,6 +41,7 @@ export class EngineClient {
       this.pending.clear();
       worker.terminate();
       this.worker = null;
+      this.onEngineLost('WorkerCrashed', reason.message);
     };
     this.worker = worker;
     return worker;
@@ -77,8 +80,11 @@ export class EngineClient {
     this.worker?.postMessage({ kind: 'cancel', requestId: this.nextId++, target } satisfies WorkerRequest);
   }
 
-  analyze(analysis: StaticAnalysis): Promise<Extract<WorkerResponse, { kind: 'analysis-result' }>> {
-    return this.call({ kind: 'analyze', requestId: this.nextId++, analysis }, (r) => (r.kind === 'analysis-result' ? r : undefined));
+  analyze(request: PageAnalysisRequest, onProgress: (done: number, total: number) => void): Promise<Extract<WorkerResponse, { kind: 'analysis-result' }>> {
+    return this.call({ kind: 'analyze', requestId: this.nextId++, request }, (r) => {
+      if (r.kind === 'analysis-progress') onProgress(r.done, r.total);
+      return r.kind === 'analysis-result' ? r : undefined;
+    });
   }
 
   /** Run a prompt; `onEvent` sees started/step replies. Returns the done reply and a way to stop early. */

@@ -8,10 +8,10 @@ import { checkEngineSupport, EngineUnsupportedError } from '../engine/gpuModel.t
 import type { GpuContext } from '../gpu/context.ts';
 import type { UploadProgress } from '../gpu/tensorUpload.ts';
 import { openModel, type OpenedModel } from '../model/openModel.ts';
-import { staticAnalysis } from '../analysis/staticAnalyses.ts';
+import { runAnalysis } from '../analysis/runAnalysis.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { traceModel } from '../trace/traceFile.ts';
-import type { OpenedCheckpoint, RunSettings, TraceDelta, WorkerRequest, WorkerResponse } from './protocol.ts';
+import type { OpenedCheckpoint, PageAnalysisRequest, RunSettings, TraceDelta, WorkerRequest, WorkerResponse } from './protocol.ts';
 
 let gpu: Promise<GpuContext> | null = null;
 
@@ -131,6 +131,30 @@ async function generate(requestId: number, settings: RunSettings): Promise<void>
   }
 }
 
+/** Text as the user typed it → token ids: the tokenizer, or "1, 2, 3" when the checkpoint has none. */
+function textIds(text: string, tokenizer: TextTokenizer | null): number[] {
+  if (tokenizer) return tokenizer.encode(text);
+  const ids = text.split(',').map((s) => Number(s.trim()));
+  if (ids.some((n) => !Number.isInteger(n) || n < 0)) throw new Error('this checkpoint has no tokenizer.json: enter token ids like 1, 2, 3');
+  return ids;
+}
+
+async function analyze(requestId: number, r: PageAnalysisRequest) {
+  if (!current) throw new Error('open a checkpoint first');
+  const tokenizer = loaded?.tokenizer ?? null;
+  const progress = throttled((p: { done: number; total: number }) => post({ kind: 'analysis-progress', requestId, ...p }));
+  return runAnalysis(
+    { model: current, engine: loaded?.engine ?? null, tokenText: (id) => tokenizer?.tokenText(id) ?? `<${id}>`, onProgress: (done, total) => progress({ done, total }) },
+    {
+      analysis: r.analysis,
+      ...(r.layers ? { layers: r.layers } : {}),
+      ...(r.experts ? { experts: r.experts } : {}),
+      ...(r.texts ? { texts: r.texts.map((t) => textIds(t, tokenizer)) } : {}),
+      ...(r.compare ? { compare: r.compare.map((t) => textIds(t, tokenizer)) } : {}),
+    },
+  );
+}
+
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   try {
@@ -144,13 +168,9 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       case 'cancel':
         running.get(request.target)?.abort();
         break;
-      case 'analyze': {
-        if (!current) throw new Error('open a checkpoint first');
-        const started = performance.now();
-        const layers = await staticAnalysis(current, request.analysis);
-        post({ kind: 'analysis-result', requestId: request.requestId, analysis: request.analysis, layers, milliseconds: performance.now() - started });
+      case 'analyze':
+        post({ kind: 'analysis-result', requestId: request.requestId, result: await analyze(request.requestId, request.request) });
         break;
-      }
     }
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));

@@ -5,7 +5,8 @@
 import type { AdapterReport } from '../gpu/adapter.ts';
 import type { UploadProgress } from '../gpu/tensorUpload.ts';
 import type { ModelCard } from '../model/card.ts';
-import type { LayerMatrices, StaticAnalysis } from '../analysis/staticAnalyses.ts';
+import type { AnalysisName } from '../analysis/catalog.ts';
+import type { AnalysisResult } from '../analysis/result.ts';
 import type { TraceFile } from '../trace/traceFile.ts';
 
 /** A dropped or picked file with the path it had inside the dropped folder. */
@@ -25,11 +26,20 @@ export interface RunSettings {
   seed: number;
 }
 
+/** An analysis as the page asks for it: texts as typed (tokenized in the worker; "1,2,3" without a tokenizer). */
+export interface PageAnalysisRequest {
+  analysis: AnalysisName;
+  layers?: number[];
+  experts?: number[];
+  texts?: string[];
+  compare?: string[];
+}
+
 export type WorkerRequest =
   | { kind: 'open-checkpoint'; requestId: number; files: DroppedFile[] }
   | { kind: 'generate'; requestId: number; settings: RunSettings }
   | { kind: 'cancel'; requestId: number; target: number }
-  | { kind: 'analyze'; requestId: number; analysis: StaticAnalysis };
+  | { kind: 'analyze'; requestId: number; request: PageAnalysisRequest };
 
 export interface OpenedCheckpoint {
   card: ModelCard;
@@ -61,7 +71,8 @@ export type WorkerResponse =
   | { kind: 'generation-started'; requestId: number; model: TraceFile['model']; promptLength: number }
   | { kind: 'generation-step'; requestId: number; delta: TraceDelta; tokensPerSecond: number }
   | { kind: 'generation-done'; requestId: number; stoppedBy: 'eos' | 'limit' | 'cancelled'; prefillMs: number; decodeMs: number }
-  | { kind: 'analysis-result'; requestId: number; analysis: StaticAnalysis; layers: LayerMatrices[]; milliseconds: number }
+  | { kind: 'analysis-progress'; requestId: number; done: number; total: number }
+  | { kind: 'analysis-result'; requestId: number; result: AnalysisResult }
   | { kind: 'failed'; requestId: number; error: WorkerFailure }
   /** Not an answer to a request (requestId 0): the GPU device was lost; the model must be loaded again. */
   | { kind: 'device-lost'; requestId: 0; message: string };

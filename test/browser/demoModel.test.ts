@@ -3,6 +3,7 @@
 // (test/fixtures/demo-reference.json, written when the model was trained).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ANALYSES, ANALYSIS_NAMES } from '../../src/analysis/catalog.ts';
 import { DEMO_MODEL } from '../../src/browser/demoModel.ts';
 import { parseTrace, type TraceFile } from '../../src/trace/traceFile.ts';
 import { openBrowser, type BrowserSession } from '../helpers/browser.ts';
@@ -61,4 +62,39 @@ describe('the demo model', () => {
     expect(distance).toBeGreaterThan(0.3);
     expect(browser.pageErrors).toEqual([]);
   });
+
+  it('opens every analysis panel on the demo model: each renders a plot and exports CSV', async () => {
+    const { page } = browser;
+    const panel = page.getByTestId('analysis-panel');
+    await panel.scrollIntoViewIfNeeded();
+    const timings: string[] = [];
+    for (const name of ANALYSIS_NAMES) {
+      const info = ANALYSES[name];
+      await page.getByTestId('analysis-choice').selectOption(name);
+      if (name === 'reordered-similarity') await page.getByTestId('analysis-experts').fill('0-3');
+      if (info.texts > 0) await page.getByTestId('analysis-text').fill('def f(x):');
+      if (info.texts === 2) await page.getByTestId('analysis-compare').fill('Der Mensch ist');
+      expect(await page.getByTestId('analysis-explain').textContent(), name).toContain(info.explain.slice(0, 30));
+      await page.getByTestId('analysis-run').click();
+      const time = page.locator('[data-testid="analysis-time"]', { hasText: info.title });
+      await time.or(page.getByTestId('analysis-error')).waitFor({ timeout: 120_000 });
+      expect(await page.getByTestId('analysis-error').count(), `${name}: ${await page.getByTestId('analysis-error').textContent().catch(() => '')}`).toBe(0);
+      timings.push(`${name} ${(await time.textContent())!.match(/([\d.]+) s/)![1]} s`);
+      const plots = (await panel.getByTestId('analysis-matrix').count()) + (await panel.getByTestId('analysis-scatter').count()) + (await panel.getByTestId('analysis-table').count());
+      expect(plots, name).toBeGreaterThan(0);
+      const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('analysis-csv').click()]);
+      const lines = readFileSync((await csv.path())!, 'utf8').trim().split('\n');
+      expect(lines[0]).toBe('layer,item,row,col,value');
+      expect(lines.length, name).toBeGreaterThan(1);
+      if (['reordered-similarity', 'neuron-pca', 'norm-score-ranks', 'domain-comparison'].includes(name)) await page.screenshot({ path: `test-results/screenshots/analysis-${name}.png`, fullPage: false });
+    }
+    console.info(`demo model, analyses in the page's worker (SwiftShader): ${timings.join(', ')}`);
+    // the layer navigation of a one-layer analysis: the neuron PCA of the last MoE layer
+    await page.getByTestId('analysis-choice').selectOption('neuron-pca');
+    await page.getByTestId('analysis-layer-choice').selectOption('5');
+    await page.getByTestId('analysis-run').click();
+    await page.locator('[data-testid="analysis-layer"] option[value="0"]:text-is("5")').waitFor({ state: 'attached', timeout: 60_000 });
+    expect(await panel.getByTestId('analysis-scatter').first().getAttribute('data-points')).toBe(String(16 * 192));
+    expect(browser.pageErrors).toEqual([]);
+  }, 600_000);
 });

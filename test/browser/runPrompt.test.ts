@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ByteSource } from '../../src/checkpoint/byteSource.ts';
 import { MoeEngine } from '../../src/engine/engine.ts';
 import { openModel } from '../../src/model/openModel.ts';
-import { analysisCsv, staticAnalysis } from '../../src/analysis/staticAnalyses.ts';
+import { analysisCsv } from '../../src/analysis/result.ts';
+import { runAnalysis } from '../../src/analysis/runAnalysis.ts';
 import { loadTokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { buildTrace, parseTrace, type TraceFile } from '../../src/trace/traceFile.ts';
 import { openBrowser, type BrowserSession } from '../helpers/browser.ts';
@@ -116,11 +117,12 @@ describe('running a prompt in the page', () => {
     expect(readFileSync((await png.path())!).subarray(1, 4).toString()).toBe('PNG');
     // weight analyses in the worker: the CSV equals the Node computation on the same files
     await page.getByTestId('analysis-run').click();
-    await page.getByTestId('analysis-r2').waitFor({ timeout: 60_000 });
+    await page.getByTestId('analysis-stats').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('analysis-matrix').count()).toBe(4); // gate, up, down, router
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('analysis-csv').click()]);
     const pageRows = readFileSync((await csv.path())!, 'utf8').trim().split('\n');
-    const nodeRows = analysisCsv(await staticAnalysis(await openModel(mixtral), 'router-similarity')).trim().split('\n');
+    const node = await runAnalysis({ model: await openModel(mixtral), engine: null, tokenText: String }, { analysis: 'router-similarity' });
+    const nodeRows = analysisCsv(node.layers).trim().split('\n');
     expect(pageRows.length).toBe(nodeRows.length);
     pageRows.slice(1).forEach((row, i) => {
       const [a, b] = [row.split(','), nodeRows[i + 1]!.split(',')];

@@ -1,0 +1,94 @@
+// Neuron-level reordered similarity (../shared/ANALYSES.md §3; the paper's static_analysis.ipynb,
+// get_permute_idx): for experts a and b, the I×I cosine matrix between their neurons (rows of W_gate and
+// W_up, columns of W_down); the Hungarian method matches each neuron of a to one of b, maximising the summed
+// similarity; b's neurons are permuted accordingly and the flattened matrices compared by cosine. Kendall's
+// τ between the matching and the identity says how far the neurons had to move (1 = not at all).
+// Unlike the paper, similarities are not rounded to bf16 before matching.
+
+import { munkres } from 'munkres';
+import type { SwiGluMatrices } from '../model/expertMatrices.ts';
+import type { Projection } from './expertSimilarity.ts';
+
+/** Neurons of one expert's projection as rows [I, H] (W_down [H, I] is transposed). */
+export function neuronRows(e: SwiGluMatrices, projection: Projection, hidden: number): Float64Array {
+  const m = e[projection];
+  const I = m.length / hidden;
+  if (projection !== 'down') return Float64Array.from(m);
+  const out = new Float64Array(I * hidden);
+  for (let h = 0; h < hidden; h++) for (let i = 0; i < I; i++) out[i * hidden + h] = m[h * I + i]!;
+  return out;
+}
+
+/** Kendall's τ between `order` and 0, 1, …, n−1 (a permutation has no ties: τ-a = τ-b). */
+export function kendallTauWithIdentity(order: ArrayLike<number>): number {
+  const n = order.length;
+  if (n < 2) return 1;
+  let concordant = 0;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (order[j]! > order[i]!) concordant++;
+  const pairs = (n * (n - 1)) / 2;
+  return (2 * concordant - pairs) / pairs;
+}
+
+export interface ReorderedPair {
+  similarity: number; // cosine of a's flattened matrix with b's, b's neurons permuted
+  tau: number; // Kendall's τ of the permutation
+  permutation: Int32Array; // neuron i of a ↔ neuron permutation[i] of b
+}
+
+/** Match b's neurons to a's (rows [I, H] each) and compare; `a` and `b` as from neuronRows. */
+export function reorderedPair(a: Float64Array, b: Float64Array, hidden: number): ReorderedPair {
+  const I = a.length / hidden;
+  const norm = (m: Float64Array) =>
+    Float64Array.from({ length: I }, (_, i) => {
+      let s = 0;
+      for (let h = i * hidden; h < (i + 1) * hidden; h++) s += m[h]! * m[h]!;
+      return Math.sqrt(s);
+    });
+  const na = norm(a);
+  const nb = norm(b);
+  const dots = new Float64Array(I * I); // a_i · b_j
+  for (let i = 0; i < I; i++) {
+    const ai = a.subarray(i * hidden, (i + 1) * hidden);
+    for (let j = 0; j < I; j++) {
+      const bj = b.subarray(j * hidden, (j + 1) * hidden);
+      let s = 0;
+      for (let h = 0; h < hidden; h++) s += ai[h]! * bj[h]!;
+      dots[i * I + j] = s;
+    }
+  }
+  // munkres minimises cost: cost = −cosine
+  const cost = Array.from({ length: I }, (_, i) => Float64Array.from({ length: I }, (_, j) => (na[i]! && nb[j]! ? -dots[i * I + j]! / (na[i]! * nb[j]!) : 0)));
+  const permutation = new Int32Array(I);
+  for (const [row, col] of munkres(cost)) permutation[row] = col;
+  let matched = 0;
+  for (let i = 0; i < I; i++) matched += dots[i * I + permutation[i]!]!;
+  const frob = (n: Float64Array) => Math.sqrt(n.reduce((s, x) => s + x * x, 0));
+  const denominator = frob(na) * frob(nb);
+  return { similarity: denominator ? matched / denominator : 0, tau: kendallTauWithIdentity(permutation), permutation };
+}
+
+/**
+ * E×E reordered similarity and Kendall τ of one projection over the given experts (row-major, diagonal 1
+ * as in the paper). `onPair` reports progress after each pair.
+ */
+export function reorderedSimilarity(
+  experts: readonly SwiGluMatrices[],
+  projection: Projection,
+  hidden: number,
+  onPair?: () => void | Promise<void>,
+): { similarity: Float64Array; tau: Float64Array } {
+  const E = experts.length;
+  const rows = experts.map((e) => neuronRows(e, projection, hidden));
+  const similarity = new Float64Array(E * E);
+  const tau = new Float64Array(E * E);
+  for (let i = 0; i < E; i++) {
+    similarity[i * E + i] = tau[i * E + i] = 1;
+    for (let j = i + 1; j < E; j++) {
+      const r = reorderedPair(rows[i]!, rows[j]!, hidden);
+      similarity[i * E + j] = similarity[j * E + i] = r.similarity;
+      tau[i * E + j] = tau[j * E + i] = r.tau;
+      void onPair?.();
+    }
+  }
+  return { similarity, tau };
+}
