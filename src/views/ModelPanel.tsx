@@ -35,6 +35,12 @@ function Progress() {
   );
 }
 
+const TITLES: Record<string, string> = {
+  UploadCancelledError: 'Loading cancelled',
+  DeviceLost: 'The GPU was lost',
+  WorkerCrashed: 'The engine stopped',
+};
+
 export function ModelPanel() {
   const model = useAppStore((s) => s.model);
   switch (model.kind) {
@@ -46,9 +52,11 @@ export function ModelPanel() {
     case 'failed':
       return (
         <section className="panel panel-error" role="alert" data-testid="error">
-          <h2>{model.errorName === 'UploadCancelledError' ? 'Loading cancelled' : model.errorName === 'DeviceLost' ? 'The GPU was lost' : 'Could not open this checkpoint'}</h2>
+          <h2>{TITLES[model.errorName] ?? 'Could not open this checkpoint'}</h2>
           <p className="error-message">{model.message}</p>
-          <p className="note">Nothing else was affected: drop another folder to try again. ({model.errorName})</p>
+          <p className="note">
+            {model.errorName === 'DeviceLost' || model.errorName === 'WorkerCrashed' ? 'The trace on screen is kept: export it, then load the model again (drop it or press “Load demo model”).' : 'Nothing else was affected: drop another folder to try again.'} ({model.errorName})
+          </p>
         </section>
       );
     case 'opened': {

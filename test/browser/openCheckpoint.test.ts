@@ -83,4 +83,34 @@ describe('opening a checkpoint in the page', () => {
     expect(await cardField('weights')).toMatch(/in 2 files$/);
     expect(browser.pageErrors).toEqual([]);
   });
+
+  it('the engine worker crashes: the page says so, keeps the trace, and a new drop runs again', async () => {
+    const { page } = browser;
+    const mixtral = hfFixtures().find((f) => f.name === 'MixtralForCausalLM')!;
+    await drop(await checkpointSources([mixtral.dir]));
+    await page.locator('[data-field="architecture"]:text-is("MixtralForCausalLM")').waitFor({ timeout: 30_000 });
+    await page.getByTestId('prompt').fill(mixtral.reference.prompt);
+    await page.getByLabel('new tokens').fill('4');
+    await page.getByTestId('run').click();
+    await page.locator('[data-testid="stop"]:disabled').waitFor({ timeout: 60_000 });
+    const tokensBefore = await page.getByTestId('routing-heatmap').first().getAttribute('data-tokens');
+
+    // an uncaught exception inside the worker: what a crash of the engine looks like to the page
+    const worker = page.workers().find((w) => w.url().includes('engineWorker'))!;
+    expect(worker).toBeDefined();
+    await worker.evaluate(() => setTimeout(() => { throw new Error('simulated engine crash'); }));
+    const error = page.getByTestId('error');
+    await error.waitFor({ timeout: 30_000 });
+    expect(await error.textContent()).toMatch(/The engine stopped.*the engine worker crashed.*load the model again.*\(WorkerCrashed\)/s);
+    expect(await page.getByTestId('routing-heatmap').first().getAttribute('data-tokens')).toBe(tokensBefore); // the trace stays
+    await browser.screenshot('worker-crashed');
+
+    // recovery without a reload: a new worker opens the folder and runs the prompt
+    await drop(await checkpointSources([mixtral.dir]));
+    await page.getByTestId('model-card').waitFor({ timeout: 30_000 });
+    await page.getByTestId('run').click();
+    await page.locator('[data-testid="stop"]:disabled').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('routing-heatmap').first().getAttribute('data-tokens')).toBe(tokensBefore); // same prompt, same greedy run
+    expect(await page.getByTestId('error').count()).toBe(0);
+  });
 });
