@@ -7,7 +7,7 @@ set -u
 which=${1:-all}
 OUT=${OUT:-/tmp/analysis-timings}
 MOESCOPE=${MOESCOPE:-node bin/moescope.mjs}
-DEMO=public/models/moescope-demo-16x
+DEMO=${DEMO:-public/models/moescope-demo-16x}
 mkdir -p "$OUT"
 # the bench writes the synthetic layer (streamed, random bf16) and runs it once
 $MOESCOPE bench --shape olmoe-layer --cache "$OUT/shapes" --prompt-tokens 8 --new-tokens 2 >/dev/null 2>&1

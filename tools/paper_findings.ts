@@ -7,12 +7,14 @@
 //   3. diversity rises with depth: mean off-diagonal similarity of weights and of outputs per layer
 // Usage: npx tsx tools/paper_findings.ts CHECKPOINT_DIR TEXT_FILE...   (each file's first 600 characters)
 import { readFileSync } from 'node:fs';
+import { reorderedPair } from '../src/analysis/reorderedSimilarity.ts';
 import { runAnalysis, type AnalysisRequest } from '../src/analysis/runAnalysis.ts';
 import { MoeEngine } from '../src/engine/engine.ts';
 import { openModel } from '../src/model/openModel.ts';
 import { checkpointSources } from '../src/node/checkpointPaths.ts';
 import { createNodeGpu } from '../src/node/gpu.ts';
 import { loadTokenizer } from '../src/tokenizer/tokenizer.ts';
+import { seededRandom } from '../src/util/random.ts';
 
 const [dir, ...files] = process.argv.slice(2);
 if (!dir || files.length === 0) throw new Error('usage: tools/paper_findings.ts CHECKPOINT_DIR TEXT_FILE...');
@@ -37,7 +39,14 @@ console.log(`${model.spec.architecture}, ${E} experts top-${model.card.topK}, ${
 const router = await run({ analysis: 'router-similarity' });
 const matrix = await run({ analysis: 'expert-similarity' });
 const reordered = await run({ analysis: 'reordered-similarity', layers });
-console.log('**1. Neurons as fine-grained experts**\n\n| layer | r² router vs gate / up / down | mean similarity W_gate: matrix → reordered | Kendall τ (gate) |\n| --- | --- | --- | --- |');
+// what reordering gives two unrelated experts: Gaussian matrices of the same shape (mean of 5 pairs)
+const moeSpec = model.spec.layers[layers[0]!]!.mlp;
+const I = moeSpec.kind === 'moe' ? moeSpec.expertIntermediateSize : 0;
+const H = model.spec.hiddenSize;
+const random = seededRandom(3);
+const gaussian = () => Float64Array.from({ length: I * H }, () => Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random()));
+const baseline = Array.from({ length: 5 }, () => reorderedPair(gaussian(), gaussian(), H).similarity).reduce((a, b) => a + b, 0) / 5;
+console.log(`**1. Neurons as fine-grained experts** (reordered similarity of two random Gaussian experts of the same shape: ${f3(baseline)})\n\n| layer | r² router vs gate / up / down | mean similarity W_gate: matrix → reordered | Kendall τ (gate) |\n| --- | --- | --- | --- |`);
 for (const [i, l] of layers.entries()) {
   const s = router[i]!.stats!;
   console.log(`| ${l} | ${f3(s['r² router vs gate']!)} / ${f3(s['r² router vs up']!)} / ${f3(s['r² router vs down']!)} | ${f3(offDiagonalMean(matrix[i]!.matrices['gate']!))} → ${f3(offDiagonalMean(reordered[i]!.matrices['gate']!))} | ${f3(offDiagonalMean(reordered[i]!.matrices['gate τ']!))} |`);
