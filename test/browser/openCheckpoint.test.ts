@@ -113,4 +113,24 @@ describe('opening a checkpoint in the page', () => {
     expect(await page.getByTestId('routing-heatmap').first().getAttribute('data-tokens')).toBe(tokensBefore); // same prompt, same greedy run
     expect(await page.getByTestId('error').count()).toBe(0);
   });
+
+  it('the GPU process dies (device lost): the page says so, and loading again runs again', async () => {
+    const { page, context } = browser;
+    const mixtral = hfFixtures().find((f) => f.name === 'MixtralForCausalLM')!;
+    await drop(await checkpointSources([mixtral.dir]));
+    await page.getByTestId('model-card').waitFor({ timeout: 30_000 });
+    // DevTools' Browser.crashGpuProcess kills Chromium's GPU process: every WebGPU device is lost
+    await (await context.newCDPSession(page)).send('Browser.crashGpuProcess');
+    const error = page.getByTestId('error');
+    await error.waitFor({ timeout: 60_000 });
+    expect(await error.textContent()).toMatch(/The GPU was lost.*load the model again.*\(DeviceLost\)/s);
+    await browser.screenshot('device-lost');
+
+    await drop(await checkpointSources([mixtral.dir]));
+    await page.getByTestId('model-card').waitFor({ timeout: 60_000 });
+    await page.getByTestId('run').click();
+    await page.locator('[data-testid="stop"]:disabled').waitFor({ timeout: 60_000 });
+    expect(Number(await page.getByTestId('routing-heatmap').first().getAttribute('data-tokens'))).toBeGreaterThan(0);
+    expect(await page.getByTestId('error').count()).toBe(0);
+  });
 });
