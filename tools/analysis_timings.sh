@@ -29,7 +29,7 @@ if [ "$which" != forward ]; then
   for a in expert-similarity neuron-similarity router-similarity expert-pca neuron-pca; do
     run "olmoe-layer-$a" "$LAYER" --analysis $a
   done
-  run olmoe-layer-reordered-similarity-experts-0-3 "$LAYER" --analysis reordered-similarity --experts 0-3
+  run olmoe-layer-reordered-similarity-experts-0-15 "$LAYER" --analysis reordered-similarity --experts 0-15
 fi
 if [ "$which" != weights ]; then
   for a in output-similarity norm-score-ranks intermediate-states vocabulary; do

@@ -8,7 +8,7 @@
 // Usage: npx tsx tools/paper_findings.ts CHECKPOINT_DIR TEXT_FILE...   (each file's first 600 characters)
 import { readFileSync } from 'node:fs';
 import { reorderedPair } from '../src/analysis/reorderedSimilarity.ts';
-import { runAnalysis, type AnalysisRequest } from '../src/analysis/runAnalysis.ts';
+import { runAnalysis, weightAnalysisGpu, type AnalysisRequest } from '../src/analysis/runAnalysis.ts';
 import { MoeEngine } from '../src/engine/engine.ts';
 import { openModel } from '../src/model/openModel.ts';
 import { checkpointSources } from '../src/node/checkpointPaths.ts';
@@ -23,7 +23,7 @@ const tokenizer = loadTokenizer(model.checkpoint.text)!;
 const texts = files.map((f) => tokenizer.encode(readFileSync(f, 'utf8').slice(0, 600)));
 const gpu = await createNodeGpu();
 const engine = await MoeEngine.load(gpu, model, { maxPositions: Math.max(...texts.map((t) => t.length)) + 1 });
-const ctx = { model, engine, tokenText: (id: number) => tokenizer.tokenText(id) };
+const ctx = { model, engine, gpu: weightAnalysisGpu(gpu), tokenText: (id: number) => tokenizer.tokenText(id) };
 const run = async (request: AnalysisRequest) => {
   const r = await runAnalysis(ctx, request);
   console.error(`${request.analysis}: ${(r.milliseconds / 1000).toFixed(1)} s`);

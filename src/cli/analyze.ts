@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ANALYSES, ANALYSIS_NAMES, isAnalysisName } from '../analysis/catalog.ts';
 import { analysisCsv } from '../analysis/result.ts';
-import { runAnalysis, type AnalysisRequest } from '../analysis/runAnalysis.ts';
+import { runAnalysis, weightAnalysisGpu, type AnalysisRequest } from '../analysis/runAnalysis.ts';
 import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { MoeEngine } from '../engine/engine.ts';
 import { openModel } from '../model/openModel.ts';
@@ -64,8 +64,9 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     }
   }
   const maxPositions = Math.max(1, ...[...(request.texts ?? []), ...(request.compare ?? [])].map((t) => t.length + 1));
-  const gpu = info.source === 'weights' ? null : await createNodeGpu();
-  const engine = gpu ? await MoeEngine.load(gpu, opened, { maxPositions }) : null;
+  // the reordering's neuron products run on the GPU too (any adapter: SwiftShader without a GPU)
+  const gpu = info.source === 'weights' && analysis !== 'reordered-similarity' ? null : await createNodeGpu();
+  const engine = gpu && info.source !== 'weights' ? await MoeEngine.load(gpu, opened, { maxPositions }) : null;
   let lastReport = 0;
   const onProgress = (done: number, total: number) => {
     if (performance.now() - lastReport > 1000 || done === total) {
@@ -74,7 +75,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     }
   };
   try {
-    const result = await runAnalysis({ model: opened, engine, tokenText: (id) => tokenizer?.tokenText(id) ?? `<${id}>`, onProgress }, request);
+    const result = await runAnalysis({ model: opened, engine, gpu: weightAnalysisGpu(gpu), tokenText: (id) => tokenizer?.tokenText(id) ?? `<${id}>`, onProgress }, request);
     process.stderr.write('\n');
     await writeFile(values.out, values.out.endsWith('.csv') ? analysisCsv(result.layers) : JSON.stringify(result));
     console.log(`wrote ${values.out}: ${analysis} for ${result.layers.length} layer${result.layers.length === 1 ? '' : 's'} in ${(result.milliseconds / 1000).toFixed(2)} s`);

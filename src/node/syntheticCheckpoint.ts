@@ -30,11 +30,12 @@ export async function writeSyntheticCheckpoint(dir: string, config: Record<strin
   };
   await write(layout.header);
   const pattern = randomBf16Chunk(CHUNK);
-  for (const bytes of layout.byteLengths) {
+  for (const [index, bytes] of layout.byteLengths.entries()) {
     for (let done = 0; done < bytes; done += CHUNK) {
       const n = Math.min(CHUNK, bytes - done);
-      // a different even offset into the random pattern per chunk keeps tensors apart without new randomness
-      const offset = (((done + bytes) / 2) % ((CHUNK - n) / 2 + 1)) * 2;
+      // Each tensor starts 7,919 values further into the random pattern than the one before: tensors of the
+      // same shape (experts) differ, and since 7,919 is odd no row lines up with another tensor's row.
+      const offset = ((index * 7919 + done / 2) % ((CHUNK - n) / 2 + 1)) * 2;
       await write(pattern.subarray(offset, offset + n));
     }
   }

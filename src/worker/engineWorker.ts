@@ -8,7 +8,7 @@ import { checkEngineSupport, EngineUnsupportedError } from '../engine/gpuModel.t
 import type { GpuContext } from '../gpu/context.ts';
 import type { UploadProgress } from '../gpu/tensorUpload.ts';
 import { openModel, type OpenedModel } from '../model/openModel.ts';
-import { runAnalysis } from '../analysis/runAnalysis.ts';
+import { runAnalysis, weightAnalysisGpu } from '../analysis/runAnalysis.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { traceModel } from '../trace/traceFile.ts';
 import type { OpenedCheckpoint, PageAnalysisRequest, RunSettings, TraceDelta, WorkerRequest, WorkerResponse } from './protocol.ts';
@@ -144,7 +144,7 @@ async function analyze(requestId: number, r: PageAnalysisRequest) {
   const tokenizer = loaded?.tokenizer ?? null;
   const progress = throttled((p: { done: number; total: number }) => post({ kind: 'analysis-progress', requestId, ...p }));
   return runAnalysis(
-    { model: current, engine: loaded?.engine ?? null, tokenText: (id) => tokenizer?.tokenText(id) ?? `<${id}>`, onProgress: (done, total) => progress({ done, total }) },
+    { model: current, engine: loaded?.engine ?? null, gpu: weightAnalysisGpu(await device()), tokenText: (id) => tokenizer?.tokenText(id) ?? `<${id}>`, onProgress: (done, total) => progress({ done, total }) },
     {
       analysis: r.analysis,
       ...(r.layers ? { layers: r.layers } : {}),

@@ -121,7 +121,7 @@ describe('running a prompt in the page', () => {
     expect(await page.getByTestId('analysis-matrix').count()).toBe(4); // gate, up, down, router
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('analysis-csv').click()]);
     const pageRows = readFileSync((await csv.path())!, 'utf8').trim().split('\n');
-    const node = await runAnalysis({ model: await openModel(mixtral), engine: null, tokenText: String }, { analysis: 'router-similarity' });
+    const node = await runAnalysis({ model: await openModel(mixtral), engine: null, gpu: null, tokenText: String }, { analysis: 'router-similarity' });
     const nodeRows = analysisCsv(node.layers).trim().split('\n');
     expect(pageRows.length).toBe(nodeRows.length);
     pageRows.slice(1).forEach((row, i) => {

@@ -72,7 +72,7 @@ describe('moescope trace and generate', () => {
     const co = join(dir, 'co.csv');
     expect((await capture(['analyze', folder, '--analysis', 'coactivation', '--ids', '4,9,1,7', '--layer', '1', '--out', co])).code).toBe(0);
     const rows = readFileSync(co, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('layer,matrix,row,col,value');
+    expect(rows[0]).toBe('layer,item,row,col,value');
     expect(rows).toHaveLength(1 + 4 * 4);
     expect((await capture(['analyze', folder, '--analysis', 'nonsense', '--out', co])).code).toBe(2);
   });

@@ -49,12 +49,14 @@ describe.each([['mixtral', true], ['demo', false]] as const)('paper analyses on 
   const model = await openModel(await checkpointSources([root + want.checkpoint]));
   const gpu = await testGpu();
   const engine = await MoeEngine.load(gpu, model, { maxPositions: 64 });
-  const ctx: AnalysisContext = { model, engine, tokenText: (id) => `<${id}>` };
+  const ctx: AnalysisContext = { model, engine, gpu, tokenText: (id) => `<${id}>` };
   const run = (request: Omit<AnalysisRequest, 'texts'>) => runAnalysis(ctx, { texts: [want.promptIds], ...request });
   const layerOf = (layers: LayerResult[], l: number) => layers.find((x) => x.layer === l)!;
 
-  it('reordered neuron similarity (Hungarian) and Kendall τ', async () => {
-    const { layers } = await run({ analysis: 'reordered-similarity', layers: [want.static.layer] });
+  // neuron products for the matching on the GPU (f32; what a real GPU runs) or the CPU (f64; what
+  // SwiftShader runs in the page), similarity in f64 either way; the demo model, slow on SwiftShader, on the CPU
+  it.each(everyEntryPoint ? ['gpu', 'cpu'] : ['cpu'])('reordered neuron similarity (Hungarian) and Kendall τ, products on the %s', async (where) => {
+    const { layers } = await runAnalysis({ ...ctx, gpu: where === 'gpu' ? gpu : null }, { analysis: 'reordered-similarity', layers: [want.static.layer] });
     for (const p of ['gate', 'up', 'down']) {
       expect(relErr(layers[0]!.matrices[p]!, want.static.reordered[p]!), p).toBeLessThan(1e-9);
       expect(relErr(layers[0]!.matrices[`${p} τ`]!, want.static.tau[p]!), `${p} τ`).toBeLessThan(1e-12);

@@ -24,7 +24,7 @@ function maxDiff(a: number[][], b: number[][]): number {
 describe('weight analyses vs numpy', async () => {
   const model = await openModel(buildCheckpoint(SYNTHETIC['MixtralForCausalLM']!, { randomSeed: 21 }));
   const staticAnalysis = async (m: typeof model, analysis: 'expert-similarity' | 'router-similarity', layers?: number[]) =>
-    (await runAnalysis({ model: m, engine: null, tokenText: String }, { analysis, ...(layers ? { layers } : {}) })).layers;
+    (await runAnalysis({ model: m, engine: null, gpu: null, tokenText: String }, { analysis, ...(layers ? { layers } : {}) })).layers;
 
   it('matrix-level expert similarity per projection', async () => {
     const ours = await staticAnalysis(model, 'expert-similarity');
