@@ -14,7 +14,7 @@ export interface AnalysisInfo {
   source: 'weights' | 'forward' | 'routing';
   /** Two lines for the panel: what it shows, how to read it. */
   explain: string;
-  /** Heatmap colour range: cosine −1…1, 0…1, or the matrix's own min…max. */
+  /** Heatmap colour range: cosine −1…1, 0…1, or min…max over the layer's matrices of one kind (same first word: "share A" and "share B" share a scale). */
   scale: 'cosine' | 'unit' | 'auto';
   /** Computed for one chosen layer at a time (expensive or large), instead of every MoE layer. */
   oneLayer: boolean;
@@ -68,7 +68,7 @@ export const ANALYSES: Record<AnalysisName, AnalysisInfo> = {
     explain: 'P(b | a): of the tokens that chose expert a (row), the share that also chose b (column). Bright off-diagonal cells are experts that work together.',
   },
   'load-balance': {
-    title: 'Load balance', source: 'routing', scale: 'unit', oneLayer: false, texts: 1,
+    title: 'Load balance', source: 'routing', scale: 'auto', oneLayer: false, texts: 1,
     explain: 'Share of assignments per expert, coefficient of variation, the auxiliary load-balancing loss E·Σ f·P (1 = perfectly balanced) and router entropy divided by log E.',
   },
   vocabulary: {
@@ -76,7 +76,7 @@ export const ANALYSES: Record<AnalysisName, AnalysisInfo> = {
     explain: 'For each token id, the share of its occurrences sent (top-1) to its favourite expert, for the input token and for the next token. 1/E is what random routing would give; near 1 means experts own tokens.',
   },
   'domain-comparison': {
-    title: 'Domain comparison', source: 'routing', scale: 'unit', oneLayer: false, texts: 2,
+    title: 'Domain comparison', source: 'routing', scale: 'auto', oneLayer: false, texts: 2,
     explain: 'Two texts’ expert load per layer side by side, their Jensen–Shannon divergence in bits (0 = same experts, 1 = disjoint), and the flow of top-1 choices from each layer to the next.',
   },
 };

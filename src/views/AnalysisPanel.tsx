@@ -32,8 +32,15 @@ const batch = (text: string) => text.split(/\n---\n/).map((t) => t.trim()).filte
 
 function LayerView({ layer, analysis, experts }: { layer: LayerResult; analysis: AnalysisName; experts: number }) {
   const [token, setToken] = useState(0);
-  const range = RANGES[ANALYSES[analysis].scale] ?? null;
+  const fixed = RANGES[ANALYSES[analysis].scale] ?? null;
   let matrices = Object.entries(layer.matrices);
+  // matrices of one kind ("share A", "share B") on one colour scale, so that they compare side by side
+  const kind = (name: string) => name.split(' ')[0];
+  const rangeOf = (name: string): [number, number] | null => {
+    if (fixed || analysis === 'intermediate-states') return fixed;
+    const values = matrices.filter(([n]) => kind(n) === kind(name)).flatMap(([, rows]) => rows.flat());
+    return values.reduce<[number, number]>(([a, b], v) => [Math.min(a, v), Math.max(b, v)], [Infinity, -Infinity]);
+  };
   if (analysis === 'intermediate-states') {
     const t = Math.min(token, matrices.length - 1);
     matrices = matrices.slice(t, t + 1);
@@ -54,7 +61,7 @@ function LayerView({ layer, analysis, experts }: { layer: LayerResult; analysis:
       )}
       <div className="matrices">
         {matrices.map(([name, rows]) => (
-          <MatrixCanvas key={name} name={name} rows={rows} layer={layer.layer} range={range} />
+          <MatrixCanvas key={name} name={name} rows={rows} layer={layer.layer} range={rangeOf(name)} />
         ))}
         {Object.entries(layer.points ?? {}).map(([name, data]) => (
           <ScatterCanvas key={name} name={name} data={data} layer={layer.layer} experts={experts} />
