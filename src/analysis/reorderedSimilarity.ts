@@ -61,16 +61,17 @@ function neuronDots(a: Float64Array, b: Float64Array, hidden: number): Float64Ar
 export class GpuNeuronDots {
   private readonly rows: GPUBuffer[];
   private readonly out: GPUBuffer;
+  private readonly width: number; // I
 
   constructor(private readonly ctx: GpuContext, experts: readonly Float64Array[], private readonly hidden: number) {
     this.rows = experts.map((e, i) => uploadStorage(ctx.device, Float32Array.from(e), `expert ${i} neurons [I,H]`));
-    const I = experts[0]!.length / hidden;
-    this.out = storageBuffer(ctx.device, I * I * 4, 'neuron dots [I,I]');
+    this.width = experts[0]!.length / hidden;
+    this.out = storageBuffer(ctx.device, this.width ** 2 * 4, 'neuron dots [I,I]');
   }
 
   async dots(a: number, b: number): Promise<Float64Array> {
     const { device } = this.ctx;
-    const I = this.rows[a]!.size / 4 / this.hidden;
+    const I = this.width;
     const encoder = device.createCommandEncoder({ label: 'neuron dots' });
     await linear(this.ctx, encoder, { x: this.rows[a]!, weight: { buffer: this.rows[b]!, dtype: 'F32' }, bias: null, y: this.out, numTokens: I, outputs: I, inputs: this.hidden });
     device.queue.submit([encoder.finish()]);

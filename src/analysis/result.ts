@@ -19,8 +19,6 @@ export interface LayerResult {
   layer: number;
   /** Heatmaps by name, row-major. */
   matrices: Record<string, number[][]>;
-  /** Labels of the heatmaps' rows (e.g. tokens) where they are not 0, 1, 2, … */
-  rowLabels?: string[];
   points?: Record<string, ScatterPoints>;
   tables?: Record<string, Table>;
   /** Summary numbers of the layer (r², CV, JSD, …). */

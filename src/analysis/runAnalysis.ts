@@ -14,7 +14,7 @@ import { expertPca, MAX_PCA_NEURONS, neuronPca } from './pca.ts';
 import { reorderedSimilarity } from './reorderedSimilarity.ts';
 import type { AnalysisResult, LayerResult } from './result.ts';
 import { loadStats } from './routingStats.ts';
-import { expertShares, jensenShannon, meanSpecialisation, topOneFlow, vocabularySpecialisation } from './specialisation.ts';
+import { jensenShannon, meanSpecialisation, topOneFlow, vocabularySpecialisation } from './specialisation.ts';
 
 export interface AnalysisRequest {
   analysis: AnalysisName;
@@ -113,7 +113,6 @@ async function weightAnalysis(ctx: AnalysisContext, request: AnalysisRequest, la
           result.matrices[p] = rowsOf(r.similarity, subset.length);
           result.matrices[`${p} τ`] = rowsOf(r.tau, subset.length);
         }
-        result.rowLabels = chosen.map((e) => `expert ${e}`);
         if (n === 0) notes.push(`experts ${chosen.join(', ')}; ${spec.expertIntermediateSize} neurons each`);
         break;
       }
@@ -145,19 +144,20 @@ async function forwardAnalysis(ctx: AnalysisContext, analysis: AnalysisName, tex
   const statesLayers = analysis === 'intermediate-states' ? layers : [];
   if (analysis === 'intermediate-states' && texts.length > 1) notes.push('intermediate states of the first text only');
   const probes: { probe: ProbeLayer[]; trace: LayerTrace[]; ids: readonly number[] }[] = [];
-  for (const [n, ids] of (analysis === 'intermediate-states' ? texts.slice(0, 1) : texts).entries()) {
+  const probed = analysis === 'intermediate-states' ? texts.slice(0, 1) : texts;
+  for (const [n, ids] of probed.entries()) {
     const run = await engine.generate({ promptIds: ids, maxNewTokens: 0, probe: { statesLayers } });
     probes.push({ probe: run.probe!, trace: run.layers, ids });
-    ctx.onProgress?.(n + 1, texts.length);
+    ctx.onProgress?.(n + 1, probed.length);
   }
-  notes.push(`${probes.reduce((a, p) => a + p.ids.length, 0)} tokens in ${probes.length} text${probes.length === 1 ? '' : 's'}`);
+  const tokens = probes.reduce((a, p) => a + p.ids.length, 0);
+  notes.push(`${tokens} tokens in ${probes.length} text${probes.length === 1 ? '' : 's'}`);
   const byLayer = (layer: number) => probes.map((p) => ({ probe: p.probe.find((l) => l.layer === layer)!, trace: p.trace.find((l) => l.layer === layer)!, ids: p.ids }));
   const out: LayerResult[] = [];
   if (analysis === 'output-similarity') {
     for (const layer of layers) {
       const runs = byLayer(layer);
       const E = runs[0]!.probe.numExperts;
-      const tokens = runs.reduce((a, r) => a + r.ids.length, 0);
       const mean = new Float64Array(E * E);
       for (const r of runs) expertOutputSimilarity(r.probe.gram, E).forEach((v, i) => (mean[i] = mean[i]! + (v * r.ids.length) / tokens));
       out.push({ layer, matrices: { 'angular similarity': rowsOf(mean, E) } });
@@ -169,8 +169,8 @@ async function forwardAnalysis(ctx: AnalysisContext, analysis: AnalysisName, tex
       const E = runs[0]!.probe.numExperts;
       const counts = normScoreRankCounts(runs.flatMap((r) => outputNorms(r.probe.gram, E)), runs.flatMap((r) => r.trace.routerLogits), E);
       total = total ? total.map((row, i) => row.map((v, j) => v + counts[i]![j]!)) : counts.map((row) => [...row]);
-      const diagonal = counts.reduce((a, row, i) => a + row[i]!, 0) / runs.reduce((a, r) => a + r.ids.length, 0);
-      out.push({ layer, matrices: { counts }, stats: { 'top-1 score is top-1 norm': counts[0]![0]! / runs.reduce((a, r) => a + r.ids.length, 0), 'same rank (diagonal share)': diagonal / E } });
+      const diagonal = counts.reduce((a, row, i) => a + row[i]!, 0) / tokens;
+      out.push({ layer, matrices: { counts }, stats: { 'top-1 score is top-1 norm': counts[0]![0]! / tokens, 'same rank (diagonal share)': diagonal / E } });
     }
     if (total) out.push({ layer: -1, matrices: { counts: total } });
   } else {
@@ -214,7 +214,7 @@ async function routingAnalysis(ctx: AnalysisContext, request: AnalysisRequest, t
           row.forEach((e, s) => (weights[e] = l.weights[t]![s]!));
           return weights;
         });
-        return { layer, matrices: { 'combine weights': matrix }, rowLabels: runs[0]!.tokens.slice(0, runs[0]!.promptLength).map((id) => ctx.tokenText(id)) };
+        return { layer, matrices: { 'combine weights': matrix } };
       });
     case 'coactivation':
       return layers.map((layer) => ({ layer, matrices: { coactivation: rowsOf(coactivation(rowsAt(runs, layer).flatMap((l) => l.experts), E), E) } }));
@@ -246,8 +246,8 @@ async function routingAnalysis(ctx: AnalysisContext, request: AnalysisRequest, t
       notes.push(`compared with ${other.reduce((a, r) => a + r.promptLength, 0)} tokens in ${other.length} text${other.length === 1 ? '' : 's'}`);
       return layers.map((layer, n) => {
         const [a, b] = [rowsAt(runs, layer), rowsAt(other, layer)];
-        const shareA = expertShares(a.flatMap((l) => l.experts), E);
-        const shareB = expertShares(b.flatMap((l) => l.experts), E);
+        const shareA = loadStats(a.flatMap((l) => l.experts), a.flatMap((l) => l.routerLogits), E).shares;
+        const shareB = loadStats(b.flatMap((l) => l.experts), b.flatMap((l) => l.routerLogits), E).shares;
         const result: LayerResult = { layer, matrices: { 'share A': [shareA], 'share B': [shareB] }, stats: { 'JSD (bits)': jensenShannon(shareA, shareB) } };
         const nextLayer = layers[n + 1];
         if (nextLayer !== undefined) {

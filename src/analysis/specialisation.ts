@@ -36,14 +36,6 @@ export function meanSpecialisation(rows: readonly TokenSpecialisation[]): number
   return total ? repeated.reduce((a, r) => a + r.share * r.count, 0) / total : 0;
 }
 
-/** Share of (token, slot) assignments per expert. */
-export function expertShares(experts: readonly number[][], numExperts: number): number[] {
-  const counts = new Array<number>(numExperts).fill(0);
-  for (const row of experts) for (const e of row) counts[e]!++;
-  const total = counts.reduce((a, b) => a + b, 0);
-  return counts.map((c) => (total ? c / total : 0));
-}
-
 /** Jensen–Shannon divergence of two distributions, in bits (0 … 1). */
 export function jensenShannon(p: readonly number[], q: readonly number[]): number {
   const kl = (a: readonly number[], m: readonly number[]) => a.reduce((s, x, i) => s + (x > 0 ? x * Math.log2(x / m[i]!) : 0), 0);

@@ -12,21 +12,21 @@ import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import { createNodeGpu } from '../node/gpu.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { parseIndexList, parseTokenIds } from '../util/indexList.ts';
 import { UsageError } from './run.ts';
 
-/** "0-3,7" → [0, 1, 2, 3, 7] */
-export function parseIndexList(text: string, what: string): number[] {
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const [a, b] = part.split('-').map((s) => Number(s.trim()));
-    if (!Number.isInteger(a) || (b !== undefined && !Number.isInteger(b))) throw new UsageError(`${what}: "${text}" is not a list like 0-3,7`);
-    for (let i = a!; i <= (b ?? a!); i++) out.push(i);
-  }
-  return out;
+function indices(text: string, what: string): number[] {
+  const list = parseIndexList(text);
+  if (!list) throw new UsageError(`${what}: "${text}" is not a list like 0-3,7`);
+  return list;
 }
 
 function texts(prompts: string[] | undefined, ids: string[] | undefined, tokenizer: TextTokenizer | null): number[][] {
-  const out = (ids ?? []).map((list) => parseIndexList(list.replaceAll(' ', ''), '--ids'));
+  const out = (ids ?? []).map((list) => {
+    const parsed = parseTokenIds(list);
+    if (!parsed) throw new UsageError(`--ids must be comma-separated token ids, got "${list}"`);
+    return parsed;
+  });
   for (const p of prompts ?? []) {
     if (!tokenizer) throw new UsageError('this checkpoint has no tokenizer.json: give --ids instead of --prompt');
     out.push(tokenizer.encode(p));
@@ -53,8 +53,8 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   const opened = await openModel(await checkpointSources(positionals));
   const tokenizer = loadTokenizer(opened.checkpoint.text);
   const request: AnalysisRequest = { analysis };
-  if (values.layer !== undefined) request.layers = parseIndexList(values.layer, '--layer');
-  if (values.experts !== undefined) request.experts = parseIndexList(values.experts, '--experts');
+  if (values.layer !== undefined) request.layers = indices(values.layer, '--layer');
+  if (values.experts !== undefined) request.experts = indices(values.experts, '--experts');
   if (info.texts > 0) {
     request.texts = texts(values.prompt, values.ids, tokenizer);
     if (request.texts.length === 0) throw new UsageError(`${analysis} runs the model on a text: give --prompt TEXT or --ids 1,2,3 (repeat either for a batch)`);

@@ -10,6 +10,7 @@ import { checkpointSources } from '../node/checkpointPaths.ts';
 import { createNodeGpu } from '../node/gpu.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { buildTrace } from '../trace/traceFile.ts';
+import { parseTokenIds } from '../util/indexList.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -38,8 +39,8 @@ function number(value: string | undefined, name: string, fallback: number, check
 
 function promptIds(values: { prompt?: string | undefined; ids?: string | undefined; chat?: boolean | undefined }, tokenizer: TextTokenizer | null): number[] {
   if (values.ids !== undefined) {
-    const ids = values.ids.split(',').map((s) => Number(s.trim()));
-    if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n < 0)) throw new UsageError(`--ids must be comma-separated token ids, got "${values.ids}"`);
+    const ids = parseTokenIds(values.ids);
+    if (!ids) throw new UsageError(`--ids must be comma-separated token ids, got "${values.ids}"`);
     return ids;
   }
   if (values.prompt === undefined) throw new UsageError('give --prompt TEXT or --ids 1,2,3');

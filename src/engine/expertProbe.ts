@@ -68,7 +68,7 @@ export class ExpertProbe {
       const statesChunk = !states ? null : whole ? states : this.scratch(chunk * E * I * 4, `states chunk ${E}x${I}`);
       await probeExperts(ctx, enc, {
         bank, x, allExperts, numTokens: n, hiddenSize: H, gram: gramChunk, states: statesChunk,
-        alloc: (bytes, label) => this.scratch(Math.ceil(bytes / 4) * 4 || 4, label),
+        alloc: (bytes, label) => this.scratch(bytes, label),
       });
       if (!whole) {
         enc.copyBufferToBuffer(gramChunk, 0, gram, t0 * E * E * 4, n * E * E * 4);

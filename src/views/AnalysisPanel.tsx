@@ -6,7 +6,9 @@ import { ANALYSES, ANALYSIS_NAMES, type AnalysisName } from '../analysis/catalog
 import { analysisCsv, type LayerResult } from '../analysis/result.ts';
 import { runAnalysis } from '../app/actions.ts';
 import { useAppStore } from '../store/useAppStore.ts';
-import { MatrixCanvas, ScatterCanvas } from './analysisPlots.tsx';
+import { parseIndexList } from '../util/indexList.ts';
+import { extent, MatrixCanvas, ScatterCanvas } from './analysisPlots.tsx';
+import { LayerSelect } from './LayerSelect.tsx';
 import { download } from './download.ts';
 
 const SOURCES = [
@@ -16,17 +18,6 @@ const SOURCES = [
 ] as const;
 
 const RANGES: Record<string, [number, number] | null> = { cosine: [-1, 1], unit: [0, 1], auto: null };
-
-/** "0-3, 7" → [0, 1, 2, 3, 7]; null when it does not parse. */
-function indexList(text: string): number[] | null {
-  const out: number[] = [];
-  for (const part of text.split(',').filter((p) => p.trim())) {
-    const [a, b] = part.split('-').map((s) => Number(s.trim()));
-    if (!Number.isInteger(a) || (b !== undefined && !Number.isInteger(b))) return null;
-    for (let i = a!; i <= (b ?? a!); i++) out.push(i);
-  }
-  return out;
-}
 
 const batch = (text: string) => text.split(/\n---\n/).map((t) => t.trim()).filter(Boolean);
 
@@ -38,8 +29,7 @@ function LayerView({ layer, analysis, experts }: { layer: LayerResult; analysis:
   const kind = (name: string) => name.split(' ')[0];
   const rangeOf = (name: string): [number, number] | null => {
     if (fixed || analysis === 'intermediate-states') return fixed;
-    const values = matrices.filter(([n]) => kind(n) === kind(name)).flatMap(([, rows]) => rows.flat());
-    return values.reduce<[number, number]>(([a, b], v) => [Math.min(a, v), Math.max(b, v)], [Infinity, -Infinity]);
+    return extent(matrices.filter(([n]) => kind(n) === kind(name)).flatMap(([, rows]) => rows.flat()));
   };
   if (analysis === 'intermediate-states') {
     const t = Math.min(token, matrices.length - 1);
@@ -111,7 +101,7 @@ export function AnalysisPanel() {
   const layer = done?.layers[Math.min(layerIndex, done.layers.length - 1)];
   const promptText = trace ? trace.tokens.slice(0, trace.promptLength).map((t) => t.text).join('') : '';
   const textValue = text || promptText;
-  const expertList = experts.trim() ? indexList(experts) : null;
+  const expertList = experts.trim() ? parseIndexList(experts) : null;
   const problem =
     info.texts > 0 && !textValue.trim() ? 'type a text to run the model on'
     : info.texts === 2 && !compare.trim() ? 'type a second text to compare with'
@@ -142,18 +132,7 @@ export function AnalysisPanel() {
             </optgroup>
           ))}
         </select>
-        {info.oneLayer && (
-          <label>
-            layer{' '}
-            <select value={oneLayer ?? moeLayers[0]} onChange={(e) => setOneLayer(Number(e.target.value))} data-testid="analysis-layer-choice">
-              {moeLayers.map((l) => (
-                <option key={l} value={l}>
-                  {l}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        {info.oneLayer && <LayerSelect layers={moeLayers} value={oneLayer ?? moeLayers[0]!} onChange={setOneLayer} testId="analysis-layer-choice" />}
         {choice === 'reordered-similarity' && (
           <label>
             experts{' '}

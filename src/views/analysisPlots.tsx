@@ -45,7 +45,7 @@ export function MatrixCanvas({ name, rows, layer, range }: { name: string; rows:
   );
 }
 
-const extent = (values: readonly number[]): [number, number] => values.reduce<[number, number]>(([a, b], v) => [Math.min(a, v), Math.max(b, v)], [Infinity, -Infinity]);
+export const extent = (values: readonly number[]): [number, number] => values.reduce<[number, number]>(([a, b], v) => [Math.min(a, v), Math.max(b, v)], [Infinity, -Infinity]);
 const fmt = (v: number) => (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toPrecision(3));
 
 /** PCA points, one colour per expert. */

@@ -11,6 +11,7 @@ import { openModel, type OpenedModel } from '../model/openModel.ts';
 import { runAnalysis, weightAnalysisGpu } from '../analysis/runAnalysis.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { traceModel } from '../trace/traceFile.ts';
+import { parseTokenIds } from '../util/indexList.ts';
 import type { OpenedCheckpoint, PageAnalysisRequest, RunSettings, TraceDelta, WorkerRequest, WorkerResponse } from './protocol.ts';
 
 let gpu: Promise<GpuContext> | null = null;
@@ -134,8 +135,8 @@ async function generate(requestId: number, settings: RunSettings): Promise<void>
 /** Text as the user typed it → token ids: the tokenizer, or "1, 2, 3" when the checkpoint has none. */
 function textIds(text: string, tokenizer: TextTokenizer | null): number[] {
   if (tokenizer) return tokenizer.encode(text);
-  const ids = text.split(',').map((s) => Number(s.trim()));
-  if (ids.some((n) => !Number.isInteger(n) || n < 0)) throw new Error('this checkpoint has no tokenizer.json: enter token ids like 1, 2, 3');
+  const ids = parseTokenIds(text);
+  if (!ids) throw new Error('this checkpoint has no tokenizer.json: enter token ids like 1, 2, 3');
   return ids;
 }
 
