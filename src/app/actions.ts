@@ -89,7 +89,8 @@ export async function runPrompt(settings: RunSettings): Promise<void> {
   set({ run: { kind: 'running', tokensPerSecond: 0 } });
   const { done, stop } = engine.generate(settings, (r) => {
     if (r.kind === 'generation-started') {
-      set({ trace: { model: r.model, promptLength: r.promptLength, tokens: [], layers: [], source: 'run', version: 0 }, selectedToken: null });
+      const promptText = 'text' in settings.prompt ? settings.prompt.text : settings.prompt.ids.join(', ');
+      set({ trace: { model: r.model, promptLength: r.promptLength, tokens: [], layers: [], source: 'run', promptText, version: 0 }, selectedToken: null });
     } else if (r.kind === 'generation-step') {
       const trace = appStore.getState().trace;
       if (!trace) return;

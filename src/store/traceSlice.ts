@@ -18,6 +18,8 @@ export interface TraceState {
   layers: LayerRows[];
   /** Where it came from: a run on this page, or an imported file (its name). */
   source: 'run' | { file: string };
+  /** A run's prompt as the user gave it (text, or ids as "1, 2, 3"): what the analyses start from. */
+  promptText?: string;
   version: number;
 }
 

@@ -86,7 +86,8 @@ function LayerView({ layer, analysis, experts }: { layer: LayerResult; analysis:
 export function AnalysisPanel() {
   const model = useAppStore((s) => s.model);
   const state = useAppStore((s) => s.analysis);
-  const trace = useAppStore((s) => s.trace);
+  // the last run's prompt as typed: joining its tokens' texts would spell out special tokens ("<s>")
+  const promptText = useAppStore((s) => s.trace?.promptText ?? '');
   const [choice, setChoice] = useState<AnalysisName>('router-similarity');
   const [text, setText] = useState('');
   const [compare, setCompare] = useState('');
@@ -99,7 +100,6 @@ export function AnalysisPanel() {
   const moeLayers = card.moeLayers;
   const done = state.kind === 'done' ? state.result : null;
   const layer = done?.layers[Math.min(layerIndex, done.layers.length - 1)];
-  const promptText = trace ? trace.tokens.slice(0, trace.promptLength).map((t) => t.text).join('') : '';
   const textValue = text || promptText;
   const expertList = experts.trim() ? parseIndexList(experts) : null;
   const problem =
