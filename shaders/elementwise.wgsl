@@ -3,10 +3,12 @@
 //   OP 1  clamp:     a[i] = clamp(a[i], −scale, scale)  (OLMoE's clip_qkv)
 //   OP 2  sigmoid:   a[i] = sigmoid(a[i])               (Qwen2-MoE's shared-expert gate)
 //   OP 3  scale:     a[i] = a[i] · scale                (logit scaling)
+// for i in offset … offset + count − 1 (b indexed alike).
 
 struct Params {
   count: u32,   // elements
   scale: f32,
+  offset: u32,  // first element
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -18,8 +20,9 @@ override WORKGROUP_SIZE: u32 = 64;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
-  if (i >= params.count) { return; }
+  let j = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (j >= params.count) { return; }
+  let i = params.offset + j;
   let v = a[i];
   switch OP {
     case 0u: { a[i] = v + b[i] * params.scale; }

@@ -4,6 +4,7 @@
 //   out[t, h] (+)= Σ_slot weights[t, slot] · (W_down[e] hidden[(t, slot)])[h],   e = expertIds[t·k + slot]
 
 #include "weights"
+#include "row_reduce"
 
 struct Params {
   numTokens: u32,    // T
@@ -20,9 +21,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read> down: array<vec4<u32>>;     // [E, H, I] packed
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;      // [T, H] f32
 
-const LANES: u32 = 32u;
-const ROWS: u32 = 8u;
-var<workgroup> sums: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -46,11 +44,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       total += weights[p] * acc;
     }
   }
-  sums[lid] = total;
-  workgroupBarrier();
+  let s = rowSum(lid, total);
   if (valid && lane == 0u) {
-    var s = 0.0;
-    for (var l = lid; l < lid + LANES; l++) { s += sums[l]; }
     let o = t * params.hidden + h;
     out[o] = select(s, out[o] + s, params.accumulate == 1u);
   }

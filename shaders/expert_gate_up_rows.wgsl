@@ -4,6 +4,7 @@
 //   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i],   e = expertIds[p], t = p / k
 
 #include "weights"
+#include "row_reduce"
 
 struct Params {
   numPairs: u32,     // T · k
@@ -18,10 +19,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> gateUp: array<vec4<u32>>;  // [E, 2I, H] packed
 @group(0) @binding(4) var<storage, read_write> hiddenOut: array<f32>; // [T · k, I] f32
 
-const LANES: u32 = 32u;
-const ROWS: u32 = 8u;
-var<workgroup> gateSums: array<f32, 256>;
-var<workgroup> upSums: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -46,16 +43,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       u += dotWord(gateUp[upRow + c], x0, x1);
     }
   }
-  gateSums[lid] = g;
-  upSums[lid] = u;
-  workgroupBarrier();
-  if (valid && lane == 0u) {
-    var gate = 0.0;
-    var up = 0.0;
-    for (var l = lid; l < lid + LANES; l++) {
-      gate += gateSums[l];
-      up += upSums[l];
-    }
-    hiddenOut[p * params.width + i] = gate / (1.0 + exp(-gate)) * up;
-  }
+  let gate = rowSum(lid, g);
+  let up = rowSum(lid, u);
+  if (valid && lane == 0u) { hiddenOut[p * params.width + i] = gate / (1.0 + exp(-gate)) * up; }
 }

@@ -16,13 +16,14 @@ struct Params {
   rowStride: u32, // elements between rows of x (≥ N: normalise the first N of wider rows)
   hasResidual: u32,
   residualScale: f32,
+  outOffset: u32, // element of y where row 0 goes
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;     // [R, rowStride] f32
 @group(0) @binding(2) var<storage, read> weight: array<u32>;      // [N] packed WEIGHT_DTYPE
 @group(0) @binding(3) var<storage, read> bias: array<u32>;        // [N] packed (bound to weight when unused)
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [R, N] f32
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [R, N] f32 from outOffset
 @group(0) @binding(5) var<storage, read> r: array<f32>;           // [R, rowStride] f32 residual branch (placeholder when unused)
 
 const WORKGROUP_SIZE: u32 = 256u; // a decode step has one row: enough threads that each reads a few values
@@ -35,7 +36,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   if (row >= params.numRows) { return; }
   let N = params.width;
   let base = row * params.rowStride;
-  let outBase = row * N;
+  let outBase = params.outOffset + row * N;
 
   if (params.hasResidual == 1u) {
     // each thread updates the elements it reads below: no barrier needed

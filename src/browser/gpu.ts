@@ -2,6 +2,7 @@
 
 import { describeAdapter, requestFullDevice } from '../gpu/adapter.ts';
 import { GpuContext } from '../gpu/context.ts';
+import { preferSubgroups } from '../gpu/subgroups.ts';
 import { browserShaderLibrary } from './shaderLibrary.ts';
 
 export class WebGpuUnsupportedError extends Error {
@@ -21,5 +22,5 @@ export async function createBrowserGpu(): Promise<GpuContext> {
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new WebGpuUnsupportedError('navigator.gpu is present but returned no adapter (GPU blocklisted or disabled).');
   const device = await requestFullDevice(adapter, 'moescope-browser');
-  return new GpuContext(device, describeAdapter(adapter), browserShaderLibrary());
+  return preferSubgroups(new GpuContext(device, describeAdapter(adapter), browserShaderLibrary()));
 }

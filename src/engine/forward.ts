@@ -164,35 +164,42 @@ export class ForwardPass {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
+    // k and v go straight to rows pos0 … pos0+T−1 of this layer's cache (past_key_values.update); k is
+    // rotated where it lands
+    const kCache = this.kCache[index]!;
+    const vCache = this.vCache[index]!;
+    const cacheRow = pos0 * kvWidth;
+    const qkNormed = Boolean(w.qNorm && w.kNorm);
+    const clipped = a.clipQkv !== null;
     let q = f32(enc, T * qWidth, 'q [T,heads,d]');
-    let k = f32(enc, T * kvWidth, 'k [T,kvHeads,d]');
-    const v = f32(enc, T * kvWidth, 'v [T,kvHeads,d]');
+    // with q/k norms or clipping, k is normed/clipped on its way to the cache
+    const kRaw = qkNormed || clipped ? f32(enc, T * kvWidth, 'k [T,kvHeads,d]') : kCache;
+    const kOffset = kRaw === kCache ? cacheRow : 0;
     await linear(ctx, enc, { x: h, weight: w.q.weight, bias: w.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
-    await linear(ctx, enc, { x: h, weight: w.k.weight, bias: w.k.bias, y: k, numTokens: T, outputs: kvWidth, inputs: H });
-    await linear(ctx, enc, { x: h, weight: w.v.weight, bias: w.v.bias, y: v, numTokens: T, outputs: kvWidth, inputs: H });
+    await linear(ctx, enc, { x: h, weight: w.k.weight, bias: w.k.bias, y: kRaw, numTokens: T, outputs: kvWidth, inputs: H, outOffset: kOffset });
+    await linear(ctx, enc, { x: h, weight: w.v.weight, bias: w.v.bias, y: vCache, numTokens: T, outputs: kvWidth, inputs: H, outOffset: cacheRow });
     if (a.clipQkv !== null) {
-      for (const [buf, n] of [[q, qWidth], [k, kvWidth], [v, kvWidth]] as const) {
-        await elementwise(ctx, enc, { op: 'clamp', a: buf, count: T * n, scale: a.clipQkv });
+      for (const [buf, n, offset] of [[q, qWidth, 0], [kRaw, kvWidth, 0], [vCache, kvWidth, cacheRow]] as const) {
+        await elementwise(ctx, enc, { op: 'clamp', a: buf, count: T * n, scale: a.clipQkv, offset });
       }
     }
     if (w.qNorm && w.kNorm) {
       // per head (Qwen3-MoE: rows of d) or over the whole projection (OLMoE: rows of heads·d)
       const perHead = a.qkNorm === 'per-head';
       const qn = f32(enc, T * qWidth, 'q normed');
-      const kn = f32(enc, T * kvWidth, 'k normed');
       await norm(ctx, enc, { x: q, y: qn, weight: w.qNorm, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
-      await norm(ctx, enc, { x: k, y: kn, weight: w.kNorm, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
-      [q, k] = [qn, kn];
+      await norm(ctx, enc, { x: kRaw, y: kCache, outOffset: cacheRow, weight: w.kNorm, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
+      q = qn;
+    } else if (kRaw !== kCache) {
+      enc.copyBufferToBuffer(kRaw, 0, kCache, cacheRow * 4, T * kvWidth * 4);
     }
-    const rotary = { cos: this.cos, sin: this.sin, numTokens: T, headStride: a.headDim, rotaryDim: spec.rope.rotaryDim, pos0 };
-    await rope(ctx, enc, { x: q, numHeads: a.numHeads, ...rotary });
-    await rope(ctx, enc, { x: k, numHeads: a.numKvHeads, ...rotary });
-    // past_key_values.update: rows pos0 … pos0+T−1 of this layer's cache
-    enc.copyBufferToBuffer(k, 0, this.kCache[index]!, pos0 * kvWidth * 4, T * kvWidth * 4);
-    enc.copyBufferToBuffer(v, 0, this.vCache[index]!, pos0 * kvWidth * 4, T * kvWidth * 4);
+    await rope(ctx, enc, {
+      tensors: [{ x: q, numHeads: a.numHeads, headStride: a.headDim }, { x: kCache, numHeads: a.numKvHeads, headStride: a.headDim, headOffset: cacheRow }],
+      cos: this.cos, sin: this.sin, numTokens: T, rotaryDim: spec.rope.rotaryDim, pos0,
+    });
     const attn = f32(enc, T * qWidth, 'attention [T,heads,d]');
     await attention(ctx, enc, {
-      q, kCache: this.kCache[index]!, vCache: this.vCache[index]!, out: attn, numTokens: T,
+      q, kCache, vCache, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
     });
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out, numTokens: T, outputs: H, inputs: qWidth });
@@ -229,9 +236,10 @@ export class ForwardPass {
     const kv = f32(enc, T * kvWidth, 'kv [T,heads,nope+v]');
     await linear(ctx, enc, { x: latent, weight: w.kvB.weight, bias: w.kvB.bias, y: kv, numTokens: T, outputs: kvWidth, inputs: a.kvLoraRank });
 
-    const rotary = { cos: this.cos, sin: this.sin, numTokens: T, rotaryDim: a.qkRopeHeadDim, pos0, interleaved: a.ropeInterleave };
-    await rope(ctx, enc, { x: q, numHeads: a.numHeads, headStride: qkHead, headOffset: a.qkNopeHeadDim, ...rotary });
-    await rope(ctx, enc, { x: compressed, numHeads: 1, headStride: compressedWidth, headOffset: a.kvLoraRank, ...rotary });
+    await rope(ctx, enc, {
+      tensors: [{ x: q, numHeads: a.numHeads, headStride: qkHead, headOffset: a.qkNopeHeadDim }, { x: compressed, numHeads: 1, headStride: compressedWidth, headOffset: a.kvLoraRank }],
+      cos: this.cos, sin: this.sin, numTokens: T, rotaryDim: a.qkRopeHeadDim, pos0, interleaved: a.ropeInterleave,
+    });
     const keys = f32(enc, T * a.numHeads * qkHead, 'k [T,heads,nope+rope]');
     const values = f32(enc, T * a.numHeads * a.vHeadDim, 'v [T,heads,v]');
     await dispatch(ctx, enc, {

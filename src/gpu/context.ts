@@ -14,15 +14,33 @@ export class GpuValidationError extends Error {
   }
 }
 
+export interface GpuContextOptions {
+  /**
+   * Kernels reduce with subgroup operations (shaders/*.subgroups.wgsl includes). Only where
+   * `subgroupsUsable` said yes for this device; false gives the plain workgroup-memory kernels.
+   */
+  subgroups?: boolean;
+}
+
 export class GpuContext {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private placeholderBuffer: GPUBuffer | null = null;
+  /** Whether kernels use subgroup operations (see GpuContextOptions). */
+  readonly subgroups: boolean;
 
   constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterReport,
     readonly shaders: ShaderLibrary,
-  ) {}
+    options: GpuContextOptions = {},
+  ) {
+    this.subgroups = options.subgroups === true && device.features.has('subgroups');
+  }
+
+  /** The same device with the plain (workgroup-memory) kernels: to compare or test both variants. */
+  withoutSubgroups(): GpuContext {
+    return new GpuContext(this.device, this.adapter, this.shaders, { subgroups: false });
+  }
 
   /** The compute pipeline for shaders/<shader>.wgsl with these override constants, compiled once. */
   pipeline(shader: string, constants: PipelineConstants = {}): Promise<GPUComputePipeline> {
@@ -36,7 +54,7 @@ export class GpuContext {
   }
 
   private async compile(shader: string, key: string, constants: PipelineConstants): Promise<GPUComputePipeline> {
-    const module = this.device.createShaderModule({ label: shader, code: this.shaders.source(shader) });
+    const module = this.device.createShaderModule({ label: shader, code: this.shaders.source(shader, { subgroups: this.subgroups }) });
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length > 0) {

@@ -3,7 +3,7 @@
 
 import type { Encoder } from '../gpu/recorder.ts';
 import { dispatchGrid } from '../gpu/buffers.ts';
-import { dispatch } from '../gpu/dispatch.ts';
+import { dispatch, type ParamField } from '../gpu/dispatch.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { weightDtypeConstant, type WeightRef } from './weightRef.ts';
 
@@ -25,6 +25,8 @@ export function norm(
   enc: Encoder,
   a: {
     x: GPUBuffer; y: GPUBuffer; weight: WeightRef; bias: WeightRef | null; numRows: number; width: number; eps: number; layerNorm: boolean; rowStride?: number;
+    /** Element of y where row 0 goes (rows of y are `width` apart): e.g. a cache's row pos0. */
+    outOffset?: number;
     /** First x += residual · residualScale (written back to x): the residual add before a block norm. */
     residual?: GPUBuffer; residualScale?: number;
   },
@@ -34,7 +36,7 @@ export function norm(
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
     params: [
       ['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0], ['u32', a.rowStride ?? a.width],
-      ['u32', a.residual ? 1 : 0], ['f32', a.residualScale ?? 1],
+      ['u32', a.residual ? 1 : 0], ['f32', a.residualScale ?? 1], ['u32', a.outOffset ?? 0],
     ],
     buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y, a.residual ?? ctx.placeholder()],
     grid: dispatchGrid(a.numRows, ctx.device.limits.maxComputeWorkgroupsPerDimension),
@@ -82,18 +84,29 @@ export function ropeTables(invFreq: Float32Array, maxPositions: number, attentio
   return { cos, sin };
 }
 
+/** One tensor RoPE rotates: [T, numHeads, headStride] f32 from element headOffset (e.g. a cache's row pos0). */
+export interface RopeTensor {
+  x: GPUBuffer;
+  numHeads: number;
+  headStride: number;
+  headOffset?: number;
+}
+
+/** RoPE in place on one or two tensors (q and k) in one dispatch. */
 export function rope(
   ctx: GpuContext,
   enc: Encoder,
-  a: { x: GPUBuffer; cos: GPUBuffer; sin: GPUBuffer; numTokens: number; numHeads: number; headStride: number; headOffset?: number; rotaryDim: number; pos0: number; interleaved?: boolean },
+  a: { tensors: readonly [RopeTensor] | readonly [RopeTensor, RopeTensor]; cos: GPUBuffer; sin: GPUBuffer; numTokens: number; rotaryDim: number; pos0: number; interleaved?: boolean },
 ) {
   if (a.interleaved && a.rotaryDim > 128) throw new RangeError(`interleaved RoPE supports up to 128 rotary dims, got ${a.rotaryDim}`);
+  const [first, second] = a.tensors;
+  const fields = (t: RopeTensor | undefined): ParamField[] => [['u32', t?.numHeads ?? 0], ['u32', t?.headStride ?? 0], ['u32', t?.headOffset ?? 0]];
   return dispatch(ctx, enc, {
     shader: 'rope',
     constants: { INTERLEAVED: a.interleaved ? 1 : 0 },
-    params: [['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.headStride], ['u32', a.headOffset ?? 0], ['u32', a.rotaryDim], ['u32', a.pos0]],
-    buffers: [a.cos, a.sin, a.x],
-    grid: dispatchGrid(a.numTokens * a.numHeads, ctx.device.limits.maxComputeWorkgroupsPerDimension),
+    params: [['u32', a.numTokens], ['u32', a.rotaryDim], ['u32', a.pos0], ...fields(first), ...fields(second)],
+    buffers: [a.cos, a.sin, first.x, second?.x ?? ctx.placeholder()],
+    grid: dispatchGrid(a.numTokens * (first.numHeads + (second?.numHeads ?? 0)), ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 
@@ -114,13 +127,14 @@ export function attention(
 export type ElementwiseOp = 'residual' | 'clamp' | 'sigmoid' | 'scale';
 const OPS: Record<ElementwiseOp, number> = { residual: 0, clamp: 1, sigmoid: 2, scale: 3 };
 
-export function elementwise(ctx: GpuContext, enc: Encoder, a: { op: ElementwiseOp; a: GPUBuffer; b?: GPUBuffer; count: number; scale?: number }) {
+/** One element-wise step on a[offset … offset + count − 1] (see shaders/elementwise.wgsl). */
+export function elementwise(ctx: GpuContext, enc: Encoder, a: { op: ElementwiseOp; a: GPUBuffer; b?: GPUBuffer; count: number; scale?: number; offset?: number }) {
   const blocks = groups(a.count);
   const x = Math.min(blocks, 65535);
   return dispatch(ctx, enc, {
     shader: 'elementwise',
     constants: { OP: OPS[a.op] },
-    params: [['u32', a.count], ['f32', a.scale ?? 1]],
+    params: [['u32', a.count], ['f32', a.scale ?? 1], ['u32', a.offset ?? 0]],
     buffers: [a.a, a.b ?? ctx.placeholder()],
     grid: [x, Math.ceil(blocks / x)],
   });

@@ -4,6 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { describeAdapter, requestFullDevice } from '../gpu/adapter.ts';
+import { preferSubgroups } from '../gpu/subgroups.ts';
 import { GpuContext } from '../gpu/context.ts';
 import { nodeShaderLibrary } from './shaderLibrary.ts';
 
@@ -43,6 +44,8 @@ async function loadDawn(): Promise<Dawn> {
 export interface NodeGpuOptions {
   /** Skip the real-GPU attempt and use SwiftShader (reproducible CPU results). */
   forceSwiftShader?: boolean;
+  /** false: the plain kernels even where the subgroup variants would run (to compare the two). */
+  subgroups?: boolean;
 }
 
 export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<GpuContext> {
@@ -70,5 +73,6 @@ export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<GpuCo
     );
   }
   const device = await requestFullDevice(adapter, 'moescope-node');
-  return new GpuContext(device, describeAdapter(adapter), nodeShaderLibrary());
+  const ctx = new GpuContext(device, describeAdapter(adapter), nodeShaderLibrary());
+  return options.subgroups === false ? ctx : preferSubgroups(ctx);
 }

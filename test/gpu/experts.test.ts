@@ -5,7 +5,7 @@ import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
 import { expertFfn, expertFfnGrouped, type ExpertBank } from '../../src/kernels/experts.ts';
 import { storageBuffer } from '../../src/gpu/buffers.ts';
 import { expertFfnRef } from '../../src/reference/layers.ts';
-import { testGpu } from '../helpers/gpu.ts';
+import { KERNEL_VARIANTS, variantGpu } from '../helpers/gpu.ts';
 import { emptyBuffer, f32Buffer, randomValues, readF32, relativeError, run, u32Buffer, weight } from '../helpers/gpuData.ts';
 import { randomInt, seededRandom } from '../helpers/random.ts';
 
@@ -26,9 +26,9 @@ function pack(experts: { gate: Float32Array; up: Float32Array; down: Float32Arra
   return { gateUp, down };
 }
 
-describe('expert FFN kernels vs the reference MoE loop', () => {
+for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the reference MoE loop (${variant} kernels)`, () => {
   for (const grouped of [false, true]) it(`${grouped ? 'grouped (prefill)' : 'per pair (decode)'}: random shapes, both orientations, every dtype, accumulate`, async () => {
-    const gpu = await testGpu();
+    const gpu = await variantGpu(variant);
     const rand = seededRandom(grouped ? 12 : 11);
     // aligned: rows a multiple of 8 values (the decode *_rows kernels stream them 16 bytes per load);
     // 'h': only H aligned (gate/up streamed, down not)

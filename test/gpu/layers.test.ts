@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
 import { argmax, attention, elementwise, embed, linear, norm, rope, ropeTables } from '../../src/kernels/layers.ts';
 import { argmaxRef, attentionRef, embedRef, linearRef, normRef, ropeRef } from '../../src/reference/layers.ts';
-import { testGpu } from '../helpers/gpu.ts';
+import { KERNEL_VARIANTS, variantGpu } from '../helpers/gpu.ts';
 import { emptyBuffer, f32Buffer, randomValues, readF32, readU32, relativeError, run, u32Buffer, weight } from '../helpers/gpuData.ts';
 import { randomInt, seededRandom } from '../helpers/random.ts';
 
 const DTYPES: ComputeDtype[] = ['BF16', 'F16', 'F32'];
 const TOL = 1e-5;
 
-describe('per-token kernels vs plain-TS references', () => {
+for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS references (${variant} kernels)`, () => {
   it('embedding gather with scale', async () => {
-    const gpu = await testGpu();
+    const gpu = await variantGpu(variant);
     const rand = seededRandom(1);
     for (const dtype of DTYPES) {
       const [V, H, T] = [37, randomInt(rand, 1, 70), randomInt(rand, 1, 9)];
@@ -25,7 +25,7 @@ describe('per-token kernels vs plain-TS references', () => {
   });
 
   it('RMSNorm and LayerNorm (with bias), rows of any width', async () => {
-    const gpu = await testGpu();
+    const gpu = await variantGpu(variant);
     const rand = seededRandom(2);
     for (const dtype of DTYPES) {
       for (const layerNorm of [false, true]) {
@@ -33,21 +33,25 @@ describe('per-token kernels vs plain-TS references', () => {
         const x = randomValues(rand, R * N, 3);
         const w = weight(gpu, randomValues(rand, N), dtype);
         const b = layerNorm ? weight(gpu, randomValues(rand, N), dtype) : null;
-        const y = emptyBuffer(gpu, R * N);
-        await run(gpu, (enc) => norm(gpu, enc, { x: f32Buffer(gpu, x), y, weight: w.ref, bias: b?.ref ?? null, numRows: R, width: N, eps: 1e-5, layerNorm }));
+        const outOffset = layerNorm ? 0 : 2 * N + 1; // RMSNorm writes inside a wider buffer (a cache's rows)
+        const y = emptyBuffer(gpu, outOffset + R * N);
+        await run(gpu, (enc) => norm(gpu, enc, { x: f32Buffer(gpu, x), y, outOffset, weight: w.ref, bias: b?.ref ?? null, numRows: R, width: N, eps: 1e-5, layerNorm }));
         const want = normRef(x, N, w.values, b?.values ?? null, 1e-5, layerNorm);
-        expect(relativeError(await readF32(gpu, y, R * N), want), `${dtype} layerNorm=${layerNorm}`).toBeLessThan(TOL);
+        const got = await readF32(gpu, y, outOffset + R * N);
+        expect(relativeError(got.subarray(outOffset), want), `${dtype} layerNorm=${layerNorm}`).toBeLessThan(TOL);
+        expect(got.subarray(0, outOffset).every((v) => v === 0)).toBe(true);
       }
     }
   });
 
   it('linear layers with bias, writing into a column range of a wider output (matvec ≤ 8 tokens: rows 16-byte aligned or not; matmul above)', async () => {
-    const gpu = await testGpu();
+    const gpu = await variantGpu(variant);
     const rand = seededRandom(3);
     for (const dtype of DTYPES) {
-      for (const [i, T] of [1, 6, 12, 40, 1, 3].entries()) {
+      for (const [i, T] of [1, 6, 12, 40, 1, 3, 1, 5].entries()) {
         const aligned = i >= 4 || rand() < 0.5; // K a multiple of 8: matvec_rows.wgsl
-        const [N, K] = [randomInt(rand, 1, 150), aligned ? 8 * randomInt(rand, 1, 40) : randomInt(rand, 1, 130)];
+        const long = i >= 6; // rows long enough for matvec_rows' four-words-per-lane loop, plus a remainder
+        const [N, K] = [randomInt(rand, 1, 150), long ? 8 * randomInt(rand, 97, 300) : aligned ? 8 * randomInt(rand, 1, 40) : randomInt(rand, 1, 130)];
         const x = randomValues(rand, T * K);
         const w = weight(gpu, randomValues(rand, N * K), dtype);
         const b = i === 0 ? null : weight(gpu, randomValues(rand, N), dtype);
@@ -62,7 +66,7 @@ describe('per-token kernels vs plain-TS references', () => {
   });
 
   it('RoPE, full and partial rotary dims, at an offset position', async () => {
-    const gpu = await testGpu();
+    const gpu = await variantGpu(variant);
     const rand = seededRandom(4);
     for (const [heads, d, rotaryDim, pos0] of [[4, 16, 16, 0], [2, 32, 16, 7], [3, 8, 8, 1000]] as const) {
       const T = 5;
@@ -70,25 +74,42 @@ describe('per-token kernels vs plain-TS references', () => {
       const invFreq = Float32Array.from({ length: rotaryDim / 2 }, (_, i) => 10000 ** ((-2 * i) / rotaryDim));
       const buf = f32Buffer(gpu, x);
       const tables = ropeTables(invFreq, pos0 + T, 1.25);
-      await run(gpu, (enc) => rope(gpu, enc, { x: buf, cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), numTokens: T, numHeads: heads, headStride: d, rotaryDim, pos0 }));
+      await run(gpu, (enc) => rope(gpu, enc, { tensors: [{ x: buf, numHeads: heads, headStride: d }], cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), numTokens: T, rotaryDim, pos0 }));
       expect(relativeError(await readF32(gpu, buf, x.length), ropeRef(x, heads, d, rotaryDim, pos0, invFreq, 1.25))).toBeLessThan(TOL);
+      // q and k in one dispatch, k rotated inside a cache at row pos0 (rows of kvHeads · d, untouched around it)
+      const kvHeads = Math.max(1, heads - 1);
+      const qx = randomValues(rand, T * heads * d);
+      const cacheRows = pos0 + T + 2;
+      const cache = randomValues(rand, cacheRows * kvHeads * d);
+      const [qBuf, cacheBuf] = [f32Buffer(gpu, qx), f32Buffer(gpu, cache)];
+      await run(gpu, (enc) =>
+        rope(gpu, enc, {
+          tensors: [{ x: qBuf, numHeads: heads, headStride: d }, { x: cacheBuf, numHeads: kvHeads, headStride: d, headOffset: pos0 * kvHeads * d }],
+          cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), numTokens: T, rotaryDim, pos0,
+        }),
+      );
+      expect(relativeError(await readF32(gpu, qBuf, qx.length), ropeRef(qx, heads, d, rotaryDim, pos0, invFreq, 1.25))).toBeLessThan(TOL);
+      const rows = pos0 * kvHeads * d;
+      const wantCache = Float32Array.from(cache);
+      wantCache.set(ropeRef(cache.subarray(rows, rows + T * kvHeads * d), kvHeads, d, rotaryDim, pos0, invFreq, 1.25), rows);
+      expect(relativeError(await readF32(gpu, cacheBuf, cache.length), wantCache)).toBeLessThan(TOL);
     }
   });
 
   it('interleaved RoPE inside wider heads (DeepSeek-V3 MLA: rope dims after the nope dims)', async () => {
-    const gpu = await testGpu();
+    const gpu = await variantGpu(variant);
     const rand = seededRandom(14);
     const [T, heads, stride, offset, rotaryDim, pos0] = [4, 3, 24, 16, 8, 5];
     const x = randomValues(rand, T * heads * stride);
     const invFreq = Float32Array.from({ length: rotaryDim / 2 }, (_, i) => 10000 ** ((-2 * i) / rotaryDim));
     const tables = ropeTables(invFreq, pos0 + T, 1);
     const buf = f32Buffer(gpu, x);
-    await run(gpu, (enc) => rope(gpu, enc, { x: buf, cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), numTokens: T, numHeads: heads, headStride: stride, headOffset: offset, rotaryDim, pos0, interleaved: true }));
+    await run(gpu, (enc) => rope(gpu, enc, { tensors: [{ x: buf, numHeads: heads, headStride: stride, headOffset: offset }], cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), numTokens: T, rotaryDim, pos0, interleaved: true }));
     expect(relativeError(await readF32(gpu, buf, x.length), ropeRef(x, heads, stride, rotaryDim, pos0, invFreq, 1, offset, true))).toBeLessThan(TOL);
   });
 
   it('causal GQA attention over a cache: prefill, decode, sliding window, long context', async () => {
-    const gpu = await testGpu();
+    const gpu = await variantGpu(variant);
     const rand = seededRandom(5);
     const cases = [
       { T: 7, pos0: 0, NH: 4, NKV: 2, d: 16, dv: 16, window: null },
@@ -109,7 +130,7 @@ describe('per-token kernels vs plain-TS references', () => {
   });
 
   it('element-wise steps and greedy argmax', async () => {
-    const gpu = await testGpu();
+    const gpu = await variantGpu(variant);
     const rand = seededRandom(6);
     const n = 1000;
     const a = randomValues(rand, n, 5);
@@ -117,12 +138,12 @@ describe('per-token kernels vs plain-TS references', () => {
     const bufs = [f32Buffer(gpu, a), f32Buffer(gpu, a), f32Buffer(gpu, a), f32Buffer(gpu, a)] as const;
     await run(gpu, async (enc) => {
       await elementwise(gpu, enc, { op: 'residual', a: bufs[0], b: f32Buffer(gpu, b), count: n, scale: 0.5 });
-      await elementwise(gpu, enc, { op: 'clamp', a: bufs[1], count: n, scale: 2 });
+      await elementwise(gpu, enc, { op: 'clamp', a: bufs[1], count: n - 10, scale: 2, offset: 10 });
       await elementwise(gpu, enc, { op: 'sigmoid', a: bufs[2], count: n });
       await elementwise(gpu, enc, { op: 'scale', a: bufs[3], count: n, scale: 1 / 6 });
     });
     expect(relativeError(await readF32(gpu, bufs[0], n), a.map((x, i) => x + b[i]! * 0.5))).toBeLessThan(TOL);
-    expect(relativeError(await readF32(gpu, bufs[1], n), a.map((x) => Math.min(2, Math.max(-2, x))))).toBeLessThan(TOL);
+    expect(relativeError(await readF32(gpu, bufs[1], n), a.map((x, i) => (i < 10 ? x : Math.min(2, Math.max(-2, x)))))).toBeLessThan(TOL);
     expect(relativeError(await readF32(gpu, bufs[2], n), a.map((x) => 1 / (1 + Math.exp(-x))))).toBeLessThan(TOL);
     expect(relativeError(await readF32(gpu, bufs[3], n), a.map((x) => x / 6))).toBeLessThan(TOL);
 
@@ -133,5 +154,15 @@ describe('per-token kernels vs plain-TS references', () => {
     const ids = emptyBuffer(gpu, R);
     await run(gpu, (enc) => argmax(gpu, enc, { logits: f32Buffer(gpu, logits), ids, numRows: R, width: V }));
     expect(Array.from(await readU32(gpu, ids, R))).toEqual(argmaxRef(logits, V));
+
+    // a vocabulary-sized row: the unrolled part of the scan, ties inside one thread's four loads and across threads
+    const W = 5003;
+    const wide = randomValues(rand, 2 * W);
+    for (const i of [300, 300 + 256, 300 + 1024, 4999]) wide[i] = 7;
+    for (const i of [W + 4100, W + 5002]) wide[i] = 8;
+    const wideIds = emptyBuffer(gpu, 2);
+    await run(gpu, (enc) => argmax(gpu, enc, { logits: f32Buffer(gpu, wide), ids: wideIds, numRows: 2, width: W }));
+    expect(Array.from(await readU32(gpu, wideIds, 2))).toEqual([300, 4100]);
+    expect(argmaxRef(wide, W)).toEqual([300, 4100]);
   });
 });

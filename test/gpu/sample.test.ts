@@ -3,13 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { sample } from '../../src/kernels/layers.ts';
 import { sampleRef } from '../../src/reference/layers.ts';
-import { testGpu } from '../helpers/gpu.ts';
+import { KERNEL_VARIANTS, variantGpu } from '../helpers/gpu.ts';
 import { emptyBuffer, f32Buffer, randomValues, readU32, run } from '../helpers/gpuData.ts';
 import { seededRandom } from '../helpers/random.ts';
 
-describe('sampling kernel (temperature, top-k, top-p) vs reference', () => {
+for (const variant of KERNEL_VARIANTS) describe(`sampling kernel (temperature, top-k, top-p) vs reference (${variant} kernels)`, () => {
   it('draws the reference token for a grid of u', async () => {
-    const gpu = await testGpu();
+    const gpu = await variantGpu(variant);
     const rand = seededRandom(21);
     const V = 700;
     const logits = randomValues(rand, V * 2, 4);

@@ -14,3 +14,18 @@ export function testGpu(): Promise<GpuContext> {
   });
   return shared;
 }
+
+/** The kernel variants a GPU test runs: with subgroup operations, and plain (workgroup memory). */
+export const KERNEL_VARIANTS = ['subgroups', 'plain'] as const;
+export type KernelVariant = (typeof KERNEL_VARIANTS)[number];
+
+/**
+ * The test context for one kernel variant. 'subgroups' fails (never falls back) where the adapter's
+ * subgroups are not usable, so a green run has exercised both; SwiftShader (CI) has them.
+ */
+export async function variantGpu(variant: KernelVariant): Promise<GpuContext> {
+  const gpu = await testGpu();
+  if (variant === 'plain') return gpu.withoutSubgroups();
+  if (!gpu.subgroups) throw new Error(`the test adapter (${gpu.adapter.name}) has no usable subgroups: the subgroup kernels cannot be tested here`);
+  return gpu;
+}
