@@ -112,6 +112,7 @@ function qwen15(): BenchShape {
 
 export const BENCH_SHAPES: Record<string, () => BenchShape> = {
   tiny: () => olmoe('tiny', 'OLMoE layout, 2 layers, H 64, 8 experts top-2 (CI smoke)', { H: 64, L: 2, heads: 4, kv: 4, E: 8, k: 2, I: 32, V: 256 }),
+  'olmoe-dispatches': () => olmoe('olmoe-dispatches', 'OLMoE-1B-7B\'s layers, experts and top-k at tiny widths (H 64): the host\'s cost per step on any adapter', { H: 64, L: 16, heads: 4, kv: 4, E: 64, k: 8, I: 32, V: 256 }),
   'olmoe-layer': () => olmoe('olmoe-layer', 'one OLMoE-1B-7B-sized layer (64 experts × 2048 × 1024), vocabulary 1,024: for analysis timings', { H: 2048, L: 1, heads: 16, kv: 16, E: 64, k: 8, I: 1024, V: 1024 }),
   'olmoe-1b-7b': () => olmoe('olmoe-1b-7b', 'OLMoE, 16 layers, H 2048, 64 experts top-8, I 1024', { H: 2048, L: 16, heads: 16, kv: 16, E: 64, k: 8, I: 1024, V: 50304 }),
   'granite-3.0-1b-a400m': granite,

@@ -76,7 +76,7 @@ function printProfile(profile: Record<string, KernelTimes>): void {
 export async function benchCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'no-subgroups': { type: 'boolean' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? 512);
@@ -95,7 +95,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     label = shape.name;
   }
 
-  const gpu = await createNodeGpu();
+  const gpu = await createNodeGpu({ subgroups: !values['no-subgroups'] });
   const opened = await openModel(await checkpointSources([dir]));
   const weightBytes = opened.card.weightBytes;
   const loadStart = performance.now();
@@ -123,6 +123,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   const report = {
     shape: label,
     adapter: gpu.adapter.name,
+    subgroupKernels: gpu.subgroups,
     weightsGB: weightBytes / 1e9,
     loadSeconds,
     loadMBs: weightBytes / 1e6 / loadSeconds,
@@ -130,6 +131,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     prefillTokS,
     decodeTokens: decoded,
     decodeTokS,
+    /** Host time per decode step to record and submit it (overlaps the GPU's previous step). */
+    decodeRecordUs: (decode.decodeRecordMs * 1000) / decoded,
     activeGBPerToken: activeBytes / 1e9,
     decodeGBs,
     copyGBs: copy / 1e9,
@@ -141,11 +144,12 @@ export async function benchCommand(args: string[]): Promise<number> {
   gpu.destroy();
   const rows: [string, string][] = [
     ['shape', report.shape],
-    ['adapter', report.adapter],
+    ['adapter', `${report.adapter}${report.subgroupKernels ? ', subgroup kernels' : ', plain kernels'}`],
     ['weights', `${report.weightsGB.toFixed(3)} GB`],
     ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s`],
     ['prefill', `${report.prefillTokens} tokens, ${report.prefillTokS.toFixed(1)} tok/s`],
     ['decode', `${report.decodeTokens} tokens, ${report.decodeTokS.toFixed(1)} tok/s`],
+    ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step`],
     ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],
     ['copy bandwidth', `${report.copyGBs.toFixed(1)} GB/s (decode reaches ${(100 * report.shareOfCopyBandwidth).toFixed(1)}%)`],
     ['GPU memory (weights)', `${report.gpuMemoryGB.toFixed(3)} GB`],

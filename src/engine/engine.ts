@@ -32,6 +32,8 @@ export interface GenerationResult {
   stoppedBy: 'eos' | 'limit' | 'cancelled';
   prefillMs: number;
   decodeMs: number;
+  /** Host time spent recording and submitting the decode steps (the part of a step the CPU pays). */
+  decodeRecordMs: number;
 }
 
 export interface GenerateOptions {
@@ -112,7 +114,7 @@ export class MoeEngine {
 
     const forward = this.forwardFor(total);
     const eos = new Set(options.eosTokenIds ?? this.opened.spec.eosTokenIds);
-    const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0 };
+    const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0, decodeRecordMs: 0 };
     const layerTraces = new Map<number, LayerTrace>();
     const draw = options.sampling ? seededRandom(options.sampling.seed) : null;
     const profiler = options.profiler ?? null;
@@ -126,6 +128,7 @@ export class MoeEngine {
       const allLogits = isPrefill && options.allLogits === true;
       const rec = forward.recorder(T, allLogits, profiler, index % 2);
       const record = async () => {
+        const recordStart = performance.now();
         const buffers = await forward.encode(rec, ids, T, pos, allLogits, isPrefill ? probe : null);
         const next = rec.storage(4, 'next id');
         const rowOffset = buffers.logitRows - 1;
@@ -147,6 +150,7 @@ export class MoeEngine {
           ...(timings ? [timings] : []),
         ]);
         device.queue.submit([rec.finish()]);
+        if (!isPrefill) result.decodeRecordMs += performance.now() - recordStart;
         return { buffers, next, isPrefill, allLogits, T, pos, read: readback.read() };
       };
       // Steps repeat the same work: validate the prefill and the first decode step (every pipeline and
