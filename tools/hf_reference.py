@@ -38,8 +38,11 @@ def reference_record(path, tokenizer, prompt, strings, num_experts, hidden, gree
     for h in hooks:
         h.remove()
     with torch.no_grad():
-        generated = model.generate(ids, max_new_tokens=greedy_tokens, min_new_tokens=greedy_tokens, do_sample=False)
-    generated = generated[0, ids.shape[1]:]
+        out = model.generate(ids, max_new_tokens=greedy_tokens, min_new_tokens=greedy_tokens, do_sample=False,
+                             output_logits=True, return_dict_in_generate=True)
+    generated = out.sequences[0, ids.shape[1]:]
+    # the logits each generation step chose from: the last prompt position's, then each fed-back token's
+    step_logits = [l[0].float().tolist() for l in out.logits]
     return {
         "transformers": transformers.__version__,
         "torch": torch.__version__,
@@ -49,5 +52,7 @@ def reference_record(path, tokenizer, prompt, strings, num_experts, hidden, gree
         "logits": logits.tolist(),
         "routerLogits": {str(l): v.tolist() for l, v in sorted(captured.items())},
         "greedy": generated.tolist(),
+        "stepLogits": step_logits,
+        "rope": getattr(model.config, "rope_parameters", None) or getattr(model.config, "rope_scaling", None),
         "tokenizer": {s: tokenizer(s).input_ids for s in strings},
     }

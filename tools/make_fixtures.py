@@ -58,6 +58,27 @@ ARCHITECTURES = {
                                   head_dim=8, num_key_value_heads=4),  # transformers: rotary tables sized by head_dim = qk_rope_head_dim; MLA keeps every head
 }
 
+# RoPE variants whose frequencies depend on the sequence length, on an architecture that uses them. The
+# pretraining length is set around the prompt's length n so that the recorded forward and generation cross
+# it: longrope switches from short to long factors once a step's positions pass it, dynamic NTK grows its
+# base with every step past it.
+ROPE_VARIANTS = {
+    "PhimoeForCausalLM-longrope": ("PhimoeForCausalLM", lambda n: dict(
+        rope_parameters=dict(rope_type="longrope", rope_theta=10000.0, original_max_position_embeddings=n + 3,
+                             short_mscale=1.1, long_mscale=1.35,
+                             short_factor=[1.0, 1.1, 1.3, 1.6, 2.0, 2.5, 3.1, 3.8],
+                             long_factor=[1.0, 1.5, 2.5, 4.0, 6.0, 9.0, 13.0, 18.0]),
+        original_max_position_embeddings=n + 3, max_position_embeddings=4 * (n + 3))),
+    "PhimoeForCausalLM-longrope-long-prompt": ("PhimoeForCausalLM", lambda n: dict(
+        rope_parameters=dict(rope_type="longrope", rope_theta=10000.0, original_max_position_embeddings=n - 2,
+                             short_mscale=1.1, long_mscale=1.35,
+                             short_factor=[1.0, 1.1, 1.3, 1.6, 2.0, 2.5, 3.1, 3.8],
+                             long_factor=[1.0, 1.5, 2.5, 4.0, 6.0, 9.0, 13.0, 18.0]),
+        original_max_position_embeddings=n - 2, max_position_embeddings=4 * (n - 2))),
+    "MixtralForCausalLM-dynamic": ("MixtralForCausalLM", lambda n: dict(
+        rope_parameters=dict(rope_type="dynamic", rope_theta=10000.0, factor=4.0), max_position_embeddings=n - 2)),
+}
+
 
 def train_tokenizer(vocab_size=320):
     tok = Tokenizer(models.BPE())
@@ -69,7 +90,7 @@ def train_tokenizer(vocab_size=320):
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>")
 
 
-def make(arch, extra, tokenizer, out_dir, seed):
+def make(arch, extra, tokenizer, out_dir, seed, out_name=None):
     torch.manual_seed(seed)
     cfg = dict(COMMON, **extra, architectures=[arch], vocab_size=len(tokenizer),
                bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
@@ -85,7 +106,7 @@ def make(arch, extra, tokenizer, out_dir, seed):
         for name, p in model.named_parameters():
             if name.endswith("e_score_correction_bias"):
                 p.uniform_(-0.5, 0.5)
-    path = os.path.join(out_dir, arch)
+    path = os.path.join(out_dir, out_name or arch)
     model.to(torch.bfloat16).save_pretrained(path)
     tokenizer.save_pretrained(path)
 
@@ -93,7 +114,7 @@ def make(arch, extra, tokenizer, out_dir, seed):
     with open(os.path.join(path, "reference.json"), "w") as f:
         json.dump(reference, f)
     size = sum(os.path.getsize(os.path.join(path, n)) for n in os.listdir(path))
-    print(f"{arch}: {size / 1e6:.2f} MB, MoE layers {sorted(reference['routerLogits'])}, greedy {reference['greedy']}")
+    print(f"{out_name or arch}: {size / 1e6:.2f} MB, MoE layers {sorted(reference['routerLogits'])}, greedy {reference['greedy']}, rope {reference['rope']}")
 
 
 def main():
@@ -111,6 +132,15 @@ def main():
             make(arch, dict(extra), tokenizer, args.out, seed=1000 + i)
         except Exception:
             print(f"{arch}: FAILED")
+            traceback.print_exc()
+    n = len(tokenizer(PROMPT).input_ids)
+    for i, (name, (arch, rope)) in enumerate(ROPE_VARIANTS.items()):
+        if args.only and name not in args.only:
+            continue
+        try:
+            make(arch, dict(ARCHITECTURES[arch], **rope(n)), tokenizer, args.out, seed=2000 + i, out_name=name)
+        except Exception:
+            print(f"{name}: FAILED")
             traceback.print_exc()
 
 

@@ -27,6 +27,8 @@ export interface GenerationResult {
   layers: LayerTrace[];
   /** With allLogits: one row per prompt position. */
   logits?: number[][];
+  /** With stepLogits: the logits each token was chosen from (the last prompt position's, then each step's). */
+  stepLogits?: number[][];
   /** With probe: every MoE layer's all-expert summary over the prompt. */
   probe?: ProbeLayer[];
   stoppedBy: 'eos' | 'limit' | 'cancelled';
@@ -42,6 +44,8 @@ export interface GenerateOptions {
   eosTokenIds?: readonly number[];
   /** Sample with these settings and seed; greedy (argmax) when absent. */
   sampling?: SamplingSettings & { seed: number };
+  /** Keep the logits each generated token was chosen from (one row per step). */
+  stepLogits?: boolean;
   /** Keep the logits of every prompt position (the trace's --logits). */
   allLogits?: boolean;
   signal?: AbortSignal;
@@ -69,7 +73,9 @@ export class MoeEngine {
 
   static async load(ctx: GpuContext, opened: OpenedModel, options: UploadOptions & { maxPositions?: number } = {}): Promise<MoeEngine> {
     const gpuModel = await uploadModel(ctx, opened, options);
-    const maxPositions = Math.min(options.maxPositions ?? 2048, opened.spec.maxPositionEmbeddings);
+    // dynamic NTK RoPE exists to run past max_position_embeddings; other models stop there
+    const limit = opened.spec.rope.type === 'dynamic' ? Infinity : opened.spec.maxPositionEmbeddings;
+    const maxPositions = Math.min(options.maxPositions ?? 2048, limit);
     return new MoeEngine(ctx, opened, gpuModel, maxPositions);
   }
 
@@ -123,7 +129,8 @@ export class MoeEngine {
     const probe = options.probe ? new ExpertProbe(ctx, prompt.length, this.opened.spec.hiddenSize, new Set(options.probe.statesLayers)) : null;
 
     /** Record and submit step `index` (T tokens from position pos, ids on the GPU); its readback starts at once. */
-    const submit = async (index: number, ids: GPUBuffer, T: number, pos: number) => {
+    // keepFrom: a step that recomputes the whole sequence (below) reports routing for its last token only
+    const submit = async (index: number, ids: GPUBuffer, T: number, pos: number, keepFrom = 0) => {
       const isPrefill = index === 0;
       const allLogits = isPrefill && options.allLogits === true;
       const rec = forward.recorder(T, allLogits, profiler, index % 2);
@@ -145,13 +152,13 @@ export class MoeEngine {
             { buffer: r.expertIds, bytes: T * r.topK * 4 },
             { buffer: r.weights, bytes: T * r.topK * 4 },
           ]),
-          ...(allLogits ? [{ buffer: buffers.logits, bytes: buffers.logitRows * V * 4 }] : []),
+          ...(allLogits ? [{ buffer: buffers.logits, bytes: buffers.logitRows * V * 4 }] : options.stepLogits ? [{ buffer: buffers.logits, bytes: V * 4 }] : []),
           ...(isPrefill && probe ? probe.readParts() : []),
           ...(timings ? [timings] : []),
         ]);
         device.queue.submit([rec.finish()]);
         if (!isPrefill) result.decodeRecordMs += performance.now() - recordStart;
-        return { buffers, next, isPrefill, allLogits, T, pos, read: readback.read() };
+        return { buffers, next, isPrefill, allLogits, T, pos, keepFrom, read: readback.read() };
       };
       // Steps repeat the same work: validate the prefill and the first decode step (every pipeline and
       // binding the run uses); waiting on an error scope every step would cost a round trip each.
@@ -166,11 +173,15 @@ export class MoeEngine {
         const [logits, experts, weights] = parts.splice(0, 3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer];
         let trace = layerTraces.get(r.layer);
         if (!trace) layerTraces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
-        trace.routerLogits.push(...rows(new Float32Array(logits), r.numExperts));
-        trace.experts.push(...rows(new Uint32Array(experts), r.topK));
-        trace.weights.push(...rows(new Float32Array(weights), r.topK));
+        trace.routerLogits.push(...rows(new Float32Array(logits), r.numExperts).slice(step.keepFrom));
+        trace.experts.push(...rows(new Uint32Array(experts), r.topK).slice(step.keepFrom));
+        trace.weights.push(...rows(new Float32Array(weights), r.topK).slice(step.keepFrom));
       }
       if (step.allLogits) result.logits = rows(new Float32Array(parts.shift()!), V);
+      if (options.stepLogits) {
+        const row = step.allLogits ? result.logits!.at(-1)! : Array.from(new Float32Array(parts.shift()!));
+        (result.stepLogits ??= []).push(row);
+      }
       if (step.isPrefill && probe) result.probe = probe.parse(parts);
       if (profiler) profiler.record(step.isPrefill ? 'prefill' : 'decode', parts.shift()!);
       return nextId;
@@ -182,11 +193,14 @@ export class MoeEngine {
     // Profiling times one step at a time, so it does not overlap steps.
     let current: Step | null = null;
     let ahead: Step | null = null;
+    const recomputeAt = forward.recomputeAt;
+    let recomputeIds: GPUBuffer | null = null;
     try {
       current = await submit(0, promptIds, prompt.length, 0);
       for (let index = 1; ; index++) {
         const more = result.tokens.length + 1 < total && !options.signal?.aborted;
-        if (more && !profiler) ahead = await submit(index, current.next, 1, current.pos + current.T);
+        const nextPos = current.pos + current.T;
+        if (more && !profiler && nextPos !== recomputeAt) ahead = await submit(index, current.next, 1, nextPos);
         const nextId = absorb(current, await current.read);
         if (current.isPrefill) result.prefillMs = performance.now() - started;
         result.tokens.push(nextId);
@@ -201,7 +215,14 @@ export class MoeEngine {
           result.stoppedBy = 'cancelled';
           break;
         }
-        if (!ahead) ahead = await submit(index, current.next, 1, current.pos + current.T);
+        if (!ahead && nextPos === recomputeAt) {
+          // PhiMoE's longrope (transformers' prepare_inputs_for_generation): the step that first passes the
+          // pretraining length drops the cache and runs the whole sequence again with the long scale
+          recomputeIds?.destroy();
+          recomputeIds = uploadStorage(device, Uint32Array.from(result.tokens), 'recomputed sequence ids');
+          ahead = await submit(index, recomputeIds, nextPos + 1, 0, nextPos);
+        }
+        if (!ahead) ahead = await submit(index, current.next, 1, nextPos);
         current = ahead;
         ahead = null;
       }
@@ -209,6 +230,7 @@ export class MoeEngine {
       // a step submitted ahead and not needed: let its readback settle before its buffers go
       await ahead?.read.catch(() => undefined);
       promptIds.destroy();
+      recomputeIds?.destroy();
       probe?.destroy();
     }
     result.decodeMs = performance.now() - started - result.prefillMs;

@@ -7,7 +7,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import { expertFfn, expertFfnGrouped, type ExpertBank } from '../kernels/experts.ts';
 import { attention, elementwise, embed, linear, norm, rope, ropeTables } from '../kernels/layers.ts';
 import { selectExperts } from '../kernels/routing.ts';
-import { ropeFrequencies } from '../model/rope.ts';
+import { ropeSchedule, type RopeSchedule } from '../model/rope.ts';
 import { dispatch } from '../gpu/dispatch.ts';
 import type { GqaAttention, MlaAttention, ModelSpec } from '../model/spec.ts';
 import type { ExpertProbe } from './expertProbe.ts';
@@ -46,6 +46,7 @@ export class ForwardPass {
   private readonly vCache: GPUBuffer[] = [];
   private readonly cos: GPUBuffer; // [maxPositions, rotaryDim / 2]
   private readonly sin: GPUBuffer;
+  private readonly rope: RopeSchedule;
   private readonly ones: GPUBuffer; // [maxTokens] f32: combine weights of dense MLPs
   private readonly zeros: GPUBuffer; // [maxTokens] u32: expert id 0 for dense MLPs
 
@@ -61,7 +62,9 @@ export class ForwardPass {
       this.kCache.push(storageBuffer(device, maxPositions * g.heads * g.keyDim * 4, `k cache ${layer.spec.index}`));
       this.vCache.push(storageBuffer(device, maxPositions * g.heads * g.valueDim * 4, `v cache ${layer.spec.index}`));
     }
-    const { invFreq, attentionFactor } = ropeFrequencies(spec.rope, spec.maxPositionEmbeddings);
+    // fixed RoPE: one table for the whole context; dynamic/longrope: each step writes its rows (encode)
+    this.rope = ropeSchedule(spec.rope, spec.maxPositionEmbeddings, spec.architecture);
+    const { invFreq, attentionFactor } = this.rope.forCall(maxPositions);
     const tables = ropeTables(invFreq, maxPositions, attentionFactor);
     this.cos = uploadStorage(device, tables.cos, 'rope cos');
     this.sin = uploadStorage(device, tables.sin, 'rope sin');
@@ -70,6 +73,11 @@ export class ForwardPass {
   }
 
   private readonly recordings = new Map<string, RecordingCache>();
+
+  /** See RopeSchedule.recomputeAt. */
+  get recomputeAt(): number | undefined {
+    return this.rope.recomputeAt;
+  }
 
   /**
    * A recorder for a step of `numTokens` tokens; steps of the same shape and `slot` reuse each other's
@@ -108,6 +116,14 @@ export class ForwardPass {
     const { ctx, spec, model } = this;
     const H = spec.hiddenSize;
     const V = spec.vocabSize;
+    if (!this.rope.fixed) {
+      // this call's frequencies for its rows; queued before the step's submit, after the previous step's
+      // (which reads other rows)
+      const { invFreq, attentionFactor } = this.rope.forCall(pos0 + T);
+      const rows = ropeTables(invFreq, T, attentionFactor, pos0);
+      ctx.device.queue.writeBuffer(this.cos, pos0 * invFreq.length * 4, rows.cos);
+      ctx.device.queue.writeBuffer(this.sin, pos0 * invFreq.length * 4, rows.sin);
+    }
 
     // x = embed_tokens(ids) · embedding_multiplier                                      [T, H]
     const x = f32(enc, T * H, 'residual [T,H]');

@@ -69,16 +69,19 @@ export function linear(
   });
 }
 
-/** cos/sin of every (position, frequency) angle, f32 angle as PyTorch computes it, exact cos/sin. */
-export function ropeTables(invFreq: Float32Array, maxPositions: number, attentionFactor: number): { cos: Float32Array; sin: Float32Array } {
+/**
+ * cos/sin of every (position, frequency) angle for positions first … first+count−1 ([count, half] each),
+ * f32 angle as PyTorch computes it, exact cos/sin.
+ */
+export function ropeTables(invFreq: Float32Array, count: number, attentionFactor: number, first = 0): { cos: Float32Array<ArrayBuffer>; sin: Float32Array<ArrayBuffer> } {
   const half = invFreq.length;
-  const cos = new Float32Array(maxPositions * half);
-  const sin = new Float32Array(maxPositions * half);
-  for (let p = 0; p < maxPositions; p++) {
+  const cos = new Float32Array(count * half);
+  const sin = new Float32Array(count * half);
+  for (let r = 0; r < count; r++) {
     for (let i = 0; i < half; i++) {
-      const angle = Math.fround(p * invFreq[i]!);
-      cos[p * half + i] = Math.cos(angle) * attentionFactor;
-      sin[p * half + i] = Math.sin(angle) * attentionFactor;
+      const angle = Math.fround((first + r) * invFreq[i]!);
+      cos[r * half + i] = Math.cos(angle) * attentionFactor;
+      sin[r * half + i] = Math.sin(angle) * attentionFactor;
     }
   }
   return { cos, sin };

@@ -42,6 +42,8 @@ function ropeOf(cfg: ConfigReader, defaultTheta: number, rotaryDim: number): Rop
   delete rest['rope_theta'];
   delete rest['rope_type'];
   delete rest['type'];
+  // Phi-3-style configs keep the pretraining length at the top level; transformers lets it win
+  if (typeof cfg.raw['original_max_position_embeddings'] === 'number') rest['original_max_position_embeddings'] = cfg.raw['original_max_position_embeddings'];
   const partial = cfg.num('partial_rotary_factor', 1);
   return { theta, type, params: rest, rotaryDim: Math.round(rotaryDim * partial) };
 }

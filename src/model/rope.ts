@@ -1,6 +1,12 @@
-// Inverse frequencies and the attention factor for each RoPE variant, as transformers'
-// modeling_rope_utils computes them (in f32). Variants whose frequencies depend on the sequence length
-// (dynamic, longrope) are refused until the engine supports them.
+// Inverse frequencies and the attention factor for each RoPE variant, as transformers 5.17's
+// modeling_rope_utils computes them (in f32). Two variants depend on the length of the sequence a forward
+// call reaches (seqLen = its last position + 1), the way transformers' dynamic_rope_update applies them:
+// - dynamic (NTK): past max_position_embeddings the base grows with seqLen; every call uses its own;
+// - longrope: long_factor once seqLen passes original_max_position_embeddings, short_factor before. PhiMoE's
+//   rotary module differs (modeling_phimoe.py): it always uses short_factor and switches the cos/sin scale
+//   between short_mscale and long_mscale at that length instead.
+// transformers keeps dynamic NTK's frequencies between calls until a shorter sequence resets them; here
+// every call starts from its own seqLen, which is the same for one generation from a fresh model.
 
 import { CheckpointError } from '../checkpoint/errors.ts';
 import type { RopeSpec } from './spec.ts';
@@ -12,6 +18,18 @@ export class RopeUnsupportedError extends CheckpointError {
 export interface RopeFrequencies {
   invFreq: Float32Array; // [rotaryDim / 2]
   attentionFactor: number;
+}
+
+/** What a forward call over positions < seqLen rotates with. */
+export interface RopeSchedule {
+  /** True when every call uses the same frequencies (one table for the whole context). */
+  fixed: boolean;
+  forCall(seqLen: number): RopeFrequencies;
+  /**
+   * PhiMoE: the position whose decode step instead runs the whole sequence again without the cache (the
+   * first step past the pretraining length, where the scale changes), as its prepare_inputs_for_generation does.
+   */
+  recomputeAt?: number;
 }
 
 const num = (p: Record<string, unknown>, key: string, fallback?: number): number => {
@@ -27,7 +45,55 @@ function defaultInvFreq(theta: number, dim: number): Float32Array {
 
 const yarnMscale = (scale: number, mscale = 1) => (scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1);
 
-export function ropeFrequencies(rope: RopeSpec, maxPositionEmbeddings: number): RopeFrequencies {
+const factors = (p: Record<string, unknown>, key: string, dim: number): number[] => {
+  const v = p[key];
+  if (!Array.isArray(v) || v.length !== dim / 2 || !v.every((x) => typeof x === 'number')) {
+    throw new RopeUnsupportedError(`rope parameters need "${key}": ${dim / 2} numbers (rotary dims / 2), got ${JSON.stringify(v)?.slice(0, 80)}`);
+  }
+  return v as number[];
+};
+
+/** The RoPE schedule of a model: fixed frequencies, or frequencies per call for dynamic and longrope. */
+export function ropeSchedule(rope: RopeSpec, maxPositionEmbeddings: number, architecture = ''): RopeSchedule {
+  const dim = rope.rotaryDim;
+  const p = rope.params;
+  if (rope.type === 'dynamic') {
+    const factor = num(p, 'factor');
+    const exponents = Float32Array.from({ length: dim / 2 }, (_, i) => Math.fround(Math.fround(2 * i) / dim));
+    return {
+      fixed: false,
+      forCall(seqLen) {
+        const length = Math.max(seqLen, maxPositionEmbeddings);
+        const base = Math.fround(rope.theta * ((factor * length) / maxPositionEmbeddings - (factor - 1)) ** (dim / (dim - 2)));
+        return { invFreq: exponents.map((e) => 1 / Math.fround(base ** e)), attentionFactor: 1 };
+      },
+    };
+  }
+  if (rope.type === 'longrope') {
+    const original = num(p, 'original_max_position_embeddings');
+    const short = factors(p, 'short_factor', dim);
+    const long = factors(p, 'long_factor', dim);
+    const scaled = (ext: number[]) => Float32Array.from({ length: dim / 2 }, (_, i) => 1 / Math.fround(ext[i]! * Math.fround(rope.theta ** Math.fround((2 * i) / dim))));
+    const [shortFreq, longFreq] = [scaled(short), scaled(long)];
+    if (architecture === 'PhimoeForCausalLM') {
+      const shortScale = num(p, 'short_mscale');
+      const longScale = num(p, 'long_mscale');
+      return { fixed: false, recomputeAt: original, forCall: (seqLen) => ({ invFreq: shortFreq, attentionFactor: seqLen > original ? longScale : shortScale }) };
+    }
+    const factor = typeof p['factor'] === 'number' ? p['factor'] : maxPositionEmbeddings / original;
+    const attentionFactor = typeof p['attention_factor'] === 'number' ? p['attention_factor'] : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+    return { fixed: false, forCall: (seqLen) => ({ invFreq: seqLen > original ? longFreq : shortFreq, attentionFactor }) };
+  }
+  const frequencies = fixedFrequencies(rope, maxPositionEmbeddings);
+  return { fixed: true, forCall: () => frequencies };
+}
+
+/** The frequencies of a forward call over positions < seqLen (fixed variants ignore seqLen). */
+export function ropeFrequencies(rope: RopeSpec, maxPositionEmbeddings: number, seqLen = 1, architecture = ''): RopeFrequencies {
+  return ropeSchedule(rope, maxPositionEmbeddings, architecture).forCall(seqLen);
+}
+
+function fixedFrequencies(rope: RopeSpec, maxPositionEmbeddings: number): RopeFrequencies {
   const dim = rope.rotaryDim;
   const p = rope.params;
   const base = defaultInvFreq(rope.theta, dim);
@@ -79,6 +145,6 @@ export function ropeFrequencies(rope: RopeSpec, maxPositionEmbeddings: number): 
       return { invFreq, attentionFactor };
     }
     default:
-      throw new RopeUnsupportedError(`RoPE type "${rope.type}" is not in the engine yet (supported: default, linear, llama3, yarn)`);
+      throw new RopeUnsupportedError(`RoPE type "${rope.type}" is not in the engine yet (supported: default, linear, dynamic, yarn, longrope, llama3)`);
   }
 }

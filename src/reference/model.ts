@@ -57,7 +57,7 @@ async function mlaRef(
 export async function referenceForward(spec: ModelSpec, weights: ModelWeights, ids: readonly number[]): Promise<ReferenceOutput> {
   const T = ids.length;
   const H = spec.hiddenSize;
-  const { invFreq, attentionFactor } = ropeFrequencies(spec.rope, spec.maxPositionEmbeddings);
+  const { invFreq, attentionFactor } = ropeFrequencies(spec.rope, spec.maxPositionEmbeddings, T, spec.architecture);
   const isLayer = spec.norm.kind === 'layer';
   const normOf = async (n: { weight: TensorEntry; bias: TensorEntry | null }, x: Float32Array, width = H) =>
     normRef(x, width, await f32(n.weight), n.bias ? await f32(n.bias) : null, spec.norm.eps, isLayer);

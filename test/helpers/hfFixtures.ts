@@ -14,6 +14,8 @@ export interface HfReference {
   routerLogits: Record<string, number[][]>;
   /** greedy continuation (transformers generate, do_sample=False) */
   greedy: number[];
+  /** the logits each greedy token was chosen from (generate's output_logits); fixtures written since 2026-11-23 */
+  stepLogits?: number[][];
   /** string → token ids from HF tokenizers */
   tokenizer: Record<string, number[]>;
 }
