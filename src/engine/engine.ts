@@ -218,7 +218,6 @@ export class MoeEngine {
         if (!ahead && nextPos === recomputeAt) {
           // PhiMoE's longrope (transformers' prepare_inputs_for_generation): the step that first passes the
           // pretraining length drops the cache and runs the whole sequence again with the long scale
-          recomputeIds?.destroy();
           recomputeIds = uploadStorage(device, Uint32Array.from(result.tokens), 'recomputed sequence ids');
           ahead = await submit(index, recomputeIds, nextPos + 1, 0, nextPos);
         }

@@ -64,10 +64,16 @@ export class ForwardPass {
     }
     // fixed RoPE: one table for the whole context; dynamic/longrope: each step writes its rows (encode)
     this.rope = ropeSchedule(spec.rope, spec.maxPositionEmbeddings, spec.architecture);
-    const { invFreq, attentionFactor } = this.rope.forCall(maxPositions);
-    const tables = ropeTables(invFreq, maxPositions, attentionFactor);
-    this.cos = uploadStorage(device, tables.cos, 'rope cos');
-    this.sin = uploadStorage(device, tables.sin, 'rope sin');
+    if (this.rope.fixed) {
+      const { invFreq, attentionFactor } = this.rope.forCall(maxPositions);
+      const tables = ropeTables(invFreq, maxPositions, attentionFactor);
+      this.cos = uploadStorage(device, tables.cos, 'rope cos');
+      this.sin = uploadStorage(device, tables.sin, 'rope sin');
+    } else {
+      const bytes = maxPositions * (spec.rope.rotaryDim / 2) * 4;
+      this.cos = storageBuffer(device, bytes, 'rope cos');
+      this.sin = storageBuffer(device, bytes, 'rope sin');
+    }
     this.ones = uploadStorage(device, new Float32Array(maxPositions).fill(1), 'ones');
     this.zeros = uploadStorage(device, new Uint32Array(maxPositions), 'zeros');
   }
@@ -185,29 +191,26 @@ export class ForwardPass {
     const kCache = this.kCache[index]!;
     const vCache = this.vCache[index]!;
     const cacheRow = pos0 * kvWidth;
-    const qkNormed = Boolean(w.qNorm && w.kNorm);
-    const clipped = a.clipQkv !== null;
     let q = f32(enc, T * qWidth, 'q [T,heads,d]');
-    // with q/k norms or clipping, k is normed/clipped on its way to the cache
-    const kRaw = qkNormed || clipped ? f32(enc, T * kvWidth, 'k [T,kvHeads,d]') : kCache;
+    // with q/k norms, k is normed on its way to the cache (a norm cannot write the buffer it reads)
+    const qkNorm = w.qNorm && w.kNorm ? { q: w.qNorm, k: w.kNorm } : null;
+    const kRaw = qkNorm ? f32(enc, T * kvWidth, 'k [T,kvHeads,d]') : kCache;
     const kOffset = kRaw === kCache ? cacheRow : 0;
     await linear(ctx, enc, { x: h, weight: w.q.weight, bias: w.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
     await linear(ctx, enc, { x: h, weight: w.k.weight, bias: w.k.bias, y: kRaw, numTokens: T, outputs: kvWidth, inputs: H, outOffset: kOffset });
     await linear(ctx, enc, { x: h, weight: w.v.weight, bias: w.v.bias, y: vCache, numTokens: T, outputs: kvWidth, inputs: H, outOffset: cacheRow });
     if (a.clipQkv !== null) {
-      for (const [buf, n, offset] of [[q, qWidth, 0], [kRaw, kvWidth, 0], [vCache, kvWidth, cacheRow]] as const) {
+      for (const [buf, n, offset] of [[q, qWidth, 0], [kRaw, kvWidth, kOffset], [vCache, kvWidth, cacheRow]] as const) {
         await elementwise(ctx, enc, { op: 'clamp', a: buf, count: T * n, scale: a.clipQkv, offset });
       }
     }
-    if (w.qNorm && w.kNorm) {
+    if (qkNorm) {
       // per head (Qwen3-MoE: rows of d) or over the whole projection (OLMoE: rows of heads·d)
       const perHead = a.qkNorm === 'per-head';
       const qn = f32(enc, T * qWidth, 'q normed');
-      await norm(ctx, enc, { x: q, y: qn, weight: w.qNorm, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
-      await norm(ctx, enc, { x: kRaw, y: kCache, outOffset: cacheRow, weight: w.kNorm, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
+      await norm(ctx, enc, { x: q, y: qn, weight: qkNorm.q, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
+      await norm(ctx, enc, { x: kRaw, y: kCache, outOffset: cacheRow, weight: qkNorm.k, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
       q = qn;
-    } else if (kRaw !== kCache) {
-      enc.copyBufferToBuffer(kRaw, 0, kCache, cacheRow * 4, T * kvWidth * 4);
     }
     await rope(ctx, enc, {
       tensors: [{ x: q, numHeads: a.numHeads, headStride: a.headDim }, { x: kCache, numHeads: a.numKvHeads, headStride: a.headDim, headOffset: cacheRow }],

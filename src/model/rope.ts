@@ -39,8 +39,13 @@ const num = (p: Record<string, unknown>, key: string, fallback?: number): number
   throw new RopeUnsupportedError(`rope parameters need "${key}"`);
 };
 
+/** base^(2i/dim) for i < dim/2, each step rounded to f32 as torch computes it. */
+function basePowers(base: number, dim: number): Float32Array {
+  return Float32Array.from({ length: dim / 2 }, (_, i) => Math.fround(base ** Math.fround((2 * i) / dim)));
+}
+
 function defaultInvFreq(theta: number, dim: number): Float32Array {
-  return Float32Array.from({ length: dim / 2 }, (_, i) => 1 / Math.fround(theta ** Math.fround((2 * i) / dim)));
+  return basePowers(theta, dim).map((p) => 1 / p);
 }
 
 const yarnMscale = (scale: number, mscale = 1) => (scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1);
@@ -59,13 +64,12 @@ export function ropeSchedule(rope: RopeSpec, maxPositionEmbeddings: number, arch
   const p = rope.params;
   if (rope.type === 'dynamic') {
     const factor = num(p, 'factor');
-    const exponents = Float32Array.from({ length: dim / 2 }, (_, i) => Math.fround(Math.fround(2 * i) / dim));
     return {
       fixed: false,
       forCall(seqLen) {
         const length = Math.max(seqLen, maxPositionEmbeddings);
         const base = Math.fround(rope.theta * ((factor * length) / maxPositionEmbeddings - (factor - 1)) ** (dim / (dim - 2)));
-        return { invFreq: exponents.map((e) => 1 / Math.fround(base ** e)), attentionFactor: 1 };
+        return { invFreq: defaultInvFreq(base, dim), attentionFactor: 1 };
       },
     };
   }
@@ -73,7 +77,8 @@ export function ropeSchedule(rope: RopeSpec, maxPositionEmbeddings: number, arch
     const original = num(p, 'original_max_position_embeddings');
     const short = factors(p, 'short_factor', dim);
     const long = factors(p, 'long_factor', dim);
-    const scaled = (ext: number[]) => Float32Array.from({ length: dim / 2 }, (_, i) => 1 / Math.fround(ext[i]! * Math.fround(rope.theta ** Math.fround((2 * i) / dim))));
+    const powers = basePowers(rope.theta, dim);
+    const scaled = (ext: number[]) => powers.map((power, i) => 1 / Math.fround(ext[i]! * power));
     const [shortFreq, longFreq] = [scaled(short), scaled(long)];
     if (architecture === 'PhimoeForCausalLM') {
       const shortScale = num(p, 'short_mscale');
