@@ -1,8 +1,8 @@
 // Prefill gate/up + SwiGLU as one grouped matrix multiply. Workgroup (output tile x, pair tile y, expert z)
-// computes 64 of expert e's pairs (from the list sorted by expert) × 64 of its I output rows, tiled like
-// matmul.wgsl: per step of 16 inputs the pairs' inputs and the gate and up weight tiles are staged in
-// workgroup memory (weights unpacked to f32); each of the 16 × 16 threads accumulates 4 pairs × 4 rows of
-// both projections in registers.
+// computes 64 of expert e's pairs (from the list sorted by expert) × 32 of its I intermediate units, tiled
+// like matmul.wgsl (tile_multiply): the 64 weight rows of a tile are the gate and up rows of those 32
+// units, interleaved so that each thread's four rows are gate i, gate i+1, up i, up i+1 and it can apply
+// SwiGLU to its own accumulators.
 //   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i],   t = p / k
 // With GATE_ONLY (the expert probe's intermediate states) it writes silu(W_gate[e] x_t)[i] alone.
 
@@ -21,64 +21,65 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;               // [T, H] f32
 @group(0) @binding(2) var<storage, read> offsets: array<u32>;         // [E + 1]
 @group(0) @binding(3) var<storage, read> sorted: array<u32>;          // [P]
-@group(0) @binding(4) var<storage, read> gateUp: array<u32>;          // packed
+@group(0) @binding(4) var<storage, read> w: array<u32>;               // gate|up bank, packed
 @group(0) @binding(5) var<storage, read_write> hiddenOut: array<f32>; // [P, I]
 
 #include "tile_multiply"
-var<workgroup> xTile: Tile;    // [pair][input]
-var<workgroup> gateTile: Tile; // [row][input]
-var<workgroup> upTile: Tile;
+var<workgroup> xTile: Tile;      // pairs
+var<workgroup> gateUpTile: Tile; // gate and up rows, interleaved
 
 #include "expert_layout"
+
+var<private> expert: u32;
+fn weightIndex(row: u32, input: u32) -> u32 { return gateUpIndex(expert, row, input); }
+
+var<private> pairOk: array<bool, 2>;    // per row this thread stages
+var<private> tokens: array<u32, 2>;
+var<private> units: array<u32, 2>;
+var<private> bankRows: array<u32, 2>;
+fn loadStep(k: u32) {
+  let H = params.hidden;
+  for (var s = 0u; s < 2u; s++) {
+    aStaged[s] = loadActivations(pairOk[s], tokens[s] * H, k, H);
+    bStaged[s] = loadWeights(units[s] < params.width, bankRows[s], k, H);
+  }
+}
+
+const UNITS: u32 = TILE / 2u; // intermediate units per workgroup
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u,
         @builtin(local_invocation_index) li: u32) {
   let e = wid.z;
+  expert = e;
   let begin = offsets[e] + wid.y * TILE;
   let end = min(offsets[e + 1u], begin + TILE);
   if (begin >= end) { return; }            // uniform: the whole workgroup leaves
   let count = end - begin;
   let H = params.hidden;
   let I = params.width;
-  let i0 = wid.x * TILE;
+  let i0 = wid.x * UNITS;
 
-  var g: array<f32, 16>; // [a][b]: pair ty + 16a, row tx + 16b
-  var u: array<f32, 16>;
-  for (var n = 0u; n < 16u; n++) { g[n] = 0.0; u[n] = 0.0; }
-  for (var k0 = 0u; k0 < H; k0 += STEP) {
-    for (var j = 0u; j < 4u; j++) {
-      let s = li + 256u * j;
-      let r = s / STEP;
-      let c = s % STEP;
-      let k = k0 + c;
-      var xv = 0.0;
-      if (r < count && k < H) { xv = x[(sorted[begin + r] / params.topK) * H + k]; }
-      xTile[r][c] = xv;
-      var gv = 0.0;
-      var uv = 0.0;
-      if (i0 + r < I && k < H) {
-        let gi = gateUpIndex(e, i0 + r, k);
-        let ui = gateUpIndex(e, i0 + r + I, k);
-        gv = weightValue(gateUp[weightWord(gi)], gi);
-        uv = weightValue(gateUp[weightWord(ui)], ui);
-      }
-      gateTile[r][c] = gv;
-      upTile[r][c] = uv;
-    }
-    workgroupBarrier();
-    accumulateTile(&g, &xTile, &gateTile, local);
-    accumulateTile(&u, &xTile, &upTile, local);
-    workgroupBarrier();
+  // staged rows (stageRow and +32): pair r of the tile; tile row n is unit i0 + 2(n / 4) + n % 2, its
+  // gate row for n % 4 < 2, else its up row
+  for (var s = 0u; s < 2u; s++) {
+    let r = stageRow(li) + 32u * s;
+    pairOk[s] = r < count;
+    tokens[s] = 0u;
+    if (pairOk[s]) { tokens[s] = sorted[begin + r] / params.topK; }
+    units[s] = i0 + 2u * (r / 4u) + r % 2u;
+    bankRows[s] = select(units[s], units[s] + I, r % 4u >= 2u);
   }
+  var acc: array<vec4<f32>, 4>; // [a][j]: pair 4ty + a; j: gate, gate, up, up of units i0 + 2tx, +1
+  multiplyTiles(&acc, &xTile, &gateUpTile, H, li, local);
   for (var a = 0u; a < 4u; a++) {
-    let r = local.y + 16u * a;
-    for (var b = 0u; b < 4u; b++) {
-      let i = i0 + local.x + 16u * b;
-      if (r < count && i < I) {
-        let gate = g[a * 4u + b];
+    let p = 4u * local.y + a;
+    for (var j = 0u; j < 2u; j++) {
+      let i = i0 + 2u * local.x + j;
+      if (p < count && i < I) {
+        let gate = acc[a][j];
         let silu = gate / (1.0 + exp(-gate));
-        hiddenOut[sorted[begin + r] * I + i] = select(silu * u[a * 4u + b], silu, GATE_ONLY);
+        hiddenOut[sorted[begin + p] * I + i] = select(silu * acc[a][j + 2u], silu, GATE_ONLY);
       }
     }
   }

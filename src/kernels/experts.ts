@@ -89,7 +89,8 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
   }
 }
 
-const GROUPED_TILE = 64; // pairs and outputs per workgroup of expert_*_grouped.wgsl
+const GROUPED_TILE = 64; // pairs and outputs (down) per workgroup of expert_*_grouped.wgsl
+const GROUPED_UNITS = 32; // intermediate units per workgroup of expert_gate_up_grouped.wgsl
 
 /** Pairs grouped by expert on the GPU: what the grouped multiplies read. */
 interface PairGroups {
@@ -127,7 +128,7 @@ function gateUpGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; x: 
     params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', a.topK], ['u32', bank.gateUpTransposed ? 1 : 0]],
     buffers: [a.x, a.groups.offsets, a.groups.sorted, bank.gateUp.buffer, a.out],
     // an expert gets at most one pair per token
-    grid: [Math.ceil(bank.width / GROUPED_TILE), Math.ceil(a.numTokens / GROUPED_TILE), bank.numExperts],
+    grid: [Math.ceil(bank.width / GROUPED_UNITS), Math.ceil(a.numTokens / GROUPED_TILE), bank.numExperts],
   });
 }
 
