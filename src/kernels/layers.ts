@@ -113,17 +113,27 @@ export function rope(
   });
 }
 
+/** What attention_tiled.wgsl handles: query tokens per workgroup, head dims, workgroup memory it declares. */
+const TILED_ATTENTION = { queries: 16, maxDim: 128, workgroupBytes: 27_136 };
+const tiledDim = (dim: number) => dim <= TILED_ATTENTION.maxDim && dim % 4 === 0;
+
 export function attention(
   ctx: GpuContext,
   enc: Encoder,
   a: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; numTokens: number; numHeads: number; numKvHeads: number; headDim: number; valueDim: number; pos0: number; scale: number; window: number | null },
 ) {
   if (a.valueDim > 256) throw new RangeError(`attention: value head dim ${a.valueDim} exceeds 256`);
+  // many queries: blocks of 16 share each staged key/value block (attention_tiled.wgsl); one query, or
+  // head sizes its tiles do not take, or too little workgroup memory: one workgroup per (query, head)
+  const tiled =
+    a.numTokens > 1 && tiledDim(a.headDim) && tiledDim(a.valueDim) &&
+    ctx.device.limits.maxComputeWorkgroupStorageSize >= TILED_ATTENTION.workgroupBytes;
+  const workgroups = tiled ? Math.ceil(a.numTokens / TILED_ATTENTION.queries) * a.numHeads : a.numTokens * a.numHeads;
   return dispatch(ctx, enc, {
-    shader: 'attention',
+    shader: tiled ? 'attention_tiled' : 'attention',
     params: [['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.numKvHeads], ['u32', a.headDim], ['u32', a.valueDim], ['u32', a.pos0], ['f32', a.scale], ['u32', a.window ?? 0]],
     buffers: [a.q, a.kCache, a.vCache, a.out],
-    grid: dispatchGrid(a.numTokens * a.numHeads, ctx.device.limits.maxComputeWorkgroupsPerDimension),
+    grid: dispatchGrid(workgroups, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 

@@ -116,6 +116,11 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
       { T: 1, pos0: 9, NH: 4, NKV: 1, d: 8, dv: 8, window: null },
       { T: 6, pos0: 3, NH: 2, NKV: 2, d: 24, dv: 12, window: 4 },
       { T: 2, pos0: 150, NH: 2, NKV: 1, d: 64, dv: 130, window: null }, // blocks of 64 positions, dv > 64
+      // tiled kernel (many queries, dims ≤ 128): several query and key blocks, partial blocks, windows
+      { T: 40, pos0: 5, NH: 4, NKV: 2, d: 128, dv: 128, window: null },
+      { T: 37, pos0: 0, NH: 2, NKV: 1, d: 32, dv: 48, window: 9 },
+      { T: 20, pos0: 70, NH: 3, NKV: 3, d: 80, dv: 100, window: 50 },
+      { T: 9, pos0: 0, NH: 2, NKV: 1, d: 18, dv: 16, window: null }, // d not a multiple of 4: the per-query kernel
     ];
     for (const c of cases) {
       const P = c.pos0 + c.T;
