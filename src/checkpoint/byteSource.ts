@@ -8,6 +8,8 @@ export interface ByteSource {
   readonly size: number;
   /** Bytes [offset, offset + length); fails if the range is outside the file. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Bytes [offset, offset + target.length) straight into `target` (no copy), where the source can. */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
   /** Release the file (Node file handles); absent where there is nothing to release. */
   close?(): Promise<void>;
 }

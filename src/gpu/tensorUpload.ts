@@ -1,5 +1,6 @@
-// Stream checkpoint tensors to GPU buffers in their stored precision: read a byte range, write it, repeat,
-// so no file or tensor is ever held whole. A tensor larger than one storage binding becomes several
+// Stream checkpoint tensors to GPU buffers in their stored precision: each buffer is created mapped, and
+// byte ranges of the file are read straight into its mapped memory (several reads in flight), so no file
+// or tensor is ever held whole in JS memory and no byte is copied twice on the host. A tensor larger than one storage binding becomes several
 // buffers, each holding whole rows (whole experts for fused [E, …] tensors), so kernels index within one.
 
 import type { TensorEntry } from '../checkpoint/checkpoint.ts';
@@ -32,7 +33,7 @@ export interface UploadProgress {
 }
 
 export interface UploadOptions {
-  /** Bytes per read + write (default 8 MiB). */
+  /** Bytes per read (default 8 MiB). */
   chunkBytes?: number;
   /** Largest bytes per buffer; defaults to the device's maxStorageBufferBindingSize. */
   maxPieceBytes?: number;
@@ -47,7 +48,18 @@ export class UploadCancelledError extends Error {
   }
 }
 
-/** Wait for the queue every this many bytes, so Dawn's staging memory stays bounded. */
+/** Chunk reads in flight at a time. */
+const READ_AHEAD = 4;
+
+interface CopyJob {
+  t: TensorEntry;
+  start: number;
+  length: number;
+  buffer: GPUBuffer;
+  bufferOffset: number;
+}
+
+/** Wait for the queue every this many bytes, so the host staging memory behind mapped buffers stays bounded. */
 const FLUSH_BYTES = 256 * 2 ** 20;
 
 const align4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -95,39 +107,58 @@ export class Uploader {
     this.progress = { file: '', bytesDone: 0, bytesTotal: planned.reduce((n, t) => n + t.byteLength, 0), files };
   }
 
+  /** A buffer mapped for writing: filled by copy(), then unmapped (which sends it to the GPU). */
   private createBuffer(label: string, byteLength: number): GPUBuffer {
     const buffer = this.ctx.device.createBuffer({
       label,
       size: Math.max(4, align4(byteLength)),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+      mappedAtCreation: true,
     });
     this.created.push(buffer);
     return buffer;
   }
 
-  /** Copy bytes [start, start + length) of tensor t into buffer at bufferOffset (a multiple of 4). */
-  private async stream(t: TensorEntry, start: number, length: number, buffer: GPUBuffer, bufferOffset: number): Promise<void> {
-    const { device } = this.ctx;
-    for (let done = 0; done < length; ) {
-      if (this.options.signal?.aborted) throw new UploadCancelledError();
-      const n = Math.min(this.chunkBytes, length - done);
-      const bytes = await t.file.source.read(t.offset + start + done, n);
-      // writeBuffer needs a multiple of 4 bytes: only a tensor's last chunk can be short
-      const data = n % 4 === 0 ? bytes : new Uint8Array(align4(n));
-      if (data !== bytes) data.set(bytes);
-      device.queue.writeBuffer(buffer, bufferOffset + done, data.buffer, data.byteOffset, data.byteLength);
-      done += n;
-      const file = t.file.source.name;
-      this.progress.file = file;
-      this.progress.bytesDone += n;
-      const f = (this.progress.files[file] ??= { done: 0, total: 0 });
-      f.done += n;
-      this.options.onProgress?.(this.progress);
-      this.sinceFlush += n;
-      if (this.sinceFlush >= FLUSH_BYTES) {
-        this.sinceFlush = 0;
-        await device.queue.onSubmittedWorkDone();
+  /**
+   * Fill mapped buffers from byte ranges of tensors, then unmap them: each job is bytes [start, start +
+   * length) of tensor t, to `buffer` at bufferOffset. READ_AHEAD chunk reads run at a time, each straight
+   * into the buffer's mapped memory where the source can (a file in Node), so the disk never waits.
+   */
+  private async copy(jobs: readonly CopyJob[]): Promise<void> {
+    const mapped = new Map<GPUBuffer, Uint8Array>();
+    const chunks: { job: CopyJob; done: number; n: number }[] = [];
+    for (const job of jobs) {
+      if (!mapped.has(job.buffer)) mapped.set(job.buffer, new Uint8Array(job.buffer.getMappedRange()));
+      for (let done = 0; done < job.length; done += this.chunkBytes) chunks.push({ job, done, n: Math.min(this.chunkBytes, job.length - done) });
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) {
+        if (this.options.signal?.aborted) throw new UploadCancelledError();
+        const { job, done, n } = chunks[next++]!;
+        const source = job.t.file.source;
+        const offset = job.t.offset + job.start + done;
+        const target = mapped.get(job.buffer)!.subarray(job.bufferOffset + done, job.bufferOffset + done + n);
+        if (source.readInto) await source.readInto(offset, target);
+        else target.set(await source.read(offset, n));
+        const file = source.name;
+        this.progress.file = file;
+        this.progress.bytesDone += n;
+        const f = (this.progress.files[file] ??= { done: 0, total: 0 });
+        f.done += n;
+        this.options.onProgress?.(this.progress);
       }
+    };
+    // every read must settle before a failure propagates: the caller then destroys the mapped buffers
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(READ_AHEAD, chunks.length) }, worker));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const buffer of mapped.keys()) buffer.unmap();
+    this.sinceFlush += jobs.reduce((n, j) => n + j.length, 0);
+    if (this.sinceFlush >= FLUSH_BYTES) {
+      // unmapped buffers are copied to the GPU from host staging memory: let that drain now and then
+      this.sinceFlush = 0;
+      await this.ctx.device.queue.onSubmittedWorkDone();
     }
   }
 
@@ -135,12 +166,14 @@ export class Uploader {
   async tensor(t: TensorEntry): Promise<GpuTensor> {
     const pieces: GpuTensorPiece[] = [];
     let tensorOffset = 0;
+    const jobs: CopyJob[] = [];
     for (const plan of planPieces(t.shape, t.byteLength, this.maxPieceBytes)) {
       const buffer = this.createBuffer(`${t.name}${plan.firstRow ? `[${plan.firstRow}:]` : ''}`, plan.byteLength);
-      await this.stream(t, tensorOffset, plan.byteLength, buffer, 0);
+      jobs.push({ t, start: tensorOffset, length: plan.byteLength, buffer, bufferOffset: 0 });
       tensorOffset += plan.byteLength;
       pieces.push({ buffer, firstRow: plan.firstRow, rows: plan.rows, byteLength: plan.byteLength });
     }
+    await this.copy(jobs);
     return { name: t.name, dtype: t.dtype as ComputeDtype, shape: [...t.shape], pieces };
   }
 
@@ -152,11 +185,13 @@ export class Uploader {
     }
     const buffer = this.createBuffer(label, total);
     let offset = 0;
+    const jobs: CopyJob[] = [];
     for (const t of parts) {
       if (offset % 4 !== 0) throw new RangeError(`${label}: ${t.name} would start at byte ${offset}, not a multiple of 4`);
-      await this.stream(t, 0, t.byteLength, buffer, offset);
+      jobs.push({ t, start: 0, length: t.byteLength, buffer, bufferOffset: offset });
       offset += t.byteLength;
     }
+    await this.copy(jobs);
     return buffer;
   }
 

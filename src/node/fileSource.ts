@@ -14,16 +14,19 @@ export async function fileSource(path: string): Promise<ByteSource> {
     name: basename(path),
     size,
     async read(offset, length) {
-      checkRange(source, offset, length);
+      const out = new Uint8Array(length);
+      await source.readInto!(offset, out);
+      return out;
+    },
+    async readInto(offset, target) {
+      checkRange(source, offset, target.length);
       handle ??= open(path, 'r');
       const fh = await handle;
-      const out = new Uint8Array(length);
-      for (let done = 0; done < length; ) {
-        const { bytesRead } = await fh.read(out, done, Math.min(MAX_READ, length - done), offset + done);
-        if (bytesRead === 0) throw new Error(`${path}: file shrank while reading (got ${done} of ${length} bytes at ${offset})`);
+      for (let done = 0; done < target.length; ) {
+        const { bytesRead } = await fh.read(target, done, Math.min(MAX_READ, target.length - done), offset + done);
+        if (bytesRead === 0) throw new Error(`${path}: file shrank while reading (got ${done} of ${target.length} bytes at ${offset})`);
         done += bytesRead;
       }
-      return out;
     },
     async close() {
       const fh = handle;
