@@ -132,6 +132,9 @@ export async function benchCommand(args: string[]): Promise<number> {
     decodeTokens: decoded,
     decodeTokS,
     /** Host time per decode step to record and submit it (overlaps the GPU's previous step). */
+    prefillRecordMs: prefill.prefillRecordMs,
+    prefillGpuDoneMs: prefill.prefillGpuDoneMs,
+    prefillMs: prefill.prefillMs,
     decodeRecordUs: (decode.decodeRecordMs * 1000) / decoded,
     activeGBPerToken: activeBytes / 1e9,
     decodeGBs,
@@ -149,6 +152,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s`],
     ['prefill', `${report.prefillTokens} tokens, ${report.prefillTokS.toFixed(1)} tok/s`],
     ['decode', `${report.decodeTokens} tokens, ${report.decodeTokS.toFixed(1)} tok/s`],
+    ['prefill timeline', `recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],
     ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step`],
     ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],
     ['copy bandwidth', `${report.copyGBs.toFixed(1)} GB/s (decode reaches ${(100 * report.shareOfCopyBandwidth).toFixed(1)}%)`],
