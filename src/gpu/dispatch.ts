@@ -7,18 +7,28 @@ import { Recorder, type Encoder } from './recorder.ts';
 /** A Params struct's fields in shader order: each a u32 or an f32 (4 bytes each). */
 export type ParamField = ['u32' | 'f32', number];
 
-export function packParams(fields: readonly ParamField[]): ArrayBuffer {
-  const bytes = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
-  const view = new DataView(bytes);
+/** Where params are packed for a Recorder: reused, so that recording a dispatch allocates no ArrayBuffer. */
+const scratch = new DataView(new ArrayBuffer(256));
+
+/** Pack fields into the shared scratch space; the view is valid until the next call. */
+function packIntoScratch(fields: readonly ParamField[]): Uint8Array {
+  const byteLength = Math.max(16, Math.ceil((fields.length * 4) / 16) * 16);
+  if (byteLength > scratch.byteLength) throw new RangeError(`params of ${fields.length} fields exceed ${scratch.byteLength} bytes`);
+  for (let i = 0; i < byteLength / 4; i++) scratch.setUint32(i * 4, 0, true);
   fields.forEach(([type, value], i) => {
     if (type === 'u32') {
       if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`params field ${i}: ${value} is not a u32`);
-      view.setUint32(i * 4, value, true);
+      scratch.setUint32(i * 4, value, true);
     } else {
-      view.setFloat32(i * 4, value, true);
+      scratch.setFloat32(i * 4, value, true);
     }
   });
-  return bytes;
+  return new Uint8Array(scratch.buffer, 0, byteLength);
+}
+
+/** A Params struct's bytes: fields in order, 4 bytes each, padded to a multiple of 16. */
+export function packParams(fields: readonly ParamField[]): ArrayBuffer {
+  return packIntoScratch(fields).slice().buffer;
 }
 
 export interface DispatchSpec {
@@ -39,7 +49,7 @@ export async function dispatch(ctx: GpuContext, encoder: Encoder, spec: Dispatch
   const max = device.limits.maxComputeWorkgroupsPerDimension;
   if (x > max || y > max || z > max) throw new RangeError(`${spec.shader}: grid ${x}×${y}×${z} exceeds ${max} per dimension`);
   if (encoder instanceof Recorder) {
-    if (x > 0 && y > 0 && z > 0) encoder.dispatch(pipeline, packParams(spec.params), spec.buffers, [x, y, z], spec.label ?? spec.shader);
+    if (x > 0 && y > 0 && z > 0) encoder.dispatch(pipeline, packIntoScratch(spec.params), spec.buffers, [x, y, z], spec.label ?? spec.shader);
     return;
   }
   const bindGroup = device.createBindGroup({

@@ -14,7 +14,9 @@ import type { GpuContext } from './context.ts';
 
 interface DispatchSlot {
   params: GPUBuffer;
-  bytes: Uint8Array;
+  /** What params holds (once written). */
+  bytes: Uint8Array<ArrayBuffer>;
+  written: boolean;
   pipeline: GPUComputePipeline | null;
   buffers: readonly GPUBuffer[];
   group: GPUBindGroup | null;
@@ -123,20 +125,22 @@ export class Recorder {
     return fresh;
   }
 
-  dispatch(pipeline: GPUComputePipeline, params: ArrayBuffer, buffers: readonly GPUBuffer[], grid: readonly [number, number, number], label: string): void {
+  /** Record one dispatch; `params` is read during the call only (the slot keeps its own copy). */
+  dispatch(pipeline: GPUComputePipeline, params: ArrayBuffer | Uint8Array, buffers: readonly GPUBuffer[], grid: readonly [number, number, number], label: string): void {
     const { device } = this.ctx;
     const i = this.dispatchIndex++;
-    const bytes = new Uint8Array(params);
+    const bytes = params instanceof Uint8Array ? params : new Uint8Array(params);
     let slot = this.cache.dispatches[i];
-    if (!slot || slot.params.size !== bytes.byteLength) {
+    if (!slot || slot.bytes.byteLength !== bytes.byteLength) {
       slot?.params.destroy();
       const buffer = device.createBuffer({ label: `params ${label}`, size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      slot = { params: buffer, bytes: new Uint8Array(0), pipeline: null, buffers: [], group: null };
+      slot = { params: buffer, bytes: new Uint8Array(bytes.byteLength), written: false, pipeline: null, buffers: [], group: null };
       this.cache.dispatches[i] = slot;
     }
-    if (!sameBytes(slot.bytes, bytes)) {
-      device.queue.writeBuffer(slot.params, 0, bytes);
-      slot.bytes = bytes;
+    if (!slot.written || !sameBytes(slot.bytes, bytes)) {
+      slot.bytes.set(bytes);
+      device.queue.writeBuffer(slot.params, 0, slot.bytes);
+      slot.written = true;
     }
     if (!slot.group || slot.pipeline !== pipeline || !sameBuffers(slot.buffers, buffers)) {
       slot.group = device.createBindGroup({
