@@ -1,25 +1,15 @@
-// y[t, offset + n] = x[t, :] · W[n, :] (+ b[n]) for one weight piece: the linear layers, the router and
+// y[t, offset + n] = x[t, :] · W[n, :] (+ b[n]) (y: see linear_output) for one weight piece: the linear layers, the router and
 // the LM head over many tokens (prefill). W rows are outputs (PyTorch's nn.Linear layout), stored packed
 // in WEIGHT_DTYPE.
 // Tiled (tile_multiply): a workgroup computes a 64-token × 64-output block of y; each of its 16 × 16
 // threads accumulates 4 tokens × 4 outputs in registers over steps of 32 inputs staged in workgroup memory.
 
 #include "weights"
+#include "linear_output"
 
-struct Params {
-  numTokens: u32,     // T
-  numOutputs: u32,    // N, rows of this weight piece
-  inputs: u32,        // K, elements per input row and per weight row
-  outStride: u32,     // elements per row of y (≥ offset + N)
-  outOffset: u32,     // column of y that output 0 goes to (pieces of a split weight)
-  hasBias: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;           // [T, K] f32
 @group(0) @binding(2) var<storage, read> w: array<u32>;           // [N, K] packed
 @group(0) @binding(3) var<storage, read> b: array<u32>;           // [N] packed (bound to w when unused)
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [T, outStride] f32
 
 #include "tile_multiply"
 var<workgroup> xTile: Tile; // tokens
@@ -58,7 +48,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
       if (ti < T && nj < N) {
         var bias = 0.0;
         if (params.hasBias == 1u) { bias = weightValue(b[weightWord(nj)], nj); }
-        y[ti * params.outStride + params.outOffset + nj] = acc[i][j] + bias;
+        storeOutput(ti, nj, acc[i][j] + bias);
       }
     }
   }

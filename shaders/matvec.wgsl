@@ -1,24 +1,14 @@
 // Linear layers for a few tokens (decode): one workgroup per output row n, its threads striding over
 // the K inputs so that neighbouring threads read neighbouring weights, then a workgroup sum:
-//   y[t, offset + n] = x[t, :] · W[n, :] (+ b[n])      for t < T ≤ MAX_TOKENS
+//   y[t, offset + n] = x[t, :] · W[n, :] (+ b[n])      for t < T ≤ MAX_TOKENS (y: see linear_output)
 // Each weight is read once for all T tokens. Prefill (many tokens) uses matmul.wgsl.
 
 #include "weights"
+#include "linear_output"
 
-struct Params {
-  numTokens: u32,   // T ≤ MAX_TOKENS
-  numOutputs: u32,  // N
-  inputs: u32,      // K
-  outStride: u32,   // elements per row of y
-  outOffset: u32,   // column of y for output 0
-  hasBias: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;           // [T, K] f32
 @group(0) @binding(2) var<storage, read> w: array<u32>;           // [N, K] packed
 @group(0) @binding(3) var<storage, read> b: array<u32>;           // [N] packed (bound to w when unused)
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [T, outStride] f32
 
 const WORKGROUP_SIZE: u32 = 64u;
 const MAX_TOKENS: u32 = 8u;
@@ -41,6 +31,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   if (params.hasBias == 1u) { bias = weightValue(b[weightWord(n)], n); }
   for (var t = 0u; t < params.numTokens; t++) {
     let total = workgroupSum(lid, acc[t]);
-    if (lid == 0u) { y[t * params.outStride + params.outOffset + n] = total + bias; }
+    if (lid == 0u) { storeOutput(t, n, total + bias); }
   }
 }

@@ -1,6 +1,6 @@
 // Linear layers for a few tokens (decode), when every weight row starts on a 16-byte boundary (K a multiple
 // of 8 for bf16/f16 weights, of 4 for f32):
-//   y[t, offset + n] = x[t, :] · W[n, :] (+ b[n])      for t < T ≤ MAX_TOKENS
+//   y[t, offset + n] = x[t, :] · W[n, :] (+ b[n])      for t < T ≤ MAX_TOKENS (y: see linear_output)
 // ROWS output rows per workgroup, LANES threads per row. Each thread reads 16 bytes of weights at a time
 // (8 bf16/f16 or 4 f32 values, unpacked in registers), neighbouring lanes neighbouring words, so a row is
 // streamed in wide coalesced loads; the lanes' partial sums meet once per token (row_reduce).
@@ -8,21 +8,11 @@
 
 #include "weights"
 #include "row_reduce"
+#include "linear_output"
 
-struct Params {
-  numTokens: u32,   // T ≤ MAX_TOKENS
-  numOutputs: u32,  // N
-  inputs: u32,      // K
-  outStride: u32,   // elements per row of y
-  outOffset: u32,   // column of y for output 0
-  hasBias: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;     // [T, K/4]
 @group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;     // [N, K] packed, 16 bytes per load
 @group(0) @binding(3) var<storage, read> b: array<u32>;           // [N] packed (bound to w when unused)
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [T, outStride] f32
 
 const MAX_TOKENS: u32 = 8u;
 
@@ -66,6 +56,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   if (valid && params.hasBias == 1u) { bias = weightValue(b[weightWord(n)], n); }
   for (var t = 0u; t < params.numTokens; t++) {
     let total = rowSum(lid, acc[t]);
-    if (valid && lane == 0u) { y[t * params.outStride + params.outOffset + n] = total + bias; }
+    if (valid && lane == 0u) { storeOutput(t, n, total + bias); }
   }
 }

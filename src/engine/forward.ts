@@ -181,7 +181,7 @@ export class ForwardPass {
     throw new Error(`layer ${index}: spec and weights disagree on the attention kind`);
   }
 
-  /** q, k, v projections → (clip) → q/k norms → RoPE → cache k, v → attention → o_proj, into `out`. */
+  /** q, k, v projections (one dispatch when stacked) → (clip) → q/k norms → RoPE → cache k, v → attention → o_proj, into `out`. */
   private async gqaAttention(enc: Recorder, a: GqaAttention, w: GpuAttention, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
@@ -196,9 +196,17 @@ export class ForwardPass {
     const qkNorm = w.qNorm && w.kNorm ? { q: w.qNorm, k: w.kNorm } : null;
     const kRaw = qkNorm ? f32(enc, T * kvWidth, 'k [T,kvHeads,d]') : kCache;
     const kOffset = kRaw === kCache ? cacheRow : 0;
-    await linear(ctx, enc, { x: h, weight: w.q.weight, bias: w.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
-    await linear(ctx, enc, { x: h, weight: w.k.weight, bias: w.k.bias, y: kRaw, numTokens: T, outputs: kvWidth, inputs: H, outOffset: kOffset });
-    await linear(ctx, enc, { x: h, weight: w.v.weight, bias: w.v.bias, y: vCache, numTokens: T, outputs: kvWidth, inputs: H, outOffset: cacheRow });
+    const p = w.qkv;
+    if (p.kind === 'stacked') {
+      await linear(ctx, enc, {
+        x: h, weight: p.qkv.weight, bias: p.qkv.bias, y: q, numTokens: T, outputs: qWidth, inputs: H,
+        more: [{ y: kRaw, rows: kvWidth, outOffset: kOffset }, { y: vCache, rows: kvWidth, outOffset: cacheRow }],
+      });
+    } else {
+      await linear(ctx, enc, { x: h, weight: p.q.weight, bias: p.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
+      await linear(ctx, enc, { x: h, weight: p.k.weight, bias: p.k.bias, y: kRaw, numTokens: T, outputs: kvWidth, inputs: H, outOffset: kOffset });
+      await linear(ctx, enc, { x: h, weight: p.v.weight, bias: p.v.bias, y: vCache, numTokens: T, outputs: kvWidth, inputs: H, outOffset: cacheRow });
+    }
     if (a.clipQkv !== null) {
       for (const [buf, n, offset] of [[q, qWidth, 0], [kRaw, kvWidth, kOffset], [vCache, kvWidth, cacheRow]] as const) {
         await elementwise(ctx, enc, { op: 'clamp', a: buf, count: T * n, scale: a.clipQkv, offset });

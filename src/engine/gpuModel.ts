@@ -40,11 +40,15 @@ export interface GpuMla {
   o: GpuLinear; // [H, heads·v]
 }
 
+/**
+ * q, k and v: stacked in one weight [heads·d + 2·kvHeads·d, H] (and one bias) so that one dispatch
+ * computes all three, where they share a dtype and fit one binding; else three.
+ */
+export type GpuQkv = { kind: 'stacked'; qkv: GpuLinear } | { kind: 'separate'; q: GpuLinear; k: GpuLinear; v: GpuLinear };
+
 export interface GpuAttention {
   kind: 'gqa';
-  q: GpuLinear;
-  k: GpuLinear;
-  v: GpuLinear;
+  qkv: GpuQkv;
   o: GpuLinear;
   qNorm: WeightRef | null;
   kNorm: WeightRef | null;
@@ -105,6 +109,22 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
     return ref(piece.buffer, t);
   };
   const linear = async (l: Linear): Promise<GpuLinear> => ({ weight: await single(l.weight), bias: l.bias ? await single(l.bias) : null });
+  const qkvOf = async (q: Linear, k: Linear, v: Linear, label: string): Promise<GpuQkv> => {
+    const parts = [q, k, v];
+    const biases = parts.map((l) => l.bias);
+    const stackable = (tensors: TensorEntry[]) =>
+      tensors.every((t) => t.dtype === tensors[0]!.dtype) &&
+      tensors.every((t) => t.byteLength % 4 === 0) && // each part starts on a 4-byte boundary
+      tensors.reduce((bytes, t) => bytes + t.byteLength, 0) <= ctx.device.limits.maxStorageBufferBindingSize;
+    const weights = parts.map((l) => l.weight);
+    const withBias = biases.every((b) => b !== null);
+    if (stackable(weights) && (withBias ? stackable(biases as TensorEntry[]) : biases.every((b) => b === null))) {
+      const weight = ref(await uploader.packed(weights, `${label}.qkv [q+k+v, H]`), q.weight);
+      const bias = withBias ? ref(await uploader.packed(biases as TensorEntry[], `${label}.qkv bias`), q.bias!) : null;
+      return { kind: 'stacked', qkv: { weight, bias } };
+    }
+    return { kind: 'separate', q: await linear(q), k: await linear(k), v: await linear(v) };
+  };
   const norm = async (n: Norm): Promise<GpuNorm> => ({ weight: await single(n.weight), bias: n.bias ? await single(n.bias) : null });
   const bank = async (experts: SwiGluWeights[], label: string): Promise<ExpertBank> => {
     const first = experts[0]!;
@@ -141,9 +161,7 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
         a.kind === 'gqa'
           ? {
               kind: 'gqa',
-              q: await linear(a.q),
-              k: await linear(a.k),
-              v: await linear(a.v),
+              qkv: await qkvOf(a.q, a.k, a.v, `${label}.attention`),
               o: await linear(a.o),
               qNorm: a.qNorm ? await single(a.qNorm) : null,
               kNorm: a.kNorm ? await single(a.kNorm) : null,

@@ -24,7 +24,7 @@ export interface GpuContextOptions {
 
 export class GpuContext {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
-  private placeholderBuffer: GPUBuffer | null = null;
+  private readonly placeholderBuffers: GPUBuffer[] = [];
   /** Whether kernels use subgroup operations (see GpuContextOptions). */
   readonly subgroups: boolean;
 
@@ -74,10 +74,10 @@ export class GpuContext {
     return pipeline;
   }
 
-  /** A 16-byte storage buffer for bindings a variant does not read (a buffer may not alias a writable one). */
-  placeholder(): GPUBuffer {
-    this.placeholderBuffer ??= this.device.createBuffer({ label: 'placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
-    return this.placeholderBuffer;
+  /** A 16-byte storage buffer for bindings a variant does not use (a buffer may not alias a writable one: use
+   * `which` to get distinct ones for several unused writable bindings of one dispatch). */
+  placeholder(which = 0): GPUBuffer {
+    return (this.placeholderBuffers[which] ??= this.device.createBuffer({ label: `placeholder ${which}`, size: 16, usage: GPUBufferUsage.STORAGE }));
   }
 
   /** Run `work` and fail with the first validation or out-of-memory error it caused on the device. */

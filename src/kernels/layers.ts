@@ -48,24 +48,46 @@ export const MATVEC_MAX_TOKENS = 8;
 const MATVEC_ROWS = 8; // output rows per workgroup of matvec_rows.wgsl
 const MATMUL_TILE = 64; // tokens and outputs per workgroup of matmul.wgsl
 
-/** y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. */
+/** Rows of a stacked weight that go to their own output (see shaders/linear_output.wgsl). */
+export interface LinearPart {
+  y: GPUBuffer;
+  rows: number;
+  outStride?: number | undefined;
+  outOffset?: number | undefined;
+}
+
+/**
+ * y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. With `more`, W stacks several projections
+ * (q, k, v): its first `outputs` rows go to y, the next parts' rows to theirs; all in one dispatch.
+ */
 export function linear(
   ctx: GpuContext,
   enc: Encoder,
-  a: { x: GPUBuffer; weight: WeightRef; bias: WeightRef | null; y: GPUBuffer; numTokens: number; outputs: number; inputs: number; outStride?: number; outOffset?: number },
+  a: { x: GPUBuffer; weight: WeightRef; bias: WeightRef | null; y: GPUBuffer; numTokens: number; outputs: number; inputs: number; outStride?: number; outOffset?: number; more?: readonly LinearPart[] },
 ) {
+  const more = a.more ?? [];
+  if (more.length > 2) throw new RangeError(`linear: at most 3 output parts, got ${more.length + 1}`);
+  const parts: LinearPart[] = [{ y: a.y, rows: a.outputs, outStride: a.outStride, outOffset: a.outOffset }, ...more];
+  const N = parts.reduce((n, p) => n + p.rows, 0);
   const few = a.numTokens <= MATVEC_MAX_TOKENS;
   // rows on 16-byte boundaries can be streamed 16 bytes per load (matvec_rows); others one value at a time
   const aligned = a.inputs % (a.weight.dtype === 'F32' ? 4 : 8) === 0;
   const shader = !few ? 'matmul' : aligned ? 'matvec_rows' : 'matvec';
-  const workgroups = shader === 'matvec_rows' ? Math.ceil(a.outputs / MATVEC_ROWS) : a.outputs;
+  const workgroups = shader === 'matvec_rows' ? Math.ceil(N / MATVEC_ROWS) : N;
   const x = Math.min(workgroups, 65535);
+  const split1 = a.outputs;
+  const split2 = split1 + (more[0]?.rows ?? N - split1);
+  const part = (i: number) => parts[i] ?? { y: ctx.placeholder(i), rows: 0 };
   return dispatch(ctx, enc, {
     shader,
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
-    params: [['u32', a.numTokens], ['u32', a.outputs], ['u32', a.inputs], ['u32', a.outStride ?? a.outputs], ['u32', a.outOffset ?? 0], ['u32', a.bias ? 1 : 0]],
-    buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y],
-    grid: few ? [x, Math.ceil(workgroups / x)] : [Math.ceil(a.outputs / MATMUL_TILE), Math.ceil(a.numTokens / MATMUL_TILE)],
+    params: [
+      ['u32', a.numTokens], ['u32', N], ['u32', a.inputs], ['u32', a.bias ? 1 : 0], ['u32', split1], ['u32', split2],
+      ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outStride ?? part(i).rows]),
+      ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outOffset ?? 0]),
+    ],
+    buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, part(0).y, part(1).y, part(2).y],
+    grid: few ? [x, Math.ceil(workgroups / x)] : [Math.ceil(N / MATMUL_TILE), Math.ceil(a.numTokens / MATMUL_TILE)],
   });
 }
 

@@ -65,6 +65,37 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     }
   });
 
+  it('a stacked weight (q, k, v in one) writes each part to its own output, in one dispatch', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(14);
+    for (const dtype of DTYPES) {
+      for (const [T, K] of [[1, 64], [3, 27], [20, 48]] as const) { // matvec_rows, matvec, matmul
+        const rows = [randomInt(rand, 1, 90), randomInt(rand, 1, 40), randomInt(rand, 1, 40)];
+        const N = rows[0]! + rows[1]! + rows[2]!;
+        const x = randomValues(rand, T * K);
+        const wValues = randomValues(rand, N * K);
+        const bValues = randomValues(rand, N);
+        const w = weight(gpu, wValues, dtype);
+        const b = weight(gpu, bValues, dtype);
+        const layout = rows.map((r, i) => ({ rows: r, stride: r + 2 * i, offset: i }));
+        const ys = layout.map((l) => emptyBuffer(gpu, T * l.stride));
+        const [p0, p1, p2] = layout;
+        await run(gpu, (enc) => linear(gpu, enc, {
+          x: f32Buffer(gpu, x), weight: w.ref, bias: b.ref, y: ys[0]!, numTokens: T, outputs: p0!.rows, inputs: K, outStride: p0!.stride, outOffset: p0!.offset,
+          more: [{ y: ys[1]!, rows: p1!.rows, outStride: p1!.stride, outOffset: p1!.offset }, { y: ys[2]!, rows: p2!.rows, outStride: p2!.stride, outOffset: p2!.offset }],
+        }));
+        let first = 0;
+        for (const [i, l] of layout.entries()) {
+          const got = await readF32(gpu, ys[i]!, T * l.stride);
+          const picked = Float32Array.from({ length: T * l.rows }, (_, j) => got[Math.floor(j / l.rows) * l.stride + l.offset + (j % l.rows)]!);
+          const want = linearRef(x, w.values.subarray(first * K, (first + l.rows) * K), b.values.subarray(first, first + l.rows), K);
+          expect(relativeError(picked, want), `${dtype} T=${T} part ${i}`).toBeLessThan(TOL);
+          first += l.rows;
+        }
+      }
+    }
+  });
+
   it('RoPE, full and partial rotary dims, at an offset position', async () => {
     const gpu = await variantGpu(variant);
     const rand = seededRandom(4);
