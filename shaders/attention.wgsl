@@ -1,8 +1,10 @@
-// Causal attention with grouped-query heads over a KV cache, one workgroup per (query token, head):
+// Causal attention with grouped-query heads over a KV cache, one workgroup per (query token, head) (decode,
+// and heads attention_tiled.wgsl does not take):
 //   out[t, h, :] = Σ_p softmax_p(scale · q[t,h,:] · K[p, h / group, :]) · V[p, h / group, :]
 // over cached positions p ≤ pos0 + t (and p > pos0 + t − window when a sliding window is set).
-// Positions are visited in blocks of WORKGROUP_SIZE with an online softmax (running max and sum), so any
-// context length works with fixed workgroup memory. Prefill and decode are the same kernel (T = 1).
+// Positions are visited in blocks of 64 with an online softmax (running max and sum), so any context
+// length works with fixed workgroup memory: four threads share each position's dot product, then every
+// thread adds the block's weighted values to its own value dim (head dims up to 256).
 
 struct Params {
   numTokens: u32,   // T queries, at positions pos0 .. pos0 + T − 1
@@ -21,11 +23,14 @@ struct Params {
 @group(0) @binding(3) var<storage, read> vCache: array<f32>;      // [maxPos, kvHeads, dv]
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;   // [T, heads, dv]
 
-const WORKGROUP_SIZE: u32 = 64u;
-const MAX_VALUE_DIM: u32 = 256u;
-const DIMS_PER_THREAD: u32 = MAX_VALUE_DIM / WORKGROUP_SIZE;
+const BLOCK: u32 = 64u;            // positions scored per step
+const SPLIT: u32 = 4u;             // threads per position's dot product
+const WORKGROUP_SIZE: u32 = BLOCK * SPLIT;
+const MAX_DIM: u32 = 256u;         // of q, k and v: one value dim per thread
 
-var<workgroup> scores: array<f32, WORKGROUP_SIZE>;
+var<workgroup> query: array<f32, MAX_DIM>;
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
+var<workgroup> scores: array<f32, BLOCK>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
@@ -40,47 +45,48 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let last = params.pos0 + t;                       // the query's own position
   var first = 0u;
   if (params.window > 0u && last + 1u > params.window) { first = last + 1u - params.window; }
-  let qBase = index * d;
+  for (var i = lid; i < d; i += WORKGROUP_SIZE) { query[i] = q[index * d + i]; }
+  workgroupBarrier();
 
   var runningMax = -0x1.fffffep+127f;
   var runningSum = 0.0;
-  var acc: array<f32, DIMS_PER_THREAD>;
-  for (var j = 0u; j < DIMS_PER_THREAD; j++) { acc[j] = 0.0; }
+  var acc = 0.0;                                    // value dim `lid`
+  let position = lid / SPLIT;                       // of the block, for the scores
+  let part = lid % SPLIT;                           // dims part, part + SPLIT, … of its dot product
 
-  for (var block = first; block <= last; block += WORKGROUP_SIZE) {
-    // each thread scores one position of the block
-    let p = block + lid;
-    var s = -0x1.fffffep+127f;
+  for (var block = first; block <= last; block += BLOCK) {
+    // SPLIT threads score each position of the block
+    let p = block + position;
+    var dot = 0.0;
     if (p <= last) {
       let kBase = (p * params.numKvHeads + kvh) * d;
-      var dot = 0.0;
-      for (var i = 0u; i < d; i++) { dot += q[qBase + i] * kCache[kBase + i]; }
-      s = dot * params.scale;
+      for (var i = part; i < d; i += SPLIT) { dot += query[i] * kCache[kBase + i]; }
     }
-    scores[lid] = s;
+    partial[lid] = dot;
+    workgroupBarrier();
+    if (lid < BLOCK) {
+      var s = -0x1.fffffep+127f;
+      if (block + lid <= last) {
+        s = (partial[lid * SPLIT] + partial[lid * SPLIT + 1u] + partial[lid * SPLIT + 2u] + partial[lid * SPLIT + 3u]) * params.scale;
+      }
+      scores[lid] = s;
+    }
     workgroupBarrier();
 
-    let count = min(WORKGROUP_SIZE, last + 1u - block);
+    let count = min(BLOCK, last + 1u - block);
     var blockMax = runningMax;
     for (var j = 0u; j < count; j++) { blockMax = max(blockMax, scores[j]); }
     let correction = exp(runningMax - blockMax);
     runningSum *= correction;
-    for (var j = 0u; j < DIMS_PER_THREAD; j++) { acc[j] *= correction; }
+    acc *= correction;
     for (var j = 0u; j < count; j++) {
       let weight = exp(scores[j] - blockMax);
       runningSum += weight;
-      let vBase = ((block + j) * params.numKvHeads + kvh) * dv;
-      for (var r = 0u; r < DIMS_PER_THREAD; r++) {
-        let dim = lid + r * WORKGROUP_SIZE;
-        if (dim < dv) { acc[r] += weight * vCache[vBase + dim]; }
-      }
+      if (lid < dv) { acc += weight * vCache[((block + j) * params.numKvHeads + kvh) * dv + lid]; }
     }
     runningMax = blockMax;
     workgroupBarrier();
   }
 
-  for (var r = 0u; r < DIMS_PER_THREAD; r++) {
-    let dim = lid + r * WORKGROUP_SIZE;
-    if (dim < dv) { out[index * dv + dim] = acc[r] / runningSum; }
-  }
+  if (lid < dv) { out[index * dv + lid] = acc / runningSum; }
 }

@@ -144,7 +144,7 @@ export function attention(
   enc: Encoder,
   a: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; numTokens: number; numHeads: number; numKvHeads: number; headDim: number; valueDim: number; pos0: number; scale: number; window: number | null },
 ) {
-  if (a.valueDim > 256) throw new RangeError(`attention: value head dim ${a.valueDim} exceeds 256`);
+  if (a.valueDim > 256 || a.headDim > 256) throw new RangeError(`attention: head dims ${a.headDim}/${a.valueDim} exceed 256`);
   // many queries: blocks of 16 share each staged key/value block (attention_tiled.wgsl); one query, or
   // head sizes its tiles do not take, or too little workgroup memory: one workgroup per (query, head)
   const tiled =
