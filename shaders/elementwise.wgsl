@@ -1,9 +1,8 @@
-// Small f32 element-wise steps, chosen by the OP override:
-//   OP 0  residual:  a[i] = a[i] + b[i] · scale          (residual add, GraniteMoE's residual_multiplier)
-//   OP 1  clamp:     a[i] = clamp(a[i], −scale, scale)  (OLMoE's clip_qkv)
-//   OP 2  sigmoid:   a[i] = sigmoid(a[i])               (Qwen2-MoE's shared-expert gate)
-//   OP 3  scale:     a[i] = a[i] · scale                (logit scaling)
-// for i in offset … offset + count − 1 (b indexed alike).
+// Small f32 element-wise steps, chosen by the OP override (residual adds live in norm.wgsl, the shared
+// expert gate's sigmoid in the combine kernels):
+//   OP 0  clamp:     a[i] = clamp(a[i], −scale, scale)  (OLMoE's clip_qkv)
+//   OP 1  scale:     a[i] = a[i] · scale                (logit scaling)
+// for i in offset … offset + count − 1.
 
 struct Params {
   count: u32,   // elements
@@ -13,7 +12,6 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> a: array<f32>;   // [count] f32
-@group(0) @binding(2) var<storage, read> b: array<f32>;         // [count] f32 (OP 0; else any buffer)
 
 override OP: u32 = 0;
 override WORKGROUP_SIZE: u32 = 64;
@@ -25,9 +23,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let i = params.offset + j;
   let v = a[i];
   switch OP {
-    case 0u: { a[i] = v + b[i] * params.scale; }
-    case 1u: { a[i] = clamp(v, -params.scale, params.scale); }
-    case 2u: { a[i] = 1.0 / (1.0 + exp(-v)); }
+    case 0u: { a[i] = clamp(v, -params.scale, params.scale); }
     default: { a[i] = v * params.scale; }
   }
 }

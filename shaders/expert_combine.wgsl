@@ -6,12 +6,14 @@ struct Params {
   topK: u32,
   hidden: u32,
   accumulate: u32,
+  sigmoidWeights: u32, // 1: combine with sigmoid(weights) (see combine_weight)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> y: array<f32>;         // [T · k, H]
 @group(0) @binding(2) var<storage, read> weights: array<f32>;   // [T · k]
 @group(0) @binding(3) var<storage, read_write> out: array<f32>; // [T, H]
+#include "combine_weight"
 
 override WORKGROUP_SIZE: u32 = 64;
 
@@ -23,7 +25,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var total = 0.0;
   for (var slot = 0u; slot < params.topK; slot++) {
     let p = t * params.topK + slot;
-    total += weights[p] * y[p * params.hidden + h];
+    total += combineWeight(p) * y[p * params.hidden + h];
   }
   let o = t * params.hidden + h;
   out[o] = select(total, out[o] + total, params.accumulate == 1u);

@@ -13,6 +13,7 @@ struct Params {
   width: u32,        // I
   transposed: u32,   // 0: [E, H, I]; 1: [E, I, H]
   accumulate: u32,
+  sigmoidWeights: u32, // 1: combine with sigmoid(weights) (see combine_weight)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -21,6 +22,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> weights: array<f32>;       // [T · k] f32 combine weights
 @group(0) @binding(4) var<storage, read> down: array<u32>;          // [E, H, I] or [E, I, H] packed
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;     // [T, H] f32
+#include "combine_weight"
 
 const WORKGROUP_SIZE: u32 = 64u;
 #include "workgroup_reduce"
@@ -43,7 +45,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let wi = downIndex(e, h, i);
       acc += hiddenIn[p * I + i] * weightValue(down[weightWord(wi)], wi);
     }
-    partialTotal += weights[p] * acc;
+    partialTotal += combineWeight(p) * acc;
   }
   let total = workgroupSum(lid, partialTotal);
   if (lid == 0u) {

@@ -12,6 +12,7 @@ struct Params {
   hidden: u32,       // H
   width: u32,        // I
   accumulate: u32,
+  sigmoidWeights: u32, // 1: combine with sigmoid(weights) (see combine_weight)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -20,6 +21,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> weights: array<f32>;        // [T · k] f32 combine weights
 @group(0) @binding(4) var<storage, read> down: array<vec4<u32>>;     // [E, H, I] packed
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;      // [T, H] f32
+#include "combine_weight"
 
 
 @compute @workgroup_size(256)
@@ -41,7 +43,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         let xi = xBase + xPerWord * c;
         acc += dotWord(down[row + c], hiddenIn[xi], hiddenIn[min(xi + 1u, xi + xPerWord - 1u)]);
       }
-      total += weights[p] * acc;
+      total += combineWeight(p) * acc;
     }
   }
   let s = rowSum(lid, total);

@@ -304,11 +304,11 @@ export class ForwardPass {
     const H = spec.hiddenSize;
     // prefill groups the pairs by expert (one grouped multiply per projection); decode reads the chosen
     // experts' rows directly
-    const ffn = (bank: ExpertBank, expertIds: GPUBuffer, weights: GPUBuffer, topK: number, accumulate: boolean) =>
+    const ffn = (bank: ExpertBank, expertIds: GPUBuffer, weights: GPUBuffer, topK: number, accumulate: boolean, sigmoidWeights = false) =>
       T > 1
-        ? expertFfnGrouped(ctx, enc, { bank, x: h, expertIds, weights, out, numTokens: T, topK, hiddenSize: H, accumulate, alloc: (bytes, label) => enc.storage(bytes, label) })
-        : expertFfn(ctx, enc, { bank, x: h, expertIds, weights, hidden: f32(enc, topK * bank.width, 'expert hidden [k,I]'), out, numTokens: T, topK, hiddenSize: H, accumulate });
-    const dense = (bank: ExpertBank, weights: GPUBuffer, accumulate: boolean) => ffn(bank, this.zeros, weights, 1, accumulate);
+        ? expertFfnGrouped(ctx, enc, { bank, x: h, expertIds, weights, out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights, alloc: (bytes, label) => enc.storage(bytes, label) })
+        : expertFfn(ctx, enc, { bank, x: h, expertIds, weights, hidden: f32(enc, topK * bank.width, 'expert hidden [k,I]'), out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights });
+    const dense = (bank: ExpertBank, weights: GPUBuffer, accumulate: boolean, sigmoidWeights = false) => ffn(bank, this.zeros, weights, 1, accumulate, sigmoidWeights);
     const m = layer.mlp;
     const ms = layer.spec.mlp;
     if (m.kind === 'dense' || ms.kind === 'dense') {
@@ -328,14 +328,14 @@ export class ForwardPass {
     // out = Σ_k weight · expert(h)
     await ffn(m.experts, chosen.expertIds, chosen.weights, k, false);
     if (m.shared) {
-      // out += sigmoid(shared_expert_gate(h)) · shared_expert(h)   (ungated: weight 1)
-      let gate = this.ones;
+      // out += sigmoid(shared_expert_gate(h)) · shared_expert(h)   (ungated: weight 1); the combine takes the sigmoid
       if (m.sharedGate) {
-        gate = f32(enc, T, 'shared expert gate [T]');
+        const gate = f32(enc, T, 'shared expert gate logit [T]');
         await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });
-        await elementwise(ctx, enc, { op: 'sigmoid', a: gate, count: T });
+        await dense(m.shared, gate, true, true);
+      } else {
+        await dense(m.shared, this.ones, true);
       }
-      await dense(m.shared, gate, true);
     }
     return { layer: layer.spec.index, numExperts: E, topK: k, routerLogits, expertIds: chosen.expertIds, weights: chosen.weights };
   }

@@ -40,6 +40,8 @@ export interface ExpertFfnArgs {
   hiddenSize: number;
   /** Add to `out` (shared experts after routed ones) instead of overwriting it. */
   accumulate: boolean;
+  /** Combine with sigmoid(weights) (a shared expert's gate logits) instead of the weights. */
+  sigmoidWeights?: boolean;
 }
 
 /** Rows of `width` values start on 16-byte boundaries (the *_rows kernels can stream them). */
@@ -74,7 +76,7 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
     await dispatch(ctx, enc, {
       shader: 'expert_down_combine_rows',
       constants: downDtype,
-      params: [['u32', a.numTokens], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', a.accumulate ? 1 : 0]],
+      params: [['u32', a.numTokens], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', a.accumulate ? 1 : 0], ['u32', a.sigmoidWeights ? 1 : 0]],
       buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out],
       grid: rowGrid(Math.ceil(H / ROWS), a.numTokens),
     });
@@ -82,7 +84,7 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
     await dispatch(ctx, enc, {
       shader: 'expert_down_combine',
       constants: downDtype,
-      params: [['u32', a.numTokens], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', bank.downTransposed ? 1 : 0], ['u32', a.accumulate ? 1 : 0]],
+      params: [['u32', a.numTokens], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', bank.downTransposed ? 1 : 0], ['u32', a.accumulate ? 1 : 0], ['u32', a.sigmoidWeights ? 1 : 0]],
       buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out],
       grid: rowGrid(H, a.numTokens),
     });
@@ -164,7 +166,7 @@ export async function expertFfnGrouped(
   await downGrouped(ctx, enc, { bank, hidden, groups, numTokens: T, hiddenSize: H, out: y });
   await dispatch(ctx, enc, {
     shader: 'expert_combine',
-    params: [['u32', T], ['u32', k], ['u32', H], ['u32', a.accumulate ? 1 : 0]],
+    params: [['u32', T], ['u32', k], ['u32', H], ['u32', a.accumulate ? 1 : 0], ['u32', a.sigmoidWeights ? 1 : 0]],
     buffers: [y, a.weights, a.out],
     grid: pairGrid(H, T),
   });

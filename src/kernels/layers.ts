@@ -162,18 +162,18 @@ export function attention(
   });
 }
 
-export type ElementwiseOp = 'residual' | 'clamp' | 'sigmoid' | 'scale';
-const OPS: Record<ElementwiseOp, number> = { residual: 0, clamp: 1, sigmoid: 2, scale: 3 };
+export type ElementwiseOp = 'clamp' | 'scale';
+const OPS: Record<ElementwiseOp, number> = { clamp: 0, scale: 1 };
 
 /** One element-wise step on a[offset … offset + count − 1] (see shaders/elementwise.wgsl). */
-export function elementwise(ctx: GpuContext, enc: Encoder, a: { op: ElementwiseOp; a: GPUBuffer; b?: GPUBuffer; count: number; scale?: number; offset?: number }) {
+export function elementwise(ctx: GpuContext, enc: Encoder, a: { op: ElementwiseOp; a: GPUBuffer; count: number; scale?: number; offset?: number }) {
   const blocks = groups(a.count);
   const x = Math.min(blocks, 65535);
   return dispatch(ctx, enc, {
     shader: 'elementwise',
     constants: { OP: OPS[a.op] },
     params: [['u32', a.count], ['f32', a.scale ?? 1], ['u32', a.offset ?? 0]],
-    buffers: [a.a, a.b ?? ctx.placeholder()],
+    buffers: [a.a],
     grid: [x, Math.ceil(blocks / x)],
   });
 }

@@ -27,7 +27,7 @@ function pack(experts: { gate: Float32Array; up: Float32Array; down: Float32Arra
 }
 
 for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the reference MoE loop (${variant} kernels)`, () => {
-  for (const grouped of [false, true]) it(`${grouped ? 'grouped (prefill)' : 'per pair (decode)'}: random shapes, both orientations, every dtype, accumulate`, async () => {
+  for (const grouped of [false, true]) it(`${grouped ? 'grouped (prefill)' : 'per pair (decode)'}: random shapes, both orientations, every dtype, accumulate, sigmoid of the weights`, async () => {
     const gpu = await variantGpu(variant);
     const rand = seededRandom(grouped ? 12 : 11);
     // aligned: rows a multiple of 8 values (the decode *_rows kernels stream them 16 bytes per load);
@@ -36,7 +36,9 @@ for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the refer
       ['BF16', false, false], ['F16', true, false], ['F32', false, false], ['BF16', true, true],
       ['BF16', false, true], ['F16', false, true], ['F32', false, true], ['BF16', false, 'h'],
     ];
-    for (const [dtype, transposed, aligned] of cases) {
+    for (const [ci, [dtype, transposed, aligned]] of cases.entries()) {
+      // every other case combines with sigmoid(weights), as a shared expert's gate does
+      const sigmoidWeights = ci % 2 === 1;
       // the last case: few experts, many tokens, so that an expert's pairs span several 64-pair tiles
       const many = grouped && aligned === 'h';
       const [E, T] = many ? [2, 140] : [randomInt(rand, 1, 16), randomInt(rand, 1, grouped ? 40 : 9)];
@@ -70,14 +72,15 @@ for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the refer
       const initial = randomValues(rand, T * H);
       const out = f32Buffer(gpu, initial);
       const bank: ExpertBank = { gateUp: gateUp.ref, down: down.ref, gateUpTransposed: transposed, downTransposed: transposed, numExperts: E, width: I };
-      const common = { bank, x: f32Buffer(gpu, x), expertIds: u32Buffer(gpu, ids), weights: f32Buffer(gpu, weights), out, numTokens: T, topK: k, hiddenSize: H, accumulate: true };
+      const common = { bank, x: f32Buffer(gpu, x), expertIds: u32Buffer(gpu, ids), weights: f32Buffer(gpu, weights), out, numTokens: T, topK: k, hiddenSize: H, accumulate: true, sigmoidWeights };
       await run(gpu, (enc) =>
         grouped
           ? expertFfnGrouped(gpu, enc, { ...common, alloc: (bytes, label) => storageBuffer(gpu.device, bytes, label) })
           : expertFfn(gpu, enc, { ...common, hidden: emptyBuffer(gpu, T * k * I) }),
       );
-      const want = expertFfnRef(x, ids, weights, k, H, asStored).map((v, i) => v + initial[i]!);
-      expect(relativeError(await readF32(gpu, out, T * H), want), `${dtype} transposed=${transposed} E=${E} k=${k} H=${H} I=${I} T=${T}`).toBeLessThan(1e-5);
+      const combine = sigmoidWeights ? weights.map((w) => 1 / (1 + Math.exp(-w))) : weights;
+      const want = expertFfnRef(x, ids, combine, k, H, asStored).map((v, i) => v + initial[i]!);
+      expect(relativeError(await readF32(gpu, out, T * H), want), `${dtype} transposed=${transposed} E=${E} k=${k} H=${H} I=${I} T=${T} sigmoid=${sigmoidWeights}`).toBeLessThan(1e-5);
     }
   });
 });

@@ -191,18 +191,13 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     const rand = seededRandom(6);
     const n = 1000;
     const a = randomValues(rand, n, 5);
-    const b = randomValues(rand, n);
-    const bufs = [f32Buffer(gpu, a), f32Buffer(gpu, a), f32Buffer(gpu, a), f32Buffer(gpu, a)] as const;
+    const bufs = [f32Buffer(gpu, a), f32Buffer(gpu, a)] as const;
     await run(gpu, async (enc) => {
-      await elementwise(gpu, enc, { op: 'residual', a: bufs[0], b: f32Buffer(gpu, b), count: n, scale: 0.5 });
-      await elementwise(gpu, enc, { op: 'clamp', a: bufs[1], count: n - 10, scale: 2, offset: 10 });
-      await elementwise(gpu, enc, { op: 'sigmoid', a: bufs[2], count: n });
-      await elementwise(gpu, enc, { op: 'scale', a: bufs[3], count: n, scale: 1 / 6 });
+      await elementwise(gpu, enc, { op: 'clamp', a: bufs[0], count: n - 10, scale: 2, offset: 10 });
+      await elementwise(gpu, enc, { op: 'scale', a: bufs[1], count: n, scale: 1 / 6 });
     });
-    expect(relativeError(await readF32(gpu, bufs[0], n), a.map((x, i) => x + b[i]! * 0.5))).toBeLessThan(TOL);
-    expect(relativeError(await readF32(gpu, bufs[1], n), a.map((x, i) => (i < 10 ? x : Math.min(2, Math.max(-2, x)))))).toBeLessThan(TOL);
-    expect(relativeError(await readF32(gpu, bufs[2], n), a.map((x) => 1 / (1 + Math.exp(-x))))).toBeLessThan(TOL);
-    expect(relativeError(await readF32(gpu, bufs[3], n), a.map((x) => x / 6))).toBeLessThan(TOL);
+    expect(relativeError(await readF32(gpu, bufs[0], n), a.map((x, i) => (i < 10 ? x : Math.min(2, Math.max(-2, x)))))).toBeLessThan(TOL);
+    expect(relativeError(await readF32(gpu, bufs[1], n), a.map((x) => x / 6))).toBeLessThan(TOL);
 
     const [R, V] = [5, 333];
     const logits = randomValues(rand, R * V);
