@@ -5,6 +5,10 @@
 // Positions are visited in blocks of 64 with an online softmax (running max and sum), so any context
 // length works with fixed workgroup memory: four threads share each position's dot product, then every
 // thread adds the block's weighted values to its own value dim (head dims up to 256).
+// With ROPE (a decode step, T = 1): RoPE is applied here instead of in a dispatch of its own. q is rotated
+// as it is staged; the new key comes raw from kNew, is rotated into workgroup memory, used for the newest
+// position, and written to its cache row by the first query head of its group (no workgroup reads that
+// row from the cache in this dispatch).
 
 struct Params {
   numTokens: u32,   // T queries, at positions pos0 .. pos0 + T − 1
@@ -15,13 +19,19 @@ struct Params {
   pos0: u32,
   scale: f32,
   window: u32,      // sliding window in positions; 0 = none
+  rotaryDim: u32,   // ROPE: elements of a head that rotate, pairs (i, i + rotaryDim/2)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;           // [T, heads, d]
-@group(0) @binding(2) var<storage, read> kCache: array<f32>;      // [maxPos, kvHeads, d]
+@group(0) @binding(2) var<storage, read_write> kCache: array<f32>; // [maxPos, kvHeads, d] (ROPE writes row pos0)
 @group(0) @binding(3) var<storage, read> vCache: array<f32>;      // [maxPos, kvHeads, dv]
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;   // [T, heads, dv]
+@group(0) @binding(5) var<storage, read> cosTable: array<f32>;    // ROPE: [maxPos, rotaryDim / 2] (else a placeholder)
+@group(0) @binding(6) var<storage, read> sinTable: array<f32>;
+@group(0) @binding(7) var<storage, read> kNew: array<f32>;        // ROPE: [kvHeads, d] the new token's raw k
+
+override ROPE: bool = false;
 
 const BLOCK: u32 = 64u;            // positions scored per step
 const SPLIT: u32 = 4u;             // threads per position's dot product
@@ -29,6 +39,22 @@ const WORKGROUP_SIZE: u32 = BLOCK * SPLIT;
 const MAX_DIM: u32 = 256u;         // of q, k and v: one value dim per thread
 
 var<workgroup> query: array<f32, MAX_DIM>;
+var<workgroup> newKey: array<f32, MAX_DIM>;     // ROPE: the new token's rotated key
+
+/** Element i of a head at position pos, rotated: x = its value, partner = element i ± rotaryDim/2. */
+fn rotate(x: f32, partner: f32, i: u32, pos: u32) -> f32 {
+  let half = params.rotaryDim / 2u;
+  if (i >= 2u * half) { return x; }
+  let c = cosTable[pos * half + i % half];
+  let s = sinTable[pos * half + i % half];
+  return select(x * c + partner * s, x * c - partner * s, i < half);
+}
+
+/** The element that element i of a head rotates with. */
+fn partnerOf(i: u32) -> u32 {
+  let half = params.rotaryDim / 2u;
+  return select(i - half, i + half, i < half || i >= 2u * half);
+}
 var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 var<workgroup> scores: array<f32, BLOCK>;
 
@@ -45,8 +71,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let last = params.pos0 + t;                       // the query's own position
   var first = 0u;
   if (params.window > 0u && last + 1u > params.window) { first = last + 1u - params.window; }
-  for (var i = lid; i < d; i += WORKGROUP_SIZE) { query[i] = q[index * d + i]; }
+  for (var i = lid; i < d; i += WORKGROUP_SIZE) {
+    if (ROPE) {
+      query[i] = rotate(q[index * d + i], q[index * d + min(partnerOf(i), d - 1u)], i, last);
+      let kBase = kvh * d;
+      newKey[i] = rotate(kNew[kBase + i], kNew[kBase + min(partnerOf(i), d - 1u)], i, last);
+    } else {
+      query[i] = q[index * d + i];
+    }
+  }
   workgroupBarrier();
+  if (ROPE && h % (params.numHeads / params.numKvHeads) == 0u) {
+    for (var i = lid; i < d; i += WORKGROUP_SIZE) { kCache[(last * params.numKvHeads + kvh) * d + i] = newKey[i]; }
+  }
 
   var runningMax = -0x1.fffffep+127f;
   var runningSum = 0.0;
@@ -60,7 +97,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     var dot = 0.0;
     if (p <= last) {
       let kBase = (p * params.numKvHeads + kvh) * d;
-      for (var i = part; i < d; i += SPLIT) { dot += query[i] * kCache[kBase + i]; }
+      if (ROPE && p == last) {
+        for (var i = part; i < d; i += SPLIT) { dot += query[i] * newKey[i]; }
+      } else {
+        for (var i = part; i < d; i += SPLIT) { dot += query[i] * kCache[kBase + i]; }
+      }
     }
     partial[lid] = dot;
     workgroupBarrier();

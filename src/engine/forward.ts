@@ -192,7 +192,7 @@ export class ForwardPass {
     throw new Error(`layer ${index}: spec and weights disagree on the attention kind`);
   }
 
-  /** q, k, v projections (one dispatch when stacked) → (clip) → q/k norms → RoPE → cache k, v → attention → o_proj, into `out`. */
+  /** q, k, v projections (one dispatch when stacked) → (clip) → q/k norms → RoPE (inside attention when decoding) → cache k, v → attention → o_proj, into `out`. */
   private async gqaAttention(enc: Recorder, a: GqaAttention, w: GpuAttention, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
@@ -203,10 +203,14 @@ export class ForwardPass {
     const vCache = this.vCache[index]!;
     const cacheRow = pos0 * kvWidth;
     let q = f32(enc, T * qWidth, 'q [T,heads,d]');
-    // with q/k norms, k is normed on its way to the cache (a norm cannot write the buffer it reads)
+    // decode: the attention kernel applies RoPE itself (one dispatch fewer); k goes to a scratch row
+    // it reads raw and writes rotated to the cache
+    const kNew = T === 1 ? f32(enc, kvWidth, 'new k [kvHeads,d]') : null;
+    const [kDest, kDestOffset] = kNew ? [kNew, 0] : [kCache, cacheRow];
+    // with q/k norms, k is normed on its way there (a norm cannot write the buffer it reads)
     const qkNorm = w.qNorm && w.kNorm ? { q: w.qNorm, k: w.kNorm } : null;
-    const kRaw = qkNorm ? f32(enc, T * kvWidth, 'k [T,kvHeads,d]') : kCache;
-    const kOffset = kRaw === kCache ? cacheRow : 0;
+    const kRaw = qkNorm ? f32(enc, T * kvWidth, 'k [T,kvHeads,d]') : kDest;
+    const kOffset = qkNorm ? 0 : kDestOffset;
     const p = w.qkv;
     if (p.kind === 'stacked') {
       await linear(ctx, enc, {
@@ -228,17 +232,21 @@ export class ForwardPass {
       const perHead = a.qkNorm === 'per-head';
       const qn = f32(enc, T * qWidth, 'q normed');
       await norm(ctx, enc, { x: q, y: qn, weight: qkNorm.q, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
-      await norm(ctx, enc, { x: kRaw, y: kCache, outOffset: cacheRow, weight: qkNorm.k, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
+      await norm(ctx, enc, { x: kRaw, y: kDest, outOffset: kDestOffset, weight: qkNorm.k, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
       q = qn;
     }
-    await rope(ctx, enc, {
-      tensors: [{ x: q, numHeads: a.numHeads, headStride: a.headDim }, { x: kCache, numHeads: a.numKvHeads, headStride: a.headDim, headOffset: cacheRow }],
-      cos: this.cos, sin: this.sin, numTokens: T, rotaryDim: spec.rope.rotaryDim, pos0,
-    });
+    const rotaryDim = spec.rope.rotaryDim;
+    if (!kNew) {
+      await rope(ctx, enc, {
+        tensors: [{ x: q, numHeads: a.numHeads, headStride: a.headDim }, { x: kCache, numHeads: a.numKvHeads, headStride: a.headDim, headOffset: cacheRow }],
+        cos: this.cos, sin: this.sin, numTokens: T, rotaryDim, pos0,
+      });
+    }
     const attn = f32(enc, T * qWidth, 'attention [T,heads,d]');
     await attention(ctx, enc, {
       q, kCache, vCache, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
+      ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew } } : {}),
     });
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out, numTokens: T, outputs: H, inputs: qWidth });
   }

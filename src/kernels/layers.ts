@@ -145,19 +145,32 @@ const tiledDim = (dim: number) => dim <= TILED_ATTENTION.maxDim && dim % 4 === 0
 export function attention(
   ctx: GpuContext,
   enc: Encoder,
-  a: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; numTokens: number; numHeads: number; numKvHeads: number; headDim: number; valueDim: number; pos0: number; scale: number; window: number | null },
+  a: {
+    q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; numTokens: number; numHeads: number; numKvHeads: number; headDim: number; valueDim: number; pos0: number; scale: number; window: number | null;
+    /**
+     * Decode (one token): apply RoPE here (pairs (i, i + rotaryDim/2)) to q and to the new key, which is
+     * read raw from kNew [kvHeads, d] and written rotated to its cache row.
+     */
+    rope?: { cos: GPUBuffer; sin: GPUBuffer; rotaryDim: number; kNew: GPUBuffer };
+  },
 ) {
   if (a.valueDim > 256 || a.headDim > 256) throw new RangeError(`attention: head dims ${a.headDim}/${a.valueDim} exceed 256`);
+  if (a.rope && a.numTokens !== 1) throw new RangeError(`attention: RoPE inside attention is for one token, got ${a.numTokens}`);
   // many queries: blocks of 16 share each staged key/value block (attention_tiled.wgsl); one query, or
   // head sizes its tiles do not take, or too little workgroup memory: one workgroup per (query, head)
   const tiled =
     a.numTokens > 1 && tiledDim(a.headDim) && tiledDim(a.valueDim) &&
     ctx.device.limits.maxComputeWorkgroupStorageSize >= TILED_ATTENTION.workgroupBytes;
   const workgroups = tiled ? Math.ceil(a.numTokens / TILED_ATTENTION.queries) * a.numHeads : a.numTokens * a.numHeads;
+  const ropeBuffers = a.rope ? [a.rope.cos, a.rope.sin, a.rope.kNew] : [ctx.placeholder(), ctx.placeholder(), ctx.placeholder()];
   return dispatch(ctx, enc, {
     shader: tiled ? 'attention_tiled' : 'attention',
-    params: [['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.numKvHeads], ['u32', a.headDim], ['u32', a.valueDim], ['u32', a.pos0], ['f32', a.scale], ['u32', a.window ?? 0]],
-    buffers: [a.q, a.kCache, a.vCache, a.out],
+    ...(tiled ? {} : { constants: { ROPE: a.rope ? 1 : 0 } }),
+    params: [
+      ['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.numKvHeads], ['u32', a.headDim], ['u32', a.valueDim], ['u32', a.pos0], ['f32', a.scale], ['u32', a.window ?? 0],
+      ['u32', a.rope?.rotaryDim ?? 0],
+    ],
+    buffers: tiled ? [a.q, a.kCache, a.vCache, a.out] : [a.q, a.kCache, a.vCache, a.out, ...ropeBuffers],
     grid: dispatchGrid(workgroups, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }

@@ -186,6 +186,38 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     }
   });
 
+  it('decode attention applying RoPE itself: q and the new key rotated, the key written to its cache row', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(16);
+    const cases = [
+      { pos0: 9, NH: 4, NKV: 2, d: 16, rotaryDim: 16, dv: 16, window: null },
+      { pos0: 70, NH: 3, NKV: 1, d: 32, rotaryDim: 16, dv: 24, window: null }, // partial rotary dims
+      { pos0: 100, NH: 2, NKV: 2, d: 64, rotaryDim: 64, dv: 64, window: 30 },
+    ];
+    for (const c of cases) {
+      const P = c.pos0 + 1;
+      const invFreq = Float32Array.from({ length: c.rotaryDim / 2 }, (_, i) => 10000 ** ((-2 * i) / c.rotaryDim));
+      const tables = ropeTables(invFreq, P, 1.1);
+      const q = randomValues(rand, c.NH * c.d);
+      const kNew = randomValues(rand, c.NKV * c.d);
+      const kPast = randomValues(rand, P * c.NKV * c.d); // rows < pos0: already rotated; row pos0: overwritten
+      const v = randomValues(rand, P * c.NKV * c.dv);
+      const kCache = f32Buffer(gpu, kPast);
+      const out = emptyBuffer(gpu, c.NH * c.dv);
+      const s = { numHeads: c.NH, numKvHeads: c.NKV, headDim: c.d, valueDim: c.dv, pos0: c.pos0, scale: 1 / Math.sqrt(c.d), window: c.window };
+      await run(gpu, (enc) => attention(gpu, enc, {
+        q: f32Buffer(gpu, q), kCache, vCache: f32Buffer(gpu, v), out, numTokens: 1, ...s,
+        rope: { cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), rotaryDim: c.rotaryDim, kNew: f32Buffer(gpu, kNew) },
+      }));
+      const kRotated = ropeRef(kNew, c.NKV, c.d, c.rotaryDim, c.pos0, invFreq, 1.1);
+      const kWant = kPast.slice();
+      kWant.set(kRotated, c.pos0 * c.NKV * c.d);
+      expect(relativeError(await readF32(gpu, kCache, kWant.length), kWant), `cache ${JSON.stringify(c)}`).toBeLessThan(TOL);
+      const want = attentionRef(ropeRef(q, c.NH, c.d, c.rotaryDim, c.pos0, invFreq, 1.1), kWant, v, s);
+      expect(relativeError(await readF32(gpu, out, c.NH * c.dv), want), JSON.stringify(c)).toBeLessThan(TOL);
+    }
+  });
+
   it('element-wise steps and greedy argmax', async () => {
     const gpu = await variantGpu(variant);
     const rand = seededRandom(6);
