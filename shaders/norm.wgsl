@@ -4,8 +4,6 @@
 // Rows are tokens for the block norms, (token, head) pairs for per-head q/k norms.
 // With hasResidual = 1 the residual add that precedes a block norm comes first, in the same pass:
 //   x = x + r · residualScale (written back), then y = norm(x).
-// With routerExperts = E > 0 the MoE router follows, in the same pass (a decode step saves a dispatch):
-//   routerLogits[row, e] = y[row] · W_router[e]   for every expert e (W_router in WEIGHT_DTYPE, as w)
 
 #include "weights"
 
@@ -19,7 +17,6 @@ struct Params {
   hasResidual: u32,
   residualScale: f32,
   outOffset: u32, // element of y where row 0 goes
-  routerExperts: u32, // E, or 0: no router
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -28,13 +25,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<u32>;        // [N] packed (bound to weight when unused)
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;     // [R, N] f32 from outOffset
 @group(0) @binding(5) var<storage, read> r: array<f32>;           // [R, rowStride] f32 residual branch (placeholder when unused)
-@group(0) @binding(6) var<storage, read> router: array<u32>;      // [E, N] packed WEIGHT_DTYPE (placeholder when unused)
-@group(0) @binding(7) var<storage, read_write> routerLogits: array<f32>; // [R, E] f32 (placeholder when unused)
 
 const WORKGROUP_SIZE: u32 = 256u; // a decode step has one row: enough threads that each reads a few values
-const ROUTER_LANES: u32 = 8u;     // threads per expert's dot product
 #include "workgroup_reduce"
-var<workgroup> routerPartial: array<f32, WORKGROUP_SIZE>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
@@ -63,28 +56,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     var v = (x[base + i] - mean) * inv * weightValue(weight[weightWord(i)], i);
     if (params.hasBias == 1u) { v += weightValue(bias[weightWord(i)], i); }
     y[outBase + i] = v;
-  }
-
-  let E = params.routerExperts;
-  if (E == 0u) { return; }
-  storageBarrier(); // this workgroup's y, read back below
-  let lane = lid % ROUTER_LANES;
-  for (var e0 = 0u; e0 < E; e0 += WORKGROUP_SIZE / ROUTER_LANES) {
-    let e = e0 + lid / ROUTER_LANES;
-    var dot = 0.0;
-    if (e < E) {
-      for (var i = lane; i < N; i += ROUTER_LANES) {
-        let at = e * N + i;
-        dot += weightValue(router[weightWord(at)], at) * y[outBase + i];
-      }
-    }
-    routerPartial[lid] = dot;
-    workgroupBarrier();
-    if (lane == 0u && e < E) {
-      var total = 0.0;
-      for (var l = 0u; l < ROUTER_LANES; l++) { total += routerPartial[lid + l]; }
-      routerLogits[row * E + e] = total;
-    }
-    workgroupBarrier();
   }
 }

@@ -7,7 +7,6 @@ import type { GpuContext } from '../gpu/context.ts';
 import { expertFfn, expertFfnGrouped, type ExpertBank } from '../kernels/experts.ts';
 import { attention, elementwise, embed, linear, norm, rope, ropeTables } from '../kernels/layers.ts';
 import { selectExperts } from '../kernels/routing.ts';
-import type { WeightRef } from '../kernels/weightRef.ts';
 import { ropeSchedule, type RopeSchedule } from '../model/rope.ts';
 import { dispatch } from '../gpu/dispatch.ts';
 import type { GqaAttention, MlaAttention, ModelSpec } from '../model/spec.ts';
@@ -144,11 +143,9 @@ export class ForwardPass {
       await this.norm(enc, layer.inputNorm, x, h, T, i === 0 ? undefined : mlpOut);
       // x = x + self_attn(h) · residual_multiplier; h = post_attention_layernorm(x)
       await this.selfAttention(enc, layer, i, h, mlpOut, T, pos0);
-      // (decode: the norm's dispatch also computes the router logits, one dispatch fewer)
-      const routerLogits = T === 1 ? this.fusedRouterLogits(enc, layer, T) : null;
-      await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut, routerLogits ?? undefined);
+      await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut);
       // the MoE block (or dense MLP) into mlpOut; its residual add joins the next norm
-      const r = await this.mlp(enc, layer, h, mlpOut, T, routerLogits?.logits);
+      const r = await this.mlp(enc, layer, h, mlpOut, T);
       if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
       if (r) routing.push(r);
     }
@@ -169,19 +166,11 @@ export class ForwardPass {
     return { logits, logitRows: rows, routing };
   }
 
-  /** y = norm(x); with `residual`, first x += residual · residual_multiplier; with `router`, then its logits. */
-  private norm(enc: Recorder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, residual?: GPUBuffer, router?: { weight: WeightRef; logits: GPUBuffer; experts: number }) {
+  /** y = norm(x); with `residual`, first x += residual · residual_multiplier. */
+  private norm(enc: Recorder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, residual?: GPUBuffer) {
     const { kind, eps } = this.spec.norm;
     const add = residual ? { residual, residualScale: this.spec.residualMultiplier } : {};
-    return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width: this.spec.hiddenSize, eps, layerNorm: kind === 'layer', ...add, ...(router ? { router } : {}) });
-  }
-
-  /** The router logits buffer [T, E] the post-attention norm can fill, for an MoE layer whose router shares its dtype. */
-  private fusedRouterLogits(enc: Recorder, layer: GpuLayer, T: number): { weight: WeightRef; logits: GPUBuffer; experts: number } | null {
-    const m = layer.mlp;
-    const ms = layer.spec.mlp;
-    if (m.kind !== 'moe' || ms.kind !== 'moe' || m.router.dtype !== layer.postAttentionNorm.weight.dtype) return null;
-    return { weight: m.router, logits: enc.storage(T * ms.numExperts * 4, `router logits ${layer.spec.index}`), experts: ms.numExperts };
+    return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width: this.spec.hiddenSize, eps, layerNorm: kind === 'layer', ...add });
   }
 
   private selfAttention(enc: Recorder, layer: GpuLayer, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
@@ -307,7 +296,7 @@ export class ForwardPass {
   }
 
   /** Dense MLP, or router → top-k → experts (+ shared expert), into `out`. Returns the routing. */
-  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, computedLogits?: GPUBuffer): Promise<LayerRouting | null> {
+  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number): Promise<LayerRouting | null> {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     // prefill groups the pairs by expert (one grouped multiply per projection); decode reads the chosen
@@ -326,11 +315,8 @@ export class ForwardPass {
     // router_logits = gate(h) in f32                                                  [T, E]
     const E = ms.numExperts;
     const k = ms.topK;
-    let routerLogits = computedLogits;
-    if (!routerLogits) {
-      routerLogits = enc.storage(T * E * 4, `router logits ${layer.spec.index}`);
-      await linear(ctx, enc, { x: h, weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H });
-    }
+    const routerLogits = enc.storage(T * E * 4, `router logits ${layer.spec.index}`);
+    await linear(ctx, enc, { x: h, weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H });
     // experts, weights = the architecture's routing rule over the logits
     const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null });
     // out = Σ_k weight · expert(h)

@@ -29,19 +29,16 @@ export function norm(
     outOffset?: number;
     /** First x += residual · residualScale (written back to x): the residual add before a block norm. */
     residual?: GPUBuffer; residualScale?: number;
-    /** Then the MoE router on y: logits [numRows, experts] = y · Wᵀ (W [experts, width], same dtype as `weight`). */
-    router?: { weight: WeightRef; logits: GPUBuffer; experts: number };
   },
 ) {
-  if (a.router && a.router.weight.dtype !== a.weight.dtype) throw new RangeError(`norm: the router weight (${a.router.weight.dtype}) must share the norm weight's dtype (${a.weight.dtype})`);
   return dispatch(ctx, enc, {
     shader: 'norm',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
     params: [
       ['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0], ['u32', a.rowStride ?? a.width],
-      ['u32', a.residual ? 1 : 0], ['f32', a.residualScale ?? 1], ['u32', a.outOffset ?? 0], ['u32', a.router?.experts ?? 0],
+      ['u32', a.residual ? 1 : 0], ['f32', a.residualScale ?? 1], ['u32', a.outOffset ?? 0],
     ],
-    buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y, a.residual ?? ctx.placeholder(), a.router?.weight.buffer ?? ctx.placeholder(), a.router?.logits ?? ctx.placeholder(1)],
+    buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y, a.residual ?? ctx.placeholder()],
     grid: dispatchGrid(a.numRows, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }

@@ -44,27 +44,6 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     }
   });
 
-  it('block norm after the residual add, then the MoE router in the same dispatch', async () => {
-    const gpu = await variantGpu(variant);
-    const rand = seededRandom(15);
-    for (const dtype of DTYPES) {
-      for (const [R, N, E] of [[1, 256, 64], [3, 77, 70], [1, 40, 5]] as const) {
-        const x = randomValues(rand, R * N, 3);
-        const r = randomValues(rand, R * N, 3);
-        const w = weight(gpu, randomValues(rand, N), dtype);
-        const router = weight(gpu, randomValues(rand, E * N), dtype);
-        const xBuf = f32Buffer(gpu, x);
-        const y = emptyBuffer(gpu, R * N);
-        const logits = emptyBuffer(gpu, R * E);
-        await run(gpu, (enc) => norm(gpu, enc, { x: xBuf, y, weight: w.ref, bias: null, numRows: R, width: N, eps: 1e-6, layerNorm: false, residual: f32Buffer(gpu, r), residualScale: 0.5, router: { weight: router.ref, logits, experts: E } }));
-        const summed = x.map((v, i) => Math.fround(v + r[i]! * 0.5));
-        const wantY = normRef(summed, N, w.values, null, 1e-6, false);
-        expect(relativeError(await readF32(gpu, y, R * N), wantY), `${dtype} R=${R} N=${N}`).toBeLessThan(TOL);
-        expect(relativeError(await readF32(gpu, logits, R * E), linearRef(wantY, router.values, null, N)), `${dtype} router E=${E}`).toBeLessThan(TOL);
-      }
-    }
-  });
-
   it('linear layers with bias, writing into a column range of a wider output (matvec ≤ 8 tokens: rows 16-byte aligned or not; matmul above)', async () => {
     const gpu = await variantGpu(variant);
     const rand = seededRandom(3);
