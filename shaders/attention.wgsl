@@ -10,19 +10,8 @@
 // position, and written to its cache row by the first query head of its group (no workgroup reads that
 // row from the cache in this dispatch).
 
-struct Params {
-  numTokens: u32,   // T queries, at positions pos0 .. pos0 + T − 1
-  numHeads: u32,    // query heads
-  numKvHeads: u32,  // key/value heads; numHeads / numKvHeads queries share one
-  headDim: u32,     // d of q and k
-  valueDim: u32,    // d of v and out
-  pos0: u32,
-  scale: f32,
-  window: u32,      // sliding window in positions; 0 = none
-  rotaryDim: u32,   // ROPE: elements of a head that rotate, pairs (i, i + rotaryDim/2)
-}
+#include "attention_params"
 
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;           // [T, heads, d]
 @group(0) @binding(2) var<storage, read_write> kCache: array<f32>; // [maxPos, kvHeads, d] (ROPE writes row pos0)
 @group(0) @binding(3) var<storage, read> vCache: array<f32>;      // [maxPos, kvHeads, dv]
@@ -40,6 +29,8 @@ const MAX_DIM: u32 = 256u;         // of q, k and v: one value dim per thread
 
 var<workgroup> query: array<f32, MAX_DIM>;
 var<workgroup> newKey: array<f32, MAX_DIM>;     // ROPE: the new token's rotated key
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
+var<workgroup> scores: array<f32, BLOCK>;
 
 /** Element i of a head at position pos, rotated: x = its value, partner = element i ± rotaryDim/2. */
 fn rotate(x: f32, partner: f32, i: u32, pos: u32) -> f32 {
@@ -50,13 +41,12 @@ fn rotate(x: f32, partner: f32, i: u32, pos: u32) -> f32 {
   return select(x * c + partner * s, x * c - partner * s, i < half);
 }
 
-/** The element that element i of a head rotates with. */
+/** The element that element i of a head rotates with (itself past the rotary dims). */
 fn partnerOf(i: u32) -> u32 {
   let half = params.rotaryDim / 2u;
-  return select(i - half, i + half, i < half || i >= 2u * half);
+  if (i >= 2u * half) { return i; }
+  return select(i - half, i + half, i < half);
 }
-var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
-var<workgroup> scores: array<f32, BLOCK>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
@@ -69,13 +59,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let d = params.headDim;
   let dv = params.valueDim;
   let last = params.pos0 + t;                       // the query's own position
-  var first = 0u;
-  if (params.window > 0u && last + 1u > params.window) { first = last + 1u - params.window; }
+  let first = firstPosition(last);
   for (var i = lid; i < d; i += WORKGROUP_SIZE) {
     if (ROPE) {
-      query[i] = rotate(q[index * d + i], q[index * d + min(partnerOf(i), d - 1u)], i, last);
-      let kBase = kvh * d;
-      newKey[i] = rotate(kNew[kBase + i], kNew[kBase + min(partnerOf(i), d - 1u)], i, last);
+      query[i] = rotate(q[index * d + i], q[index * d + partnerOf(i)], i, last);
+      newKey[i] = rotate(kNew[kvh * d + i], kNew[kvh * d + partnerOf(i)], i, last);
     } else {
       query[i] = q[index * d + i];
     }

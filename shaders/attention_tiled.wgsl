@@ -9,18 +9,8 @@
 // Thread (row sr, lane sk) scores keys sk and sk + 16 of its row, and owns dims 4sk … 4sk+3 and
 // 64 + 4sk … of its row's output; each keeps its row's running max and sum itself.
 
-struct Params {
-  numTokens: u32,   // T queries, at positions pos0 .. pos0 + T − 1
-  numHeads: u32,    // query heads
-  numKvHeads: u32,  // key/value heads; numHeads / numKvHeads queries share one
-  headDim: u32,     // d of q and k (≤ 128, a multiple of 4)
-  valueDim: u32,    // d of v and out (≤ 128, a multiple of 4)
-  pos0: u32,
-  scale: f32,
-  window: u32,      // sliding window in positions; 0 = none
-}
+#include "attention_params"
 
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;           // [T, heads, d / 4]
 @group(0) @binding(2) var<storage, read> kCache: array<vec4<f32>>;      // [maxPos, kvHeads, d / 4]
 @group(0) @binding(3) var<storage, read> vCache: array<vec4<f32>>;      // [maxPos, kvHeads, dv / 4]
@@ -34,12 +24,6 @@ const MASKED = -0x1.fffffep+127f;
 var<workgroup> qTile: array<vec4<f32>, 512>;    // [QUERIES][d / 4]
 var<workgroup> kvTile: array<vec4<f32>, 1056>;  // [KEYS][ROW]: the block's keys, then its values
 var<workgroup> scores: array<f32, 512>;         // [QUERIES][KEYS], MASKED where a query may not look
-
-/** The first position query position `last` may attend to. */
-fn firstPosition(last: u32) -> u32 {
-  if (params.window > 0u && last + 1u > params.window) { return last + 1u - params.window; }
-  return 0u;
-}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,

@@ -23,7 +23,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;      // [T, H] f32
 #include "combine_weight"
 
-
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let lane = lid % LANES;

@@ -19,7 +19,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> gateUp: array<vec4<u32>>;  // [E, 2I, H] packed
 @group(0) @binding(4) var<storage, read_write> hiddenOut: array<f32>; // [T · k, I] f32
 
-
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let lane = lid % LANES;

@@ -131,10 +131,11 @@ export async function benchCommand(args: string[]): Promise<number> {
     prefillTokS,
     decodeTokens: decoded,
     decodeTokS,
-    /** Host time per decode step to record and submit it (overlaps the GPU's previous step). */
+    /** The prefill's timeline: recorded and submitted, GPU done, readback absorbed (ms from its start). */
     prefillRecordMs: prefill.prefillRecordMs,
     prefillGpuDoneMs: prefill.prefillGpuDoneMs,
     prefillMs: prefill.prefillMs,
+    /** Host time per decode step to record and submit it (overlaps the GPU's previous step). */
     decodeRecordUs: (decode.decodeRecordMs * 1000) / decoded,
     activeGBPerToken: activeBytes / 1e9,
     decodeGBs,

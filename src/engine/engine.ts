@@ -172,8 +172,9 @@ export class MoeEngine {
         if (isPrefill) {
           result.prefillRecordMs = performance.now() - recordStart;
           void device.queue.onSubmittedWorkDone().then(() => (result.prefillGpuDoneMs = performance.now() - started));
+        } else {
+          result.decodeRecordMs += performance.now() - recordStart;
         }
-        else result.decodeRecordMs += performance.now() - recordStart;
         return { buffers, next, isPrefill, allLogits, T, pos, keepFrom, read: readback.read() };
       };
       // Steps repeat the same work: validate the prefill and the first decode step (every pipeline and
@@ -195,7 +196,7 @@ export class MoeEngine {
       }
       if (step.allLogits) result.logits = rows(new Float32Array(parts.shift()!), V);
       if (options.stepLogits) {
-        const row = step.allLogits ? result.logits!.at(-1)! : Array.from(new Float32Array(parts.shift()!));
+        const row = step.allLogits ? result.logits!.at(-1)! : rows(new Float32Array(parts.shift()!), V)[0]!;
         (result.stepLogits ??= []).push(row);
       }
       if (step.isPrefill && probe) result.probe = probe.parse(parts);

@@ -186,8 +186,8 @@ export class ForwardPass {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
-    // k and v go straight to rows pos0 … pos0+T−1 of this layer's cache (past_key_values.update); k is
-    // rotated where it lands
+    // v goes straight to rows pos0 … pos0+T−1 of this layer's cache (past_key_values.update); so does k in
+    // prefill, rotated where it lands
     const kCache = this.kCache[index]!;
     const vCache = this.vCache[index]!;
     const cacheRow = pos0 * kvWidth;

@@ -125,11 +125,10 @@ export class Recorder {
     return fresh;
   }
 
-  /** Record one dispatch; `params` is read during the call only (the slot keeps its own copy). */
-  dispatch(pipeline: GPUComputePipeline, params: ArrayBuffer | Uint8Array, buffers: readonly GPUBuffer[], grid: readonly [number, number, number], label: string): void {
+  /** Record one dispatch; the params `bytes` are read during the call only (the slot keeps its own copy). */
+  dispatch(pipeline: GPUComputePipeline, bytes: Uint8Array, buffers: readonly GPUBuffer[], grid: readonly [number, number, number], label: string): void {
     const { device } = this.ctx;
     const i = this.dispatchIndex++;
-    const bytes = params instanceof Uint8Array ? params : new Uint8Array(params);
     let slot = this.cache.dispatches[i];
     if (!slot || slot.bytes.byteLength !== bytes.byteLength) {
       slot?.params.destroy();

@@ -1,7 +1,8 @@
 // Stream checkpoint tensors to GPU buffers in their stored precision: each buffer is created mapped, and
 // byte ranges of the file are read straight into its mapped memory (several reads in flight), so no file
-// or tensor is ever held whole in JS memory and no byte is copied twice on the host. A tensor larger than one storage binding becomes several
-// buffers, each holding whole rows (whole experts for fused [E, …] tensors), so kernels index within one.
+// or tensor is ever held whole in JS memory and no byte is copied twice on the host. A tensor larger than
+// one storage binding becomes several buffers, each holding whole rows (whole experts for fused [E, …]
+// tensors), so kernels index within one.
 
 import type { TensorEntry } from '../checkpoint/checkpoint.ts';
 import type { ComputeDtype } from '../checkpoint/dtypes.ts';

@@ -1,8 +1,9 @@
 // Router scoring and top-k expert selection (shaders/softmax_topk.wgsl): one workgroup per token.
 
-import { allocate, Recorder, type Encoder } from '../gpu/recorder.ts';
-import { dispatchGrid, readBuffer, uniformBuffer, uploadStorage } from '../gpu/buffers.ts';
+import { allocate, type Encoder } from '../gpu/recorder.ts';
+import { dispatchGrid, readBuffer, uploadStorage } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
+import { dispatch, packParams, type ParamField } from '../gpu/dispatch.ts';
 
 export const SOFTMAX_TOPK_MAX_K = 8;
 export const SOFTMAX_TOPK_WORKGROUP_SIZE = 64;
@@ -35,9 +36,14 @@ function checkShape(s: SoftmaxTopKShape): void {
   if (s.topK > s.numExperts) throw new KernelShapeError('softmaxTopK', `top-k (${s.topK}) exceeds the expert count (${s.numExperts})`);
 }
 
-/** Params uniform, fields in the shader's order: numTokens, numExperts, topK, renormalize (u32 each). */
+/** Params fields in the shader's order: numTokens, numExperts, topK, renormalize (u32 each). */
+function softmaxTopKParams(s: SoftmaxTopKShape): ParamField[] {
+  return [['u32', s.numTokens], ['u32', s.numExperts], ['u32', s.topK], ['u32', s.renormalize ? 1 : 0]];
+}
+
+/** The Params uniform's bytes. */
 export function packSoftmaxTopKParams(s: SoftmaxTopKShape): ArrayBuffer {
-  return new Uint32Array([s.numTokens, s.numExperts, s.topK, s.renormalize ? 1 : 0]).buffer;
+  return packParams(softmaxTopKParams(s));
 }
 
 /** Record the kernel into `encoder`, reading `logits` ([T, E] f32), writing fresh output buffers. */
@@ -48,34 +54,19 @@ export async function encodeSoftmaxTopK(
   shape: SoftmaxTopKShape,
 ): Promise<SoftmaxTopKBuffers> {
   checkShape(shape);
-  const { device } = ctx;
   const { numTokens: T, numExperts: E, topK: k } = shape;
   const out: SoftmaxTopKBuffers = {
     probs: allocate(ctx, encoder, T * E * 4, 'router probs [T,E]'),
     expertIds: allocate(ctx, encoder, T * k * 4, 'expert ids [T,k]'),
     weights: allocate(ctx, encoder, T * k * 4, 'combine weights [T,k]'),
   };
-  const pipeline = await ctx.pipeline('softmax_topk', { WORKGROUP_SIZE: SOFTMAX_TOPK_WORKGROUP_SIZE });
-  const [gx, gy] = dispatchGrid(T, device.limits.maxComputeWorkgroupsPerDimension);
-  if (encoder instanceof Recorder) {
-    encoder.dispatch(pipeline, packSoftmaxTopKParams(shape), [logits, out.probs, out.expertIds, out.weights], [gx, gy, 1], 'softmax_topk');
-    return out;
-  }
-  const bindGroup = device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: uniformBuffer(device, packSoftmaxTopKParams(shape)) } },
-      { binding: 1, resource: { buffer: logits } },
-      { binding: 2, resource: { buffer: out.probs } },
-      { binding: 3, resource: { buffer: out.expertIds } },
-      { binding: 4, resource: { buffer: out.weights } },
-    ],
+  await dispatch(ctx, encoder, {
+    shader: 'softmax_topk',
+    constants: { WORKGROUP_SIZE: SOFTMAX_TOPK_WORKGROUP_SIZE },
+    params: softmaxTopKParams(shape),
+    buffers: [logits, out.probs, out.expertIds, out.weights],
+    grid: dispatchGrid(T, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
-  const pass = encoder.beginComputePass({ label: 'softmax_topk' });
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(gx, gy);
-  pass.end();
   return out;
 }
 
