@@ -9,8 +9,12 @@
 // as it is staged; the new key comes raw from kNew, is rotated into workgroup memory, used for the newest
 // position, and written to its cache row by the first query head of its group (no workgroup reads that
 // row from the cache in this dispatch).
+// With QK_NORM (and ROPE) q and the new key are RMS-normalised before they rotate, replacing the q/k norm
+// dispatches: 1 = over the whole projection (OLMoE: every workgroup sums the squares of its token's q row
+// and of the new k row, a few KB), 2 = over each head (Qwen3-MoE).
 
 #include "attention_params"
+#include "weights"
 
 @group(0) @binding(1) var<storage, read> q: array<f32>;           // [T, heads, d]
 @group(0) @binding(2) var<storage, read_write> kCache: array<f32>; // [maxPos, kvHeads, d] (ROPE writes row pos0)
@@ -19,8 +23,11 @@
 @group(0) @binding(5) var<storage, read> cosTable: array<f32>;    // ROPE: [maxPos, rotaryDim / 2] (else a placeholder)
 @group(0) @binding(6) var<storage, read> sinTable: array<f32>;
 @group(0) @binding(7) var<storage, read> kNew: array<f32>;        // ROPE: [kvHeads, d] the new token's raw k
+@group(0) @binding(8) var<storage, read> qkNorm: array<u32>;     // QK_NORM: q's norm weight [heads·d] (1) or [d] (2),
+                                                                  // then k's from element kNormOffset; packed WEIGHT_DTYPE
 
 override ROPE: bool = false;
+override QK_NORM: u32 = 0u;
 
 const BLOCK: u32 = 64u;            // positions scored per step
 const SPLIT: u32 = 4u;             // threads per position's dot product
@@ -29,8 +36,20 @@ const MAX_DIM: u32 = 256u;         // of q, k and v: one value dim per thread
 
 var<workgroup> query: array<f32, MAX_DIM>;
 var<workgroup> newKey: array<f32, MAX_DIM>;     // ROPE: the new token's rotated key
-var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
+var<workgroup> dotParts: array<f32, WORKGROUP_SIZE>;
 var<workgroup> scores: array<f32, BLOCK>;
+#include "workgroup_reduce"
+
+/** QK_NORM: 1 / RMS of `width` values of `v` from `base` (the whole workgroup calls it). */
+fn inverseRms(lid: u32, width: u32, base: u32, fromQuery: bool) -> f32 {
+  var squares = 0.0;
+  for (var i = lid; i < width; i += WORKGROUP_SIZE) {
+    var v = 0.0;
+    if (fromQuery) { v = q[base + i]; } else { v = kNew[base + i]; }
+    squares += v * v;
+  }
+  return inverseSqrt(workgroupSum(lid, squares) / f32(width) + params.eps);
+}
 
 /** Element i of a head at position pos, rotated: x = its value, partner = element i ± rotaryDim/2. */
 fn rotate(x: f32, partner: f32, i: u32, pos: u32) -> f32 {
@@ -60,10 +79,31 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let dv = params.valueDim;
   let last = params.pos0 + t;                       // the query's own position
   let first = firstPosition(last);
+  // QK_NORM: each element times 1/RMS and its norm weight (whole projection: the head's slice of it)
+  var qScale = 1.0;
+  var kScale = 1.0;
+  let wholeRow = QK_NORM == 1u;
+  if (QK_NORM != 0u) {
+    qScale = inverseRms(lid, select(d, params.numHeads * d, wholeRow), select(index * d, t * params.numHeads * d, wholeRow), true);
+    kScale = inverseRms(lid, select(d, params.numKvHeads * d, wholeRow), select(kvh * d, 0u, wholeRow), false);
+  }
+  let qWeightBase = select(0u, h * d, wholeRow);
+  let kWeightBase = params.kNormOffset + select(0u, kvh * d, wholeRow);
   for (var i = lid; i < d; i += WORKGROUP_SIZE) {
     if (ROPE) {
-      query[i] = rotate(q[index * d + i], q[index * d + partnerOf(i)], i, last);
-      newKey[i] = rotate(kNew[kvh * d + i], kNew[kvh * d + partnerOf(i)], i, last);
+      let j = partnerOf(i);
+      var qi = q[index * d + i] * qScale;
+      var qj = q[index * d + j] * qScale;
+      var ki = kNew[kvh * d + i] * kScale;
+      var kj = kNew[kvh * d + j] * kScale;
+      if (QK_NORM != 0u) {
+        qi *= weightValue(qkNorm[weightWord(qWeightBase + i)], qWeightBase + i);
+        qj *= weightValue(qkNorm[weightWord(qWeightBase + j)], qWeightBase + j);
+        ki *= weightValue(qkNorm[weightWord(kWeightBase + i)], kWeightBase + i);
+        kj *= weightValue(qkNorm[weightWord(kWeightBase + j)], kWeightBase + j);
+      }
+      query[i] = rotate(qi, qj, i, last);
+      newKey[i] = rotate(ki, kj, i, last);
     } else {
       query[i] = q[index * d + i];
     }
@@ -91,12 +131,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
         for (var i = part; i < d; i += SPLIT) { dot += query[i] * kCache[kBase + i]; }
       }
     }
-    partial[lid] = dot;
+    dotParts[lid] = dot;
     workgroupBarrier();
     if (lid < BLOCK) {
       var s = -0x1.fffffep+127f;
       if (block + lid <= last) {
-        s = (partial[lid * SPLIT] + partial[lid * SPLIT + 1u] + partial[lid * SPLIT + 2u] + partial[lid * SPLIT + 3u]) * params.scale;
+        s = (dotParts[lid * SPLIT] + dotParts[lid * SPLIT + 1u] + dotParts[lid * SPLIT + 2u] + dotParts[lid * SPLIT + 3u]) * params.scale;
       }
       scores[lid] = s;
     }

@@ -11,6 +11,8 @@ struct Params {
   scale: f32,
   window: u32,      // sliding window in positions; 0 = none
   rotaryDim: u32,   // attention.wgsl with ROPE: elements of a head that rotate, pairs (i, i + rotaryDim/2)
+  eps: f32,         // attention.wgsl with QK_NORM: the q/k norms' epsilon
+  kNormOffset: u32, // attention.wgsl with QK_NORM: element of the norm weights where k's begin
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -18,6 +18,12 @@ struct Params {
   offset0: u32,     // column of y0, y1, y2 for the part's first row
   offset1: u32,
   offset2: u32,
+  // matvec_rows.wgsl only (one token): the block norm before this layer, and the residual add around it
+  eps: f32,              // NORM: the norm's epsilon
+  hasPending: u32,       // 1: a residual branch r not yet added to the stream (binding 8)
+  residualScale: f32,    // r's multiplier
+  writeNormed: u32,      // NORM: 1 = also write the normed row to y1 (one projection only)
+  accumulate: u32,       // 1: y0[n] += residualScale · (value + r[n]): a projection that is a residual branch
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -5,6 +5,16 @@
 // (8 bf16/f16 or 4 f32 values, unpacked in registers), neighbouring lanes neighbouring words, so a row is
 // streamed in wide coalesced loads; the lanes' partial sums meet once per token (row_reduce).
 // Each weight is read once for all T tokens. matvec.wgsl serves rows that are not 16-byte aligned.
+//
+// One token (a decode step) can fold the block's RMSNorm and residual add into the layer, saving their
+// dispatches:
+//   NORM:       the layer reads x as the residual stream and multiplies
+//                 h = RMSNorm(x + r · residualScale) · g   (r: a branch not yet added, when hasPending)
+//               which every workgroup computes into workgroup memory before its rows (the row is a few KB,
+//               read from cache); with writeNormed, the first workgroup also writes h to y1 for the
+//               layers after it.
+//   accumulate: the output is a residual branch: y0[n] += residualScale · (x · W[n] (+ b[n]) + r[n]),
+//               adding the pending branch r in the same write (each element read and written by one thread).
 
 #include "weights"
 #include "row_reduce"
@@ -13,14 +23,50 @@
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;     // [T, K/4]
 @group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;     // [N, K] packed, 16 bytes per load
 @group(0) @binding(3) var<storage, read> b: array<u32>;           // [N] packed (bound to w when unused)
+@group(0) @binding(7) var<storage, read> g: array<u32>;           // NORM: [K] packed norm weight (else a placeholder)
+@group(0) @binding(8) var<storage, read> r: array<f32>;           // hasPending: [K] (NORM) or [N] (accumulate) f32
 
 const MAX_TOKENS: u32 = 8u;
+
+override NORM: bool = false;
+override NORMED_VEC4S: u32 = 1u;                                   // NORM: K / 4
+var<workgroup> normed: array<vec4<f32>, NORMED_VEC4S>;            // NORM: h [K/4]
+const WORKGROUP_SIZE: u32 = 256u;
+#include "workgroup_reduce"
+
+/** Token t's inputs 4c … 4c+3: x itself, or with NORM the normed row staged by normInput(). */
+fn xVec(i: u32) -> vec4<f32> {
+  if (NORM) { return normed[i]; }
+  return x[i];
+}
+
+/** NORM: h = RMSNorm(x + r · residualScale) · g into workgroup memory (and to y1 from workgroup 0). */
+fn normInput(lid: u32, firstWorkgroup: bool) {
+  let quads = params.inputs / 4u;
+  var squares = 0.0;
+  for (var i = lid; i < quads; i += WORKGROUP_SIZE) {
+    var v = x[i];
+    if (params.hasPending == 1u) { v += vec4<f32>(r[4u * i], r[4u * i + 1u], r[4u * i + 2u], r[4u * i + 3u]) * params.residualScale; }
+    normed[i] = v;
+    squares += dot(v, v);
+  }
+  let inv = inverseSqrt(workgroupSum(lid, squares) / f32(params.inputs) + params.eps);
+  for (var i = lid; i < quads; i += WORKGROUP_SIZE) {
+    var h = normed[i] * inv;
+    for (var j = 0u; j < 4u; j++) { h[j] *= weightValue(g[weightWord(4u * i + j)], 4u * i + j); }
+    normed[i] = h;
+    if (firstWorkgroup && params.writeNormed == 1u) {
+      for (var j = 0u; j < 4u; j++) { y1[4u * i + j] = h[j]; }
+    }
+  }
+  workgroupBarrier();
+}
 
 /** Token t's x against weight word c of a row (the 8 or 4 inputs that word covers). */
 fn dotX(word: vec4<u32>, t: u32, c: u32) -> f32 {
   let xPerWord = valuesPerWord() / 4u;                      // vec4s of x per weight word
   let xi = t * (params.inputs / 4u) + xPerWord * c;
-  return dotWord(word, x[xi], x[min(xi + 1u, xi + xPerWord - 1u)]);
+  return dotWord(word, xVec(xi), xVec(min(xi + 1u, xi + xPerWord - 1u)));
 }
 
 @compute @workgroup_size(256)
@@ -28,7 +74,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
         @builtin(local_invocation_index) lid: u32) {
   let lane = lid % LANES;
   let row = lid / LANES;
-  let n = (wid.x + wid.y * groups.x) * ROWS + row;
+  let block = wid.x + wid.y * groups.x;
+  if (NORM) { normInput(lid, block == 0u); }
+  let n = block * ROWS + row;
   let valid = n < params.numOutputs;
   let words = params.inputs / valuesPerWord();              // vec4<u32> per weight row
   var acc: array<f32, MAX_TOKENS>;
@@ -56,6 +104,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   if (valid && params.hasBias == 1u) { bias = weightValue(b[weightWord(n)], n); }
   for (var t = 0u; t < params.numTokens; t++) {
     let total = rowSum(lid, acc[t]);
-    if (valid && lane == 0u) { storeOutput(t, n, total + bias); }
+    if (valid && lane == 0u) {
+      if (params.accumulate == 1u) {
+        let at = t * params.stride0 + params.offset0 + n;
+        var branch = total + bias;
+        if (params.hasPending == 1u) { branch += r[n]; }
+        y0[at] += params.residualScale * branch;
+      } else {
+        storeOutput(t, n, total + bias);
+      }
+    }
   }
 }

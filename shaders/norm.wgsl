@@ -17,6 +17,7 @@ struct Params {
   hasResidual: u32,
   residualScale: f32,
   outOffset: u32, // element of y where row 0 goes
+  weightOffset: u32, // element of weight (and bias) where this norm's N values begin (q and k norms share a buffer)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -53,8 +54,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let inv = inverseSqrt(workgroupSum(lid, sq) / f32(N) + params.eps);
 
   for (var i = lid; i < N; i += WORKGROUP_SIZE) {
-    var v = (x[base + i] - mean) * inv * weightValue(weight[weightWord(i)], i);
-    if (params.hasBias == 1u) { v += weightValue(bias[weightWord(i)], i); }
+    let wi = params.weightOffset + i;
+    var v = (x[base + i] - mean) * inv * weightValue(weight[weightWord(wi)], wi);
+    if (params.hasBias == 1u) { v += weightValue(bias[weightWord(wi)], wi); }
     y[outBase + i] = v;
   }
 }

@@ -5,7 +5,8 @@ import { storageBuffer, uploadStorage } from '../gpu/buffers.ts';
 import { Recorder, RecordingCache, type Profiler } from '../gpu/recorder.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { expertFfn, expertFfnGrouped, type ExpertBank } from '../kernels/experts.ts';
-import { attention, elementwise, embed, linear, norm, rope, ropeTables } from '../kernels/layers.ts';
+import { attention, elementwise, embed, linear, norm, normFoldable, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
+import type { WeightRef } from '../kernels/weightRef.ts';
 import { selectExperts } from '../kernels/routing.ts';
 import { ropeSchedule, type RopeSchedule } from '../model/rope.ts';
 import { dispatch } from '../gpu/dispatch.ts';
@@ -34,6 +35,25 @@ function cacheGeometry(a: GqaAttention | MlaAttention): { heads: number; keyDim:
   return a.kind === 'gqa'
     ? { heads: a.numKvHeads, keyDim: a.headDim, valueDim: a.headDim }
     : { heads: a.numHeads, keyDim: a.qkNopeHeadDim + a.qkRopeHeadDim, valueDim: a.vHeadDim };
+}
+
+/**
+ * What a block's first projections read: h = norm(x) itself, or (one token) the residual stream x with
+ * the norm folded into them (NormOnRead), which saves the norm's dispatch.
+ */
+interface BlockInput {
+  x: GPUBuffer;
+  norm?: NormOnRead;
+}
+
+/**
+ * Where a block's last projection writes: a buffer of its own, later added to the stream by the next
+ * norm, or (one token, norm folded) straight into the stream: x += scale · (out + pending), pending being
+ * the previous block's output that no norm has added yet.
+ */
+interface BlockOutput {
+  y: GPUBuffer;
+  residual?: { scale: number; pending?: GPUBuffer | undefined };
 }
 
 /** A step's f32 scratch tensor of `elements` values. */
@@ -138,11 +158,27 @@ export class ForwardPass {
     const h = f32(enc, T * H, 'normed [T,H]');
     const mlpOut = f32(enc, T * H, 'block output [T,H]');
     const routing: LayerRouting[] = [];
+    const { eps } = spec.norm;
+    const rs = spec.residualMultiplier;
     for (const [i, layer] of model.layers.entries()) {
+      const pending = i === 0 ? undefined : mlpOut; // the previous layer's mlp(h), not yet in x
+      if (this.foldsNorms(layer, T)) {
+        // one token: input_layernorm(x + mlp(h) · rs) inside the q/k/v projections; o_proj adds
+        // mlp(h) · rs and self_attn(h) · rs to x; post_attention_layernorm(x) inside the router, which
+        // also writes h for the experts (a dense MLP gets its own norm)
+        const input: BlockInput = { x, norm: { weight: layer.inputNorm.weight, eps, pending: pending && { r: pending, scale: rs } } };
+        await this.selfAttention(enc, layer, i, input, { y: x, residual: { scale: rs, pending } }, T, pos0);
+        const router = layer.mlp.kind === 'moe' && this.foldable(T, layer.mlp.router, layer.postAttentionNorm) ? { x, norm: { weight: layer.postAttentionNorm.weight, eps, writeNormed: h } } : null;
+        if (!router) await this.norm(enc, layer.postAttentionNorm, x, h, T);
+        const r = await this.mlp(enc, layer, h, mlpOut, T, router);
+        if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
+        if (r) routing.push(r);
+        continue;
+      }
       // h = input_layernorm(x), after the previous layer's x = x + mlp(h) · residual_multiplier
-      await this.norm(enc, layer.inputNorm, x, h, T, i === 0 ? undefined : mlpOut);
+      await this.norm(enc, layer.inputNorm, x, h, T, pending);
       // x = x + self_attn(h) · residual_multiplier; h = post_attention_layernorm(x)
-      await this.selfAttention(enc, layer, i, h, mlpOut, T, pos0);
+      await this.selfAttention(enc, layer, i, { x: h }, { y: mlpOut }, T, pos0);
       await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut);
       // the MoE block (or dense MLP) into mlpOut; its residual add joins the next norm
       const r = await this.mlp(enc, layer, h, mlpOut, T);
@@ -166,6 +202,21 @@ export class ForwardPass {
     return { logits, logitRows: rows, routing };
   }
 
+  /** Whether `weight` can take norm `n` on read for a step of T tokens (see normFoldable). */
+  private foldable(T: number, weight: WeightRef, n: GpuNorm): boolean {
+    return n.bias === null && normFoldable(this.ctx, { numTokens: T, inputs: this.spec.hiddenSize, weight, normWeight: n.weight, layerNorm: this.spec.norm.kind === 'layer' });
+  }
+
+  /** Whether this layer's input norm folds into its first projections (and its o_proj into the stream). */
+  private foldsNorms(layer: GpuLayer, T: number): boolean {
+    const w = layer.attention;
+    const first: WeightRef[] =
+      w.kind === 'gqa'
+        ? w.qkv.kind === 'stacked' ? [w.qkv.qkv.weight] : [w.qkv.q.weight, w.qkv.k.weight, w.qkv.v.weight]
+        : [...(w.qA ? [w.qA.weight] : w.q ? [w.q.weight] : []), w.kvA.weight];
+    return first.every((weight) => this.foldable(T, weight, layer.inputNorm));
+  }
+
   /** y = norm(x); with `residual`, first x += residual · residual_multiplier. */
   private norm(enc: Recorder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, residual?: GPUBuffer) {
     const { kind, eps } = this.spec.norm;
@@ -173,16 +224,16 @@ export class ForwardPass {
     return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width: this.spec.hiddenSize, eps, layerNorm: kind === 'layer', ...add });
   }
 
-  private selfAttention(enc: Recorder, layer: GpuLayer, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
+  private selfAttention(enc: Recorder, layer: GpuLayer, index: number, input: BlockInput, out: BlockOutput, T: number, pos0: number) {
     const a = layer.spec.attention;
     const w = layer.attention;
-    if (a.kind === 'gqa' && w.kind === 'gqa') return this.gqaAttention(enc, a, w, index, h, out, T, pos0);
-    if (a.kind === 'mla' && w.kind === 'mla') return this.mlaAttention(enc, a, w, index, h, out, T, pos0);
+    if (a.kind === 'gqa' && w.kind === 'gqa') return this.gqaAttention(enc, a, w, index, input, out, T, pos0);
+    if (a.kind === 'mla' && w.kind === 'mla') return this.mlaAttention(enc, a, w, index, input, out, T, pos0);
     throw new Error(`layer ${index}: spec and weights disagree on the attention kind`);
   }
 
   /** q, k, v projections (one dispatch when stacked) → (clip) → q/k norms → RoPE (inside attention when decoding) → cache k, v → attention → o_proj, into `out`. */
-  private async gqaAttention(enc: Recorder, a: GqaAttention, w: GpuAttention, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
+  private async gqaAttention(enc: Recorder, a: GqaAttention, w: GpuAttention, index: number, input: BlockInput, out: BlockOutput, T: number, pos0: number) {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
@@ -196,32 +247,34 @@ export class ForwardPass {
     // it reads raw and writes rotated to the cache
     const kNew = T === 1 ? f32(enc, kvWidth, 'new k [kvHeads,d]') : null;
     const [kDest, kDestOffset] = kNew ? [kNew, 0] : [kCache, cacheRow];
-    // with q/k norms, k is normed on its way there (a norm cannot write the buffer it reads)
-    const qkNorm = w.qNorm && w.kNorm ? { q: w.qNorm, k: w.kNorm } : null;
-    const kRaw = qkNorm ? f32(enc, T * kvWidth, 'k [T,kvHeads,d]') : kDest;
-    const kOffset = qkNorm ? 0 : kDestOffset;
+    // q/k norms: decode applies them inside attention (before RoPE); prefill normalises k on its way to
+    // the cache (a norm cannot write the buffer it reads)
+    const perHead = a.qkNorm === 'per-head';
+    const qkNorm = w.qkNorm;
+    const normsApart = qkNorm !== null && !kNew;
+    const kRaw = normsApart ? f32(enc, T * kvWidth, 'k [T,kvHeads,d]') : kDest;
+    const kOffset = normsApart ? 0 : kDestOffset;
     const p = w.qkv;
     if (p.kind === 'stacked') {
       await linear(ctx, enc, {
-        x: h, weight: p.qkv.weight, bias: p.qkv.bias, y: q, numTokens: T, outputs: qWidth, inputs: H,
+        ...input, weight: p.qkv.weight, bias: p.qkv.bias, y: q, numTokens: T, outputs: qWidth, inputs: H,
         more: [{ y: kRaw, rows: kvWidth, outOffset: kOffset }, { y: vCache, rows: kvWidth, outOffset: cacheRow }],
       });
     } else {
-      await linear(ctx, enc, { x: h, weight: p.q.weight, bias: p.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
-      await linear(ctx, enc, { x: h, weight: p.k.weight, bias: p.k.bias, y: kRaw, numTokens: T, outputs: kvWidth, inputs: H, outOffset: kOffset });
-      await linear(ctx, enc, { x: h, weight: p.v.weight, bias: p.v.bias, y: vCache, numTokens: T, outputs: kvWidth, inputs: H, outOffset: cacheRow });
+      await linear(ctx, enc, { ...input, weight: p.q.weight, bias: p.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
+      await linear(ctx, enc, { ...input, weight: p.k.weight, bias: p.k.bias, y: kRaw, numTokens: T, outputs: kvWidth, inputs: H, outOffset: kOffset });
+      await linear(ctx, enc, { ...input, weight: p.v.weight, bias: p.v.bias, y: vCache, numTokens: T, outputs: kvWidth, inputs: H, outOffset: cacheRow });
     }
     if (a.clipQkv !== null) {
       for (const [buf, n, offset] of [[q, qWidth, 0], [kRaw, kvWidth, kOffset], [vCache, kvWidth, cacheRow]] as const) {
         await elementwise(ctx, enc, { op: 'clamp', a: buf, count: T * n, scale: a.clipQkv, offset });
       }
     }
-    if (qkNorm) {
+    if (normsApart) {
       // per head (Qwen3-MoE: rows of d) or over the whole projection (OLMoE: rows of heads·d)
-      const perHead = a.qkNorm === 'per-head';
       const qn = f32(enc, T * qWidth, 'q normed');
-      await norm(ctx, enc, { x: q, y: qn, weight: qkNorm.q, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
-      await norm(ctx, enc, { x: kRaw, y: kDest, outOffset: kDestOffset, weight: qkNorm.k, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
+      await norm(ctx, enc, { x: q, y: qn, weight: qkNorm.weight, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
+      await norm(ctx, enc, { x: kRaw, y: kDest, outOffset: kDestOffset, weight: qkNorm.weight, weightOffset: qkNorm.kOffset, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
       q = qn;
     }
     const rotaryDim = spec.rope.rotaryDim;
@@ -235,9 +288,9 @@ export class ForwardPass {
     await attention(ctx, enc, {
       q, kCache, vCache, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
-      ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew } } : {}),
+      ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew, qkNorm: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps } : undefined } } : {}),
     });
-    await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out, numTokens: T, outputs: H, inputs: qWidth });
+    await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: qWidth });
   }
 
   /**
@@ -246,7 +299,7 @@ export class ForwardPass {
    * head's k_nope and v) and one shared rope key; RoPE (interleaved pairs) on q's and k's rope parts;
    * full per-head k and v go to the cache; attention; o_proj.
    */
-  private async mlaAttention(enc: Recorder, a: MlaAttention, w: GpuMla, index: number, h: GPUBuffer, out: GPUBuffer, T: number, pos0: number) {
+  private async mlaAttention(enc: Recorder, a: MlaAttention, w: GpuMla, index: number, input: BlockInput, out: BlockOutput, T: number, pos0: number) {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     const eps = spec.norm.eps;
@@ -256,15 +309,15 @@ export class ForwardPass {
     if (w.qA && w.qANorm && w.qB && a.qLoraRank !== null) {
       const qa = f32(enc, T * a.qLoraRank, 'q latent');
       const qan = f32(enc, T * a.qLoraRank, 'q latent normed');
-      await linear(ctx, enc, { x: h, weight: w.qA.weight, bias: w.qA.bias, y: qa, numTokens: T, outputs: a.qLoraRank, inputs: H });
+      await linear(ctx, enc, { ...input, weight: w.qA.weight, bias: w.qA.bias, y: qa, numTokens: T, outputs: a.qLoraRank, inputs: H });
       await norm(ctx, enc, { x: qa, y: qan, weight: w.qANorm, bias: null, numRows: T, width: a.qLoraRank, eps, layerNorm: false });
       await linear(ctx, enc, { x: qan, weight: w.qB.weight, bias: w.qB.bias, y: q, numTokens: T, outputs: qWidth, inputs: a.qLoraRank });
     } else if (w.q) {
-      await linear(ctx, enc, { x: h, weight: w.q.weight, bias: w.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
+      await linear(ctx, enc, { ...input, weight: w.q.weight, bias: w.q.bias, y: q, numTokens: T, outputs: qWidth, inputs: H });
     }
     const compressedWidth = a.kvLoraRank + a.qkRopeHeadDim;
     const compressed = f32(enc, T * compressedWidth, 'compressed kv [T,kvLora+rope]');
-    await linear(ctx, enc, { x: h, weight: w.kvA.weight, bias: w.kvA.bias, y: compressed, numTokens: T, outputs: compressedWidth, inputs: H });
+    await linear(ctx, enc, { ...input, weight: w.kvA.weight, bias: w.kvA.bias, y: compressed, numTokens: T, outputs: compressedWidth, inputs: H });
     const latent = f32(enc, T * a.kvLoraRank, 'kv latent normed');
     await norm(ctx, enc, { x: compressed, y: latent, weight: w.kvANorm, bias: null, numRows: T, width: a.kvLoraRank, eps, layerNorm: false, rowStride: compressedWidth });
     const kvWidth = a.numHeads * (a.qkNopeHeadDim + a.vHeadDim);
@@ -292,11 +345,12 @@ export class ForwardPass {
       q, kCache: this.kCache[index]!, vCache: this.vCache[index]!, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numHeads, headDim: qkHead, valueDim: a.vHeadDim, pos0, scale: a.scale, window: null,
     });
-    await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out, numTokens: T, outputs: H, inputs: vRow });
+    await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: vRow });
   }
 
   /** Dense MLP, or router → top-k → experts (+ shared expert), into `out`. Returns the routing. */
-  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number): Promise<LayerRouting | null> {
+  /** With `routerInput`, the router normalises x itself and writes h for the experts (see encode). */
+  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, routerInput: BlockInput | null = null): Promise<LayerRouting | null> {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     // prefill groups the pairs by expert (one grouped multiply per projection); decode reads the chosen
@@ -316,7 +370,7 @@ export class ForwardPass {
     const E = ms.numExperts;
     const k = ms.topK;
     const routerLogits = enc.storage(T * E * 4, `router logits ${layer.spec.index}`);
-    await linear(ctx, enc, { x: h, weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H });
+    await linear(ctx, enc, { ...(routerInput ?? { x: h }), weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H });
     // experts, weights = the architecture's routing rule over the logits
     const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null });
     // out = Σ_k weight · expert(h)

@@ -50,8 +50,8 @@ export interface GpuAttention {
   kind: 'gqa';
   qkv: GpuQkv;
   o: GpuLinear;
-  qNorm: WeightRef | null;
-  kNorm: WeightRef | null;
+  /** q_norm's weight, then k_norm's from element kOffset: one buffer, so decode attention can take both. */
+  qkNorm: { weight: WeightRef; kOffset: number } | null;
 }
 
 export type GpuMlp =
@@ -125,6 +125,12 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
     }
     return { kind: 'separate', q: await linear(q), k: await linear(k), v: await linear(v) };
   };
+  const qkNormOf = async (q: TensorEntry, k: TensorEntry, label: string) => {
+    if (q.dtype !== k.dtype || q.byteLength % 4 !== 0) {
+      throw new EngineUnsupportedError(`${q.name} (${q.dtype}, ${q.byteLength} bytes) and ${k.name} (${k.dtype}): the q and k norm weights must share a dtype and q's must fill whole 4-byte words`);
+    }
+    return { weight: ref(await uploader.packed([q, k], `${label}.q_norm+k_norm`), q), kOffset: q.shape[0]! };
+  };
   const norm = async (n: Norm): Promise<GpuNorm> => ({ weight: await single(n.weight), bias: n.bias ? await single(n.bias) : null });
   const bank = async (experts: SwiGluWeights[], label: string): Promise<ExpertBank> => {
     const first = experts[0]!;
@@ -163,8 +169,7 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
               kind: 'gqa',
               qkv: await qkvOf(a.q, a.k, a.v, `${label}.attention`),
               o: await linear(a.o),
-              qNorm: a.qNorm ? await single(a.qNorm) : null,
-              kNorm: a.kNorm ? await single(a.kNorm) : null,
+              qkNorm: a.qNorm && a.kNorm ? await qkNormOf(a.qNorm, a.kNorm, `${label}.attention`) : null,
             }
           : {
               kind: 'mla',

@@ -27,6 +27,8 @@ export function norm(
     x: GPUBuffer; y: GPUBuffer; weight: WeightRef; bias: WeightRef | null; numRows: number; width: number; eps: number; layerNorm: boolean; rowStride?: number;
     /** Element of y where row 0 goes (rows of y are `width` apart): e.g. a cache's row pos0. */
     outOffset?: number;
+    /** Element of `weight` (and bias) where this norm's values begin: e.g. k's norm after q's. */
+    weightOffset?: number;
     /** First x += residual · residualScale (written back to x): the residual add before a block norm. */
     residual?: GPUBuffer; residualScale?: number;
   },
@@ -36,7 +38,7 @@ export function norm(
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
     params: [
       ['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0], ['u32', a.rowStride ?? a.width],
-      ['u32', a.residual ? 1 : 0], ['f32', a.residualScale ?? 1], ['u32', a.outOffset ?? 0],
+      ['u32', a.residual ? 1 : 0], ['f32', a.residualScale ?? 1], ['u32', a.outOffset ?? 0], ['u32', a.weightOffset ?? 0],
     ],
     buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y, a.residual ?? ctx.placeholder()],
     grid: dispatchGrid(a.numRows, ctx.device.limits.maxComputeWorkgroupsPerDimension),
@@ -56,37 +58,95 @@ export interface LinearPart {
   outOffset?: number | undefined;
 }
 
+/** A residual branch not yet added to the stream: r · scale (the residual multiplier). */
+export interface PendingBranch {
+  r: GPUBuffer; // [T, width] f32
+  scale: number;
+}
+
+/**
+ * The block norm folded into a one-token linear layer: it reads x as the residual stream and multiplies
+ * h = RMSNorm(x + pending) · weight (see shaders/matvec_rows.wgsl); `writeNormed` also receives h.
+ */
+export interface NormOnRead {
+  weight: WeightRef; // [K], the same dtype as the layer's weight
+  eps: number;
+  pending?: PendingBranch | undefined;
+  writeNormed?: GPUBuffer | undefined;
+}
+
+/** Arguments of linear(). */
+export interface LinearArgs {
+  x: GPUBuffer;
+  weight: WeightRef;
+  bias: WeightRef | null;
+  y: GPUBuffer;
+  numTokens: number;
+  outputs: number;
+  inputs: number;
+  outStride?: number;
+  outOffset?: number;
+  more?: readonly LinearPart[];
+  /** See NormOnRead; only where normFoldable() says so. */
+  norm?: NormOnRead | undefined;
+  /** y += scale · (x · Wᵀ (+ b) + pending.r): the layer is a residual branch (one token, one part). */
+  residual?: { scale: number; pending?: GPUBuffer | undefined } | undefined;
+}
+
+/**
+ * Whether linear() can fold a norm into this layer: one token, rows streamed 16 bytes per load, an RMSNorm
+ * weight of the layer's dtype, and room in workgroup memory for the normed row (beside the kernel's 2 KB).
+ */
+export function normFoldable(ctx: GpuContext, a: { numTokens: number; inputs: number; weight: WeightRef; normWeight: WeightRef; layerNorm: boolean }): boolean {
+  return (
+    a.numTokens === 1 && !a.layerNorm && alignedInputs(a.inputs, a.weight) && a.normWeight.dtype === a.weight.dtype &&
+    a.inputs * 4 + 2048 <= ctx.device.limits.maxComputeWorkgroupStorageSize
+  );
+}
+
+/** Rows of K values start on 16-byte boundaries: matvec_rows can stream them 16 bytes per load. */
+const alignedInputs = (inputs: number, weight: WeightRef) => inputs % (weight.dtype === 'F32' ? 4 : 8) === 0;
+
 /**
  * y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. With `more`, W stacks several projections
  * (q, k, v): its first `outputs` rows go to y, the next parts' rows to theirs; all in one dispatch.
  */
-export function linear(
-  ctx: GpuContext,
-  enc: Encoder,
-  a: { x: GPUBuffer; weight: WeightRef; bias: WeightRef | null; y: GPUBuffer; numTokens: number; outputs: number; inputs: number; outStride?: number; outOffset?: number; more?: readonly LinearPart[] },
-) {
+export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   const more = a.more ?? [];
   if (more.length > 2) throw new RangeError(`linear: at most 3 output parts, got ${more.length + 1}`);
   const parts: LinearPart[] = [{ y: a.y, rows: a.outputs, outStride: a.outStride, outOffset: a.outOffset }, ...more];
   const N = parts.reduce((n, p) => n + p.rows, 0);
   const few = a.numTokens <= MATVEC_MAX_TOKENS;
   // rows on 16-byte boundaries can be streamed 16 bytes per load (matvec_rows); others one value at a time
-  const aligned = a.inputs % (a.weight.dtype === 'F32' ? 4 : 8) === 0;
-  const shader = !few ? 'matmul' : aligned ? 'matvec_rows' : 'matvec';
+  const shader = !few ? 'matmul' : alignedInputs(a.inputs, a.weight) ? 'matvec_rows' : 'matvec';
+  const { norm, residual } = a;
+  if (norm || residual) {
+    if (norm && !normFoldable(ctx, { numTokens: a.numTokens, inputs: a.inputs, weight: a.weight, normWeight: norm.weight, layerNorm: false })) {
+      throw new RangeError(`linear: a norm folds only into one token's aligned rows with a same-dtype weight (T=${a.numTokens}, K=${a.inputs})`);
+    }
+    if (residual && (a.numTokens !== 1 || shader !== 'matvec_rows' || more.length > 0)) throw new RangeError('linear: a residual branch output needs one token, one part, aligned rows');
+    if (norm && residual) throw new RangeError('linear: a norm on read and a residual branch output cannot share one dispatch');
+    if (norm?.writeNormed && more.length > 0) throw new RangeError('linear: writeNormed takes the second output, so one part only');
+  }
   const workgroups = shader === 'matvec_rows' ? Math.ceil(N / MATVEC_ROWS) : N;
   const x = Math.min(workgroups, 65535);
   const split1 = a.outputs;
   const split2 = split1 + (more[0]?.rows ?? N - split1);
-  const part = (i: number) => parts[i] ?? { y: ctx.placeholder(i), rows: 0 };
+  const part = (i: number) => parts[i] ?? { y: i === 1 && norm?.writeNormed ? norm.writeNormed : ctx.placeholder(i), rows: 0 };
+  const pending = norm?.pending?.r ?? residual?.pending;
   return dispatch(ctx, enc, {
     shader,
-    constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
+    constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype), ...(norm ? { NORM: 1, NORMED_VEC4S: a.inputs / 4 } : {}) },
     params: [
       ['u32', a.numTokens], ['u32', N], ['u32', a.inputs], ['u32', a.bias ? 1 : 0], ['u32', split1], ['u32', split2],
       ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outStride ?? part(i).rows]),
       ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outOffset ?? 0]),
+      ['f32', norm?.eps ?? 0], ['u32', pending ? 1 : 0], ['f32', norm?.pending?.scale ?? residual?.scale ?? 1], ['u32', norm?.writeNormed ? 1 : 0], ['u32', residual ? 1 : 0],
     ],
-    buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, part(0).y, part(1).y, part(2).y],
+    buffers: [
+      a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, part(0).y, part(1).y, part(2).y,
+      ...(shader === 'matvec_rows' ? [norm?.weight.buffer ?? ctx.placeholder(3), pending ?? ctx.placeholder(4)] : []),
+    ],
     grid: few ? [x, Math.ceil(workgroups / x)] : [Math.ceil(N / MATMUL_TILE), Math.ceil(a.numTokens / MATMUL_TILE)],
   });
 }
@@ -135,6 +195,14 @@ export function rope(
   });
 }
 
+/** RMSNorms of q and of the new key applied inside decode attention (see shaders/attention.wgsl). */
+export interface QkNormOnRead {
+  weight: WeightRef; // q's norm weight [heads·d] (or [d] when perHead), then k's from element kOffset
+  kOffset: number;
+  perHead: boolean;
+  eps: number;
+}
+
 /** What attention_tiled.wgsl handles: query tokens per workgroup, head dims, workgroup memory it declares. */
 const TILED_ATTENTION = { queries: 16, maxDim: 128, workgroupBytes: 27_136 };
 const tiledDim = (dim: number) => dim <= TILED_ATTENTION.maxDim && dim % 4 === 0;
@@ -148,7 +216,7 @@ export function attention(
      * Decode (one token): apply RoPE here (pairs (i, i + rotaryDim/2)) to q and to the new key, which is
      * read raw from kNew [kvHeads, d] and written rotated to its cache row.
      */
-    rope?: { cos: GPUBuffer; sin: GPUBuffer; rotaryDim: number; kNew: GPUBuffer };
+    rope?: { cos: GPUBuffer; sin: GPUBuffer; rotaryDim: number; kNew: GPUBuffer; qkNorm?: QkNormOnRead | undefined };
   },
 ) {
   if (a.valueDim > 256 || a.headDim > 256) throw new RangeError(`attention: head dims ${a.headDim}/${a.valueDim} exceed 256`);
@@ -159,15 +227,17 @@ export function attention(
     a.numTokens > 1 && tiledDim(a.headDim) && tiledDim(a.valueDim) &&
     ctx.device.limits.maxComputeWorkgroupStorageSize >= TILED_ATTENTION.workgroupBytes;
   const workgroups = tiled ? Math.ceil(a.numTokens / TILED_ATTENTION.queries) * a.numHeads : a.numTokens * a.numHeads;
+  const qkNorm = a.rope?.qkNorm;
   const ropeBuffers = a.rope ? [a.rope.cos, a.rope.sin, a.rope.kNew] : [ctx.placeholder(), ctx.placeholder(), ctx.placeholder()];
+  const normBuffer = qkNorm?.weight.buffer ?? ctx.placeholder(3);
   return dispatch(ctx, enc, {
     shader: tiled ? 'attention_tiled' : 'attention',
-    ...(tiled ? {} : { constants: { ROPE: a.rope ? 1 : 0 } }),
+    ...(tiled ? {} : { constants: { ROPE: a.rope ? 1 : 0, QK_NORM: qkNorm ? (qkNorm.perHead ? 2 : 1) : 0, ...(qkNorm ? { WEIGHT_DTYPE: weightDtypeConstant(qkNorm.weight.dtype) } : {}) } }),
     params: [
       ['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.numKvHeads], ['u32', a.headDim], ['u32', a.valueDim], ['u32', a.pos0], ['f32', a.scale], ['u32', a.window ?? 0],
-      ['u32', a.rope?.rotaryDim ?? 0],
+      ['u32', a.rope?.rotaryDim ?? 0], ['f32', qkNorm?.eps ?? 0], ['u32', qkNorm?.kOffset ?? 0],
     ],
-    buffers: tiled ? [a.q, a.kCache, a.vCache, a.out] : [a.q, a.kCache, a.vCache, a.out, ...ropeBuffers],
+    buffers: tiled ? [a.q, a.kCache, a.vCache, a.out] : [a.q, a.kCache, a.vCache, a.out, ...ropeBuffers, normBuffer],
     grid: dispatchGrid(workgroups, ctx.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }

@@ -31,12 +31,14 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
       for (const layerNorm of [false, true]) {
         const [R, N] = [randomInt(rand, 1, 12), randomInt(rand, 1, 300)];
         const x = randomValues(rand, R * N, 3);
-        const w = weight(gpu, randomValues(rand, N), dtype);
+        // RMSNorm: its weight after another's in one buffer (k_norm after q_norm), from an odd element
+        const weightOffset = layerNorm ? 0 : 2 * randomInt(rand, 0, 20) + 1;
+        const w = weight(gpu, randomValues(rand, weightOffset + N), dtype);
         const b = layerNorm ? weight(gpu, randomValues(rand, N), dtype) : null;
         const outOffset = layerNorm ? 0 : 2 * N + 1; // RMSNorm writes inside a wider buffer (a cache's rows)
         const y = emptyBuffer(gpu, outOffset + R * N);
-        await run(gpu, (enc) => norm(gpu, enc, { x: f32Buffer(gpu, x), y, outOffset, weight: w.ref, bias: b?.ref ?? null, numRows: R, width: N, eps: 1e-5, layerNorm }));
-        const want = normRef(x, N, w.values, b?.values ?? null, 1e-5, layerNorm);
+        await run(gpu, (enc) => norm(gpu, enc, { x: f32Buffer(gpu, x), y, outOffset, weight: w.ref, weightOffset, bias: b?.ref ?? null, numRows: R, width: N, eps: 1e-5, layerNorm }));
+        const want = normRef(x, N, w.values.subarray(weightOffset), b?.values ?? null, 1e-5, layerNorm);
         const got = await readF32(gpu, y, outOffset + R * N);
         expect(relativeError(got.subarray(outOffset), want), `${dtype} layerNorm=${layerNorm}`).toBeLessThan(TOL);
         expect(got.subarray(0, outOffset).every((v) => v === 0)).toBe(true);
@@ -92,6 +94,44 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
           expect(relativeError(picked, want), `${dtype} T=${T} part ${i}`).toBeLessThan(TOL);
           first += l.rows;
         }
+      }
+    }
+  });
+
+  it('one token: the block norm folded into a linear layer (pending residual, normed row written out), and a layer that adds itself to the residual stream', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(15);
+    for (const dtype of DTYPES) {
+      for (const [K, withPending, writeNormed] of [[64, false, true], [8 * randomInt(rand, 97, 260), true, false], [8 * randomInt(rand, 2, 30), true, true]] as const) {
+        const N = randomInt(rand, 1, 200);
+        const [stream, branch] = [randomValues(rand, K, 3), randomValues(rand, K)];
+        const g = weight(gpu, randomValues(rand, K), dtype);
+        const w = weight(gpu, randomValues(rand, N * K), dtype);
+        const b = weight(gpu, randomValues(rand, N), dtype);
+        const scale = withPending ? 0.37 : 1;
+        const summed = stream.map((v, i) => v + (withPending ? branch[i]! * scale : 0));
+        const h = normRef(summed, K, g.values, null, 1e-6, false);
+        const [y, normedOut] = [emptyBuffer(gpu, N + 3), emptyBuffer(gpu, K)];
+        await run(gpu, (enc) => linear(gpu, enc, {
+          x: f32Buffer(gpu, stream), weight: w.ref, bias: b.ref, y, numTokens: 1, outputs: N, inputs: K, outOffset: 3,
+          norm: { weight: g.ref, eps: 1e-6, pending: withPending ? { r: f32Buffer(gpu, branch), scale } : undefined, writeNormed: writeNormed ? normedOut : undefined },
+        }));
+        const label = `${dtype} K=${K} pending=${withPending}`;
+        expect(relativeError((await readF32(gpu, y, N + 3)).subarray(3), linearRef(h, w.values, b.values, K)), label).toBeLessThan(TOL);
+        if (writeNormed) expect(relativeError(await readF32(gpu, normedOut, K), h), `${label} normed row`).toBeLessThan(TOL);
+
+        // a residual branch: stream += scale · (x · Wᵀ + pending), W [K, M] back to the stream's width
+        const M = 8 * randomInt(rand, 1, 40);
+        const inputs = randomValues(rand, M);
+        const back = weight(gpu, randomValues(rand, K * M), dtype);
+        const streamBuf = f32Buffer(gpu, stream);
+        await run(gpu, (enc) => linear(gpu, enc, {
+          x: f32Buffer(gpu, inputs), weight: back.ref, bias: null, y: streamBuf, numTokens: 1, outputs: K, inputs: M,
+          residual: { scale, pending: withPending ? f32Buffer(gpu, branch) : undefined },
+        }));
+        const projected = linearRef(inputs, back.values, null, M);
+        const want = stream.map((v, i) => v + scale * (projected[i]! + (withPending ? branch[i]! : 0)));
+        expect(relativeError(await readF32(gpu, streamBuf, K), want), `${label} residual branch`).toBeLessThan(TOL);
       }
     }
   });
@@ -165,34 +205,45 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     }
   });
 
-  it('decode attention applying RoPE itself: q and the new key rotated, the key written to its cache row', async () => {
+  it('decode attention applying RoPE itself: q and the new key (RMS-normed first, per head or whole) rotated, the key written to its cache row', async () => {
     const gpu = await variantGpu(variant);
     const rand = seededRandom(16);
     const cases = [
-      { pos0: 9, NH: 4, NKV: 2, d: 16, rotaryDim: 16, dv: 16, window: null },
-      { pos0: 70, NH: 3, NKV: 1, d: 32, rotaryDim: 16, dv: 24, window: null }, // partial rotary dims
-      { pos0: 100, NH: 2, NKV: 2, d: 64, rotaryDim: 64, dv: 64, window: 30 },
-    ];
+      { pos0: 9, NH: 4, NKV: 2, d: 16, rotaryDim: 16, dv: 16, window: null, qkNorm: 'none', dtype: 'BF16' },
+      { pos0: 70, NH: 3, NKV: 1, d: 32, rotaryDim: 16, dv: 24, window: null, qkNorm: 'full', dtype: 'F16' }, // partial rotary dims
+      { pos0: 100, NH: 2, NKV: 2, d: 64, rotaryDim: 64, dv: 64, window: 30, qkNorm: 'per-head', dtype: 'BF16' },
+      { pos0: 5, NH: 16, NKV: 16, d: 128, rotaryDim: 128, dv: 128, window: null, qkNorm: 'full', dtype: 'F32' }, // OLMoE's heads
+    ] as const;
     for (const c of cases) {
       const P = c.pos0 + 1;
       const invFreq = Float32Array.from({ length: c.rotaryDim / 2 }, (_, i) => 10000 ** ((-2 * i) / c.rotaryDim));
       const tables = ropeTables(invFreq, P, 1.1);
-      const q = randomValues(rand, c.NH * c.d);
-      const kNew = randomValues(rand, c.NKV * c.d);
+      const q = randomValues(rand, c.NH * c.d, 2);
+      const kNew = randomValues(rand, c.NKV * c.d, 2);
       const kPast = randomValues(rand, P * c.NKV * c.d); // rows < pos0: already rotated; row pos0: overwritten
       const v = randomValues(rand, P * c.NKV * c.dv);
       const kCache = f32Buffer(gpu, kPast);
       const out = emptyBuffer(gpu, c.NH * c.dv);
       const s = { numHeads: c.NH, numKvHeads: c.NKV, headDim: c.d, valueDim: c.dv, pos0: c.pos0, scale: 1 / Math.sqrt(c.d), window: c.window };
+      // q_norm's weight then k_norm's, in one buffer
+      const perHead = c.qkNorm === 'per-head';
+      const [qWidth, kWidth] = perHead ? [c.d, c.d] : [c.NH * c.d, c.NKV * c.d];
+      const norms = c.qkNorm === 'none' ? null : weight(gpu, randomValues(rand, qWidth + kWidth), c.dtype);
       await run(gpu, (enc) => attention(gpu, enc, {
         q: f32Buffer(gpu, q), kCache, vCache: f32Buffer(gpu, v), out, numTokens: 1, ...s,
-        rope: { cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), rotaryDim: c.rotaryDim, kNew: f32Buffer(gpu, kNew) },
+        rope: {
+          cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), rotaryDim: c.rotaryDim, kNew: f32Buffer(gpu, kNew),
+          qkNorm: norms ? { weight: norms.ref, kOffset: qWidth, perHead, eps: 1e-6 } : undefined,
+        },
       }));
-      const kRotated = ropeRef(kNew, c.NKV, c.d, c.rotaryDim, c.pos0, invFreq, 1.1);
+      const normed = (x: Float32Array, width: number, w: Float32Array) => (norms ? normRef(x, width, w, null, 1e-6, false) : x);
+      const qNormed = normed(q, qWidth, norms?.values.subarray(0, qWidth) ?? new Float32Array());
+      const kNormed = normed(kNew, kWidth, norms?.values.subarray(qWidth) ?? new Float32Array());
+      const kRotated = ropeRef(kNormed, c.NKV, c.d, c.rotaryDim, c.pos0, invFreq, 1.1);
       const kWant = kPast.slice();
       kWant.set(kRotated, c.pos0 * c.NKV * c.d);
       expect(relativeError(await readF32(gpu, kCache, kWant.length), kWant), `cache ${JSON.stringify(c)}`).toBeLessThan(TOL);
-      const want = attentionRef(ropeRef(q, c.NH, c.d, c.rotaryDim, c.pos0, invFreq, 1.1), kWant, v, s);
+      const want = attentionRef(ropeRef(qNormed, c.NH, c.d, c.rotaryDim, c.pos0, invFreq, 1.1), kWant, v, s);
       expect(relativeError(await readF32(gpu, out, c.NH * c.dv), want), JSON.stringify(c)).toBeLessThan(TOL);
     }
   });
