@@ -23,6 +23,13 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;      // [T, H] f32
 #include "combine_weight"
 
+/** A pair's hidden values (from vec4 xBase) against weight word c of a down row. */
+fn dotHidden(word: vec4<u32>, xBase: u32, c: u32) -> f32 {
+  let xPerWord = valuesPerWord() / 4u;
+  let xi = xBase + xPerWord * c;
+  return dotWord(word, hiddenIn[xi], hiddenIn[min(xi + 1u, xi + xPerWord - 1u)]);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let lane = lid % LANES;
@@ -30,7 +37,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let t = wid.y + wid.z * 65535u;
   let valid = h < params.hidden && t < params.numTokens;
   let words = params.width / valuesPerWord();
-  let xPerWord = valuesPerWord() / 4u;
   var total = 0.0;
   if (valid) {
     for (var slot = 0u; slot < params.topK; slot++) {
@@ -38,10 +44,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let row = (expertIds[p] * params.hidden + h) * words;
       let xBase = p * (params.width / 4u);
       var acc = 0.0;
-      for (var c = lane; c < words; c += LANES) {
-        let xi = xBase + xPerWord * c;
-        acc += dotWord(down[row + c], hiddenIn[xi], hiddenIn[min(xi + 1u, xi + xPerWord - 1u)]);
+      var c = lane;
+      // four words per lane in flight: rows are short (I values), so without this each thread waits on
+      // memory once per word (latency-bound at half the bandwidth)
+      for (; c + 3u * LANES < words; c += 4u * LANES) {
+        let w0 = down[row + c];
+        let w1 = down[row + c + LANES];
+        let w2 = down[row + c + 2u * LANES];
+        let w3 = down[row + c + 3u * LANES];
+        acc += dotHidden(w0, xBase, c) + dotHidden(w1, xBase, c + LANES) + dotHidden(w2, xBase, c + 2u * LANES) + dotHidden(w3, xBase, c + 3u * LANES);
       }
+      for (; c < words; c += LANES) { acc += dotHidden(down[row + c], xBase, c); }
       total += combineWeight(p) * acc;
     }
   }

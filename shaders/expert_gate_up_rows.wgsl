@@ -34,7 +34,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let xBase = (p / params.topK) * (params.hidden / 4u);
     let gateRow = (e * 2u * params.width + i) * words;
     let upRow = gateRow + params.width * words;
-    for (var c = lane; c < words; c += LANES) {
+    var c = lane;
+    // two words of each row per lane in flight (four loads), then the remainder
+    for (; c + LANES < words; c += 2u * LANES) {
+      let g0 = gateUp[gateRow + c];
+      let u0 = gateUp[upRow + c];
+      let g1 = gateUp[gateRow + c + LANES];
+      let u1 = gateUp[upRow + c + LANES];
+      let xi0 = xBase + xPerWord * c;
+      let xi1 = xi0 + xPerWord * LANES;
+      let a0 = x[xi0];
+      let b0 = x[min(xi0 + 1u, xi0 + xPerWord - 1u)];
+      let a1 = x[xi1];
+      let b1 = x[min(xi1 + 1u, xi1 + xPerWord - 1u)];
+      g += dotWord(g0, a0, b0) + dotWord(g1, a1, b1);
+      u += dotWord(u0, a0, b0) + dotWord(u1, a1, b1);
+    }
+    for (; c < words; c += LANES) {
       let xi = xBase + xPerWord * c;
       let x0 = x[xi];
       let x1 = x[min(xi + 1u, xi + xPerWord - 1u)];

@@ -31,10 +31,11 @@ for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the refer
     const gpu = await variantGpu(variant);
     const rand = seededRandom(grouped ? 12 : 11);
     // aligned: rows a multiple of 8 values (the decode *_rows kernels stream them 16 bytes per load);
-    // 'h': only H aligned (gate/up streamed, down not)
-    const cases: [ComputeDtype, boolean, boolean | 'h'][] = [
+    // 'h': only H aligned (gate/up streamed, down not); 'long': aligned rows long enough for the decode
+    // kernels' several-words-per-lane loops and their remainders
+    const cases: [ComputeDtype, boolean, boolean | 'h' | 'long'][] = [
       ['BF16', false, false], ['F16', true, false], ['F32', false, false], ['BF16', true, true],
-      ['BF16', false, true], ['F16', false, true], ['F32', false, true], ['BF16', false, 'h'],
+      ['BF16', false, true], ['F16', false, true], ['F32', false, true], ['BF16', false, 'h'], ['BF16', false, 'long'],
     ];
     for (const [ci, [dtype, transposed, aligned]] of cases.entries()) {
       // every other case combines with sigmoid(weights), as a shared expert's gate does
@@ -42,8 +43,9 @@ for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the refer
       // the last case: few experts, many tokens, so that an expert's pairs span several 64-pair tiles
       const many = grouped && aligned === 'h';
       const [E, T] = many ? [2, 140] : [randomInt(rand, 1, 16), randomInt(rand, 1, grouped ? 40 : 9)];
-      const H = aligned ? 8 * randomInt(rand, 1, 9) : randomInt(rand, 4, 70);
-      const I = aligned === true ? 8 * randomInt(rand, 1, 10) : 8 * randomInt(rand, 1, 10) + randomInt(rand, 1, 7);
+      const long = aligned === 'long';
+      const H = long ? 8 * randomInt(rand, 66, 90) : aligned ? 8 * randomInt(rand, 1, 9) : randomInt(rand, 4, 70);
+      const I = long ? 8 * randomInt(rand, 130, 170) : aligned === true ? 8 * randomInt(rand, 1, 10) : 8 * randomInt(rand, 1, 10) + randomInt(rand, 1, 7);
       const k = randomInt(rand, 1, Math.min(E, 8));
       // values a bf16 round trip keeps exactly, so the reference sees the stored weights
       const experts = Array.from({ length: E }, () => ({ gate: randomValues(rand, I * H, 0.5), up: randomValues(rand, I * H, 0.5), down: randomValues(rand, H * I, 0.5) }));
