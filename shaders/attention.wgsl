@@ -3,8 +3,11 @@
 //   out[t, h, :] = Σ_p softmax_p(scale · q[t,h,:] · K[p, h / group, :]) · V[p, h / group, :]
 // over cached positions p ≤ pos0 + t (and p > pos0 + t − window when a sliding window is set).
 // Positions are visited in blocks of 64 with an online softmax (running max and sum), so any context
-// length works with fixed workgroup memory: four threads share each position's dot product, then every
-// thread adds the block's weighted values to its own value dim (head dims up to 256).
+// length works with fixed workgroup memory: four threads share each position's dot product, the block's
+// max, weights and sum are computed once across the workgroup, then each value dim sums the block's
+// weighted values (two threads per dim, every other position each, when dv ≤ 128; head dims up to 256).
+// Loads of keys and values are issued eight at a time: with one workgroup per head a decode step has few
+// threads, so waiting on memory once per element would dominate.
 // With ROPE (a decode step, T = 1): RoPE is applied here instead of in a dispatch of its own. q is rotated
 // as it is staged; the new key comes raw from kNew, is rotated into workgroup memory, used for the newest
 // position, and written to its cache row by the first query head of its group (no workgroup reads that
@@ -67,6 +70,52 @@ fn partnerOf(i: u32) -> u32 {
   return select(i - half, i + half, i < half);
 }
 
+/**
+ * q · a cached key from element kBase, over dims part, part + SPLIT, …: eight loads issued before they
+ * are used (one wait on memory per eight, not per element).
+ */
+fn cachedKeyDot(kBase: u32, part: u32, d: u32) -> f32 {
+  var dot = 0.0;
+  var i = part;
+  for (; i + 7u * SPLIT < d; i += 8u * SPLIT) {
+    let k0 = kCache[kBase + i];
+    let k1 = kCache[kBase + i + SPLIT];
+    let k2 = kCache[kBase + i + 2u * SPLIT];
+    let k3 = kCache[kBase + i + 3u * SPLIT];
+    let k4 = kCache[kBase + i + 4u * SPLIT];
+    let k5 = kCache[kBase + i + 5u * SPLIT];
+    let k6 = kCache[kBase + i + 6u * SPLIT];
+    let k7 = kCache[kBase + i + 7u * SPLIT];
+    dot += query[i] * k0 + query[i + SPLIT] * k1 + query[i + 2u * SPLIT] * k2 + query[i + 3u * SPLIT] * k3
+         + query[i + 4u * SPLIT] * k4 + query[i + 5u * SPLIT] * k5 + query[i + 6u * SPLIT] * k6 + query[i + 7u * SPLIT] * k7;
+  }
+  for (; i < d; i += SPLIT) { dot += query[i] * kCache[kBase + i]; }
+  return dot;
+}
+
+/**
+ * Σ scores[j] · v[j] for one value dim over the block's positions j = first, first + step, … < count
+ * (v of position j at vBase + j · stride), eight loads in flight at a time.
+ */
+fn weightedValues(vBase: u32, stride: u32, first: u32, step: u32, count: u32) -> f32 {
+  var sum = 0.0;
+  var j = first;
+  for (; j + 7u * step < count; j += 8u * step) {
+    let v0 = vCache[vBase + j * stride];
+    let v1 = vCache[vBase + (j + step) * stride];
+    let v2 = vCache[vBase + (j + 2u * step) * stride];
+    let v3 = vCache[vBase + (j + 3u * step) * stride];
+    let v4 = vCache[vBase + (j + 4u * step) * stride];
+    let v5 = vCache[vBase + (j + 5u * step) * stride];
+    let v6 = vCache[vBase + (j + 6u * step) * stride];
+    let v7 = vCache[vBase + (j + 7u * step) * stride];
+    sum += scores[j] * v0 + scores[j + step] * v1 + scores[j + 2u * step] * v2 + scores[j + 3u * step] * v3
+         + scores[j + 4u * step] * v4 + scores[j + 5u * step] * v5 + scores[j + 6u * step] * v6 + scores[j + 7u * step] * v7;
+  }
+  for (; j < count; j += step) { sum += scores[j] * vCache[vBase + j * stride]; }
+  return sum;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
         @builtin(local_invocation_index) lid: u32) {
@@ -115,47 +164,55 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
 
   var runningMax = -0x1.fffffep+127f;
   var runningSum = 0.0;
-  var acc = 0.0;                                    // value dim `lid`
+  var acc = 0.0;                                    // one value dim, over this thread's positions
   let position = lid / SPLIT;                       // of the block, for the scores
   let part = lid % SPLIT;                           // dims part, part + SPLIT, … of its dot product
+  // values: two threads per dim (each every other position of a block) when dv ≤ 128, else one
+  let halves = select(1u, 2u, dv <= WORKGROUP_SIZE / 2u);
+  let dim = lid % (WORKGROUP_SIZE / halves);
+  let half = lid / (WORKGROUP_SIZE / halves);
 
   for (var block = first; block <= last; block += BLOCK) {
     // SPLIT threads score each position of the block
     let p = block + position;
     var dot = 0.0;
     if (p <= last) {
-      let kBase = (p * params.numKvHeads + kvh) * d;
       if (ROPE && p == last) {
         for (var i = part; i < d; i += SPLIT) { dot += query[i] * newKey[i]; }
       } else {
-        for (var i = part; i < d; i += SPLIT) { dot += query[i] * kCache[kBase + i]; }
+        dot = cachedKeyDot((p * params.numKvHeads + kvh) * d, part, d);
       }
     }
     dotParts[lid] = dot;
     workgroupBarrier();
-    if (lid < BLOCK) {
-      var s = -0x1.fffffep+127f;
-      if (block + lid <= last) {
-        s = (dotParts[lid * SPLIT] + dotParts[lid * SPLIT + 1u] + dotParts[lid * SPLIT + 2u] + dotParts[lid * SPLIT + 3u]) * params.scale;
-      }
-      scores[lid] = s;
-    }
-    workgroupBarrier();
-
     let count = min(BLOCK, last + 1u - block);
-    var blockMax = runningMax;
-    for (var j = 0u; j < count; j++) { blockMax = max(blockMax, scores[j]); }
-    let correction = exp(runningMax - blockMax);
-    runningSum *= correction;
-    acc *= correction;
-    for (var j = 0u; j < count; j++) {
-      let weight = exp(scores[j] - blockMax);
-      runningSum += weight;
-      if (lid < dv) { acc += weight * vCache[((block + j) * params.numKvHeads + kvh) * dv + lid]; }
+    var score = -0x1.fffffep+127f;
+    if (lid < count) {
+      score = (dotParts[lid * SPLIT] + dotParts[lid * SPLIT + 1u] + dotParts[lid * SPLIT + 2u] + dotParts[lid * SPLIT + 3u]) * params.scale;
     }
+    // online softmax: the block's max and sum over the workgroup, each weight computed once
+    let blockMax = max(runningMax, workgroupMax(lid, score));
+    var weight = 0.0;
+    if (lid < count) {
+      weight = exp(score - blockMax);
+      scores[lid] = weight;
+    }
+    let blockSum = workgroupSum(lid, weight);       // its barriers also publish scores[]
+    let correction = exp(runningMax - blockMax);
+    runningSum = runningSum * correction + blockSum;
+    acc *= correction;
     runningMax = blockMax;
-    workgroupBarrier();
+    if (dim < dv) {
+      acc += weightedValues(((block * params.numKvHeads + kvh) * dv) + dim, params.numKvHeads * dv, half, halves, count);
+    }
+    workgroupBarrier();                             // scores[] is rewritten by the next block
   }
 
-  if (lid < dv) { out[index * dv + lid] = acc / runningSum; }
+  if (halves == 2u) {
+    dotParts[lid] = acc;
+    workgroupBarrier();
+    if (half == 0u && dim < dv) { out[index * dv + dim] = (acc + dotParts[lid + WORKGROUP_SIZE / 2u]) / runningSum; }
+  } else if (lid < dv) {
+    out[index * dv + lid] = acc / runningSum;
+  }
 }
