@@ -22,7 +22,7 @@ struct Params {
   eps: f32,              // NORM: the norm's epsilon
   hasPending: u32,       // 1: a residual branch r not yet added to the stream (binding 8)
   residualScale: f32,    // r's multiplier
-  writeNormed: u32,      // NORM: 1 = also write the normed row to y1 (one projection only)
+  writeNormed: u32,      // NORM: 1 = also write the normed row to y2 (two projections at most)
   accumulate: u32,       // 1: y0[n] += residualScale · (value + r[n]): a projection that is a residual branch
 }
 

@@ -11,7 +11,7 @@
 //   NORM:       the layer reads x as the residual stream and multiplies
 //                 h = RMSNorm(x + r · residualScale) · g   (r: a branch not yet added, when hasPending)
 //               which every workgroup computes into workgroup memory before its rows (the row is a few KB,
-//               read from cache); with writeNormed, the first workgroup also writes h to y1 for the
+//               read from cache); with writeNormed, the first workgroup also writes h to y2 for the
 //               layers after it.
 //   accumulate: the output is a residual branch: y0[n] += residualScale · (x · W[n] (+ b[n]) + r[n]),
 //               adding the pending branch r in the same write (each element read and written by one thread).
@@ -40,7 +40,7 @@ fn xVec(i: u32) -> vec4<f32> {
   return x[i];
 }
 
-/** NORM: h = RMSNorm(x + r · residualScale) · g into workgroup memory (and to y1 from workgroup 0). */
+/** NORM: h = RMSNorm(x + r · residualScale) · g into workgroup memory (and to y2 from workgroup 0). */
 fn normInput(lid: u32, firstWorkgroup: bool) {
   let quads = params.inputs / 4u;
   var squares = 0.0;
@@ -56,7 +56,7 @@ fn normInput(lid: u32, firstWorkgroup: bool) {
     for (var j = 0u; j < 4u; j++) { h[j] *= weightValue(g[weightWord(4u * i + j)], 4u * i + j); }
     normed[i] = h;
     if (firstWorkgroup && params.writeNormed == 1u) {
-      for (var j = 0u; j < 4u; j++) { y1[4u * i + j] = h[j]; }
+      for (var j = 0u; j < 4u; j++) { y2[4u * i + j] = h[j]; }
     }
   }
   workgroupBarrier();

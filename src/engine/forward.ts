@@ -370,16 +370,20 @@ export class ForwardPass {
     const E = ms.numExperts;
     const k = ms.topK;
     const routerLogits = enc.storage(T * E * 4, `router logits ${layer.spec.index}`);
-    await linear(ctx, enc, { ...(routerInput ?? { x: h }), weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H });
+    // (with a shared expert gated by sigmoid(shared_expert_gate(h)): its logit from the same dispatch)
+    const gate = m.gateInRouter || m.sharedGate ? f32(enc, T, 'shared expert gate logit [T]') : null;
+    await linear(ctx, enc, {
+      ...(routerInput ?? { x: h }), weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H,
+      ...(m.gateInRouter && gate ? { more: [{ y: gate, rows: 1 }] } : {}),
+    });
     // experts, weights = the architecture's routing rule over the logits
     const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null });
     // out = Σ_k weight · expert(h)
     await ffn(m.experts, chosen.expertIds, chosen.weights, k, false);
     if (m.shared) {
       // out += sigmoid(shared_expert_gate(h)) · shared_expert(h)   (ungated: weight 1); the combine takes the sigmoid
-      if (m.sharedGate) {
-        const gate = f32(enc, T, 'shared expert gate logit [T]');
-        await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });
+      if (gate) {
+        if (m.sharedGate) await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });
         await dense(m.shared, gate, true, true);
       } else {
         await dense(m.shared, this.ones, true);

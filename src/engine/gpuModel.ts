@@ -56,7 +56,17 @@ export interface GpuAttention {
 
 export type GpuMlp =
   | { kind: 'dense'; bank: ExpertBank }
-  | { kind: 'moe'; router: WeightRef; correctionBias: WeightRef | null; experts: ExpertBank; shared: ExpertBank | null; sharedGate: WeightRef | null };
+  | {
+      kind: 'moe';
+      /** [E, H]; with gateInRouter [E + 1, H], row E being the shared expert's gate (one dispatch for both). */
+      router: WeightRef;
+      gateInRouter: boolean;
+      correctionBias: WeightRef | null;
+      experts: ExpertBank;
+      shared: ExpertBank | null;
+      /** The shared expert's gate [1, H] when it is not stacked into the router. */
+      sharedGate: WeightRef | null;
+    };
 
 export interface GpuLayer {
   spec: LayerSpec;
@@ -189,13 +199,16 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
         mlp = { kind: 'dense', bank: await bank([w.mlp], `${label} mlp`) };
       } else {
         const m = layerSpec.mlp.kind === 'moe' ? layerSpec.mlp : null;
+        const { router, sharedGate } = w.mlp;
+        const gateInRouter = sharedGate !== null && sharedGate.dtype === router.dtype && router.byteLength % 4 === 0;
         mlp = {
           kind: 'moe',
-          router: await single(w.mlp.router),
+          router: gateInRouter ? ref(await uploader.packed([router, sharedGate], `${label} router+shared gate [E+1,H]`), router) : await single(router),
+          gateInRouter,
           correctionBias: w.mlp.correctionBias ? await single(w.mlp.correctionBias) : null,
           experts: await routedBank(w.mlp, `${label} experts`, m?.expertIntermediateSize ?? 0),
           shared: w.mlp.shared ? await bank([w.mlp.shared], `${label} shared expert`) : null,
-          sharedGate: w.mlp.sharedGate ? await single(w.mlp.sharedGate) : null,
+          sharedGate: sharedGate && !gateInRouter ? await single(sharedGate) : null,
         };
       }
       layers.push({ spec: layerSpec, inputNorm, postAttentionNorm, attention, mlp });

@@ -66,7 +66,8 @@ export interface PendingBranch {
 
 /**
  * The block norm folded into a one-token linear layer: it reads x as the residual stream and multiplies
- * h = RMSNorm(x + pending) · weight (see shaders/matvec_rows.wgsl); `writeNormed` also receives h.
+ * h = RMSNorm(x + pending) · weight (see shaders/matvec_rows.wgsl); `writeNormed` also receives h (it
+ * takes the place of a third output part).
  */
 export interface NormOnRead {
   weight: WeightRef; // [K], the same dtype as the layer's weight
@@ -126,13 +127,13 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
     }
     if (residual && (a.numTokens !== 1 || shader !== 'matvec_rows' || more.length > 0)) throw new RangeError('linear: a residual branch output needs one token, one part, aligned rows');
     if (norm && residual) throw new RangeError('linear: a norm on read and a residual branch output cannot share one dispatch');
-    if (norm?.writeNormed && more.length > 0) throw new RangeError('linear: writeNormed takes the second output, so one part only');
+    if (norm?.writeNormed && more.length > 1) throw new RangeError('linear: writeNormed takes the third output, so two parts at most');
   }
   const workgroups = shader === 'matvec_rows' ? Math.ceil(N / MATVEC_ROWS) : N;
   const x = Math.min(workgroups, 65535);
   const split1 = a.outputs;
   const split2 = split1 + (more[0]?.rows ?? N - split1);
-  const part = (i: number) => parts[i] ?? { y: i === 1 && norm?.writeNormed ? norm.writeNormed : ctx.placeholder(i), rows: 0 };
+  const part = (i: number) => parts[i] ?? { y: i === 2 && norm?.writeNormed ? norm.writeNormed : ctx.placeholder(i), rows: 0 };
   const pending = norm?.pending?.r ?? residual?.pending;
   return dispatch(ctx, enc, {
     shader,

@@ -106,18 +106,25 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
         const N = randomInt(rand, 1, 200);
         const [stream, branch] = [randomValues(rand, K, 3), randomValues(rand, K)];
         const g = weight(gpu, randomValues(rand, K), dtype);
-        const w = weight(gpu, randomValues(rand, N * K), dtype);
-        const b = weight(gpu, randomValues(rand, N), dtype);
+        // with writeNormed, a second part of one row too (the router with the shared expert's gate stacked)
+        const extra = writeNormed ? 1 : 0;
+        const w = weight(gpu, randomValues(rand, (N + extra) * K), dtype);
+        const b = weight(gpu, randomValues(rand, N + extra), dtype);
         const scale = withPending ? 0.37 : 1;
         const summed = stream.map((v, i) => v + (withPending ? branch[i]! * scale : 0));
         const h = normRef(summed, K, g.values, null, 1e-6, false);
-        const [y, normedOut] = [emptyBuffer(gpu, N + 3), emptyBuffer(gpu, K)];
+        const [y, gate, normedOut] = [emptyBuffer(gpu, N + 3), emptyBuffer(gpu, 1), emptyBuffer(gpu, K)];
         await run(gpu, (enc) => linear(gpu, enc, {
           x: f32Buffer(gpu, stream), weight: w.ref, bias: b.ref, y, numTokens: 1, outputs: N, inputs: K, outOffset: 3,
+          ...(extra ? { more: [{ y: gate, rows: 1 }] } : {}),
           norm: { weight: g.ref, eps: 1e-6, pending: withPending ? { r: f32Buffer(gpu, branch), scale } : undefined, writeNormed: writeNormed ? normedOut : undefined },
         }));
         const label = `${dtype} K=${K} pending=${withPending}`;
-        expect(relativeError((await readF32(gpu, y, N + 3)).subarray(3), linearRef(h, w.values, b.values, K)), label).toBeLessThan(TOL);
+        const wantY = linearRef(h, w.values, b.values, K);
+        const got = new Float32Array(N + extra);
+        got.set((await readF32(gpu, y, N + 3)).subarray(3));
+        if (extra) got.set(await readF32(gpu, gate, 1), N);
+        expect(relativeError(got, wantY), `${label} (both parts)`).toBeLessThan(TOL);
         if (writeNormed) expect(relativeError(await readF32(gpu, normedOut, K), h), `${label} normed row`).toBeLessThan(TOL);
 
         // a residual branch: stream += scale · (x · Wᵀ + pending), W [K, M] back to the stream's width
