@@ -137,6 +137,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     prefillMs: prefill.prefillMs,
     /** Host time per decode step to record and submit it (overlaps the GPU's previous step). */
     decodeRecordUs: (decode.decodeRecordMs * 1000) / decoded,
+    /** Decode steps that replayed a learned recording (Recorder.replay) instead of running the kernel code. */
+    decodeReplayedSteps: decode.replayedSteps,
     activeGBPerToken: activeBytes / 1e9,
     decodeGBs,
     copyGBs: copy / 1e9,
@@ -154,7 +156,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     ['prefill', `${report.prefillTokens} tokens, ${report.prefillTokS.toFixed(1)} tok/s`],
     ['decode', `${report.decodeTokens} tokens, ${report.decodeTokS.toFixed(1)} tok/s`],
     ['prefill timeline', `recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],
-    ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step`],
+    ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step (${report.decodeReplayedSteps} of ${report.decodeTokens} steps replayed)`],
     ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],
     ['copy bandwidth', `${report.copyGBs.toFixed(1)} GB/s (decode reaches ${(100 * report.shareOfCopyBandwidth).toFixed(1)}%)`],
     ['GPU memory (weights)', `${report.gpuMemoryGB.toFixed(3)} GB`],

@@ -10,7 +10,7 @@ import { argmax, sample, type SamplingSettings } from '../kernels/layers.ts';
 import { seededRandom } from '../util/random.ts';
 import type { OpenedModel } from '../model/openModel.ts';
 import { ExpertProbe, type ProbeLayer } from './expertProbe.ts';
-import { ForwardPass } from './forward.ts';
+import { ForwardPass, type StepBuffers } from './forward.ts';
 import { uploadModel, type GpuModel } from './gpuModel.ts';
 
 export interface LayerTrace {
@@ -40,6 +40,8 @@ export interface GenerationResult {
   prefillGpuDoneMs: number;
   /** Host time spent recording and submitting the decode steps (the part of a step the CPU pays). */
   decodeRecordMs: number;
+  /** Decode steps that replayed a learned recording instead of running the kernel code (Recorder.replay). */
+  replayedSteps: number;
 }
 
 export interface GenerateOptions {
@@ -73,6 +75,15 @@ function rows(flat: Float32Array | Uint32Array, width: number): number[][] {
     out[r] = row;
   }
   return out;
+}
+
+/** A number per GPU buffer, to tell in a replay key which buffer a step read. */
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 0;
+function bufferId(buffer: GPUBuffer): number {
+  let id = bufferIds.get(buffer);
+  if (id === undefined) bufferIds.set(buffer, (id = nextBufferId++));
+  return id;
 }
 
 export class MoeEngine {
@@ -132,13 +143,18 @@ export class MoeEngine {
 
     const forward = this.forwardFor(total);
     const eos = new Set(options.eosTokenIds ?? this.opened.spec.eosTokenIds);
-    const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0, prefillRecordMs: 0, prefillGpuDoneMs: 0, decodeRecordMs: 0 };
+    const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0, prefillRecordMs: 0, prefillGpuDoneMs: 0, decodeRecordMs: 0, replayedSteps: 0 };
     const layerTraces = new Map<number, LayerTrace>();
     const draw = options.sampling ? seededRandom(options.sampling.seed) : null;
     const profiler = options.profiler ?? null;
     const started = performance.now();
     const promptIds = uploadStorage(device, Uint32Array.from(prompt), 'prompt ids');
     const probe = options.probe ? new ExpertProbe(ctx, prompt.length, this.opened.spec.hiddenSize, new Set(options.probe.statesLayers)) : null;
+
+    // what a decode step's recording depends on besides its position: replay only between steps that agree
+    const replayKey = `${options.sampling ? 'sampled' : 'greedy'}:${options.stepLogits === true}`;
+    /** What a recorded step hands on, kept with its recording for replay. */
+    type KeptStep = { buffers: StepBuffers; next: GPUBuffer; readback: { read(): Promise<ArrayBuffer[]> } };
 
     /** Record and submit step `index` (T tokens from position pos, ids on the GPU); its readback starts at once. */
     // keepFrom: a step that recomputes the whole sequence (below) reports routing for its last token only
@@ -148,26 +164,35 @@ export class MoeEngine {
       const rec = forward.recorder(T, allLogits, profiler, index % 2);
       const record = async () => {
         const recordStart = performance.now();
-        const buffers = await forward.encode(rec, ids, T, pos, allLogits, isPrefill ? probe : null);
-        const next = rec.storage(4, 'next id');
-        const rowOffset = buffers.logitRows - 1;
-        if (options.sampling && draw) {
-          await sample(ctx, rec, { logits: buffers.logits, id: next, width: V, rowOffset, settings: options.sampling, u: draw() });
-        } else {
-          await argmax(ctx, rec, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset });
+        // a decode step replays the recording learned from earlier steps where it can (Recorder.replay)
+        const canReplay = !isPrefill && !profiler && forward.replayable;
+        const key = `${replayKey}:ids ${bufferId(ids)}`; // the input ids' buffer is bound in the recording
+        let kept = canReplay ? (rec.replay(pos, key) as KeptStep | null) : null;
+        if (kept) result.replayedSteps++;
+        if (!kept) {
+          const buffers = await forward.encode(rec, ids, T, pos, allLogits, isPrefill ? probe : null);
+          const next = rec.storage(4, 'next id');
+          const rowOffset = buffers.logitRows - 1;
+          if (options.sampling && draw) {
+            await sample(ctx, rec, { logits: buffers.logits, id: next, width: V, rowOffset, settings: options.sampling, u: draw() });
+          } else {
+            await argmax(ctx, rec, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset });
+          }
+          const timings = profiler?.finish(rec.encoder);
+          const readback = rec.readBack([
+            { buffer: next, bytes: 4 },
+            ...buffers.routing.flatMap((r) => [
+              { buffer: r.routerLogits, bytes: T * r.numExperts * 4 },
+              { buffer: r.expertIds, bytes: T * r.topK * 4 },
+              { buffer: r.weights, bytes: T * r.topK * 4 },
+            ]),
+            ...(allLogits ? [{ buffer: buffers.logits, bytes: buffers.logitRows * V * 4 }] : options.stepLogits ? [{ buffer: buffers.logits, bytes: V * 4 }] : []),
+            ...(isPrefill && probe ? probe.readParts() : []),
+            ...(timings ? [timings] : []),
+          ]);
+          kept = { buffers, next, readback };
+          if (canReplay) rec.keepForReplay(pos, key, kept);
         }
-        const timings = profiler?.finish(rec.encoder);
-        const readback = rec.readBack([
-          { buffer: next, bytes: 4 },
-          ...buffers.routing.flatMap((r) => [
-            { buffer: r.routerLogits, bytes: T * r.numExperts * 4 },
-            { buffer: r.expertIds, bytes: T * r.topK * 4 },
-            { buffer: r.weights, bytes: T * r.topK * 4 },
-          ]),
-          ...(allLogits ? [{ buffer: buffers.logits, bytes: buffers.logitRows * V * 4 }] : options.stepLogits ? [{ buffer: buffers.logits, bytes: V * 4 }] : []),
-          ...(isPrefill && probe ? probe.readParts() : []),
-          ...(timings ? [timings] : []),
-        ]);
         device.queue.submit([rec.finish()]);
         if (isPrefill) {
           result.prefillRecordMs = performance.now() - recordStart;
@@ -175,7 +200,7 @@ export class MoeEngine {
         } else {
           result.decodeRecordMs += performance.now() - recordStart;
         }
-        return { buffers, next, isPrefill, allLogits, T, pos, keepFrom, read: readback.read() };
+        return { buffers: kept.buffers, next: kept.next, isPrefill, allLogits, T, pos, keepFrom, read: kept.readback.read() };
       };
       // Steps repeat the same work: validate the prefill and the first decode step (every pipeline and
       // binding the run uses); waiting on an error scope every step would cost a round trip each.

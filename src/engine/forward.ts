@@ -100,6 +100,11 @@ export class ForwardPass {
 
   private readonly recordings = new Map<string, RecordingCache>();
 
+  /** Whether a decode step's recording depends on nothing but its position (Recorder.replay): not with RoPE tables written per call. */
+  get replayable(): boolean {
+    return this.rope.fixed;
+  }
+
   /** See RopeSchedule.recomputeAt. */
   get recomputeAt(): number | undefined {
     return this.rope.recomputeAt;

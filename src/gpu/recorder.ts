@@ -8,6 +8,14 @@
 //   the uniforms whose bytes changed;
 // - everything the host reads goes into one staging buffer: one map per step.
 // With a Profiler, each dispatch gets its own pass with timestamp writes instead (for per-kernel timings).
+//
+// Replay (decode steps): recording a step in JS costs more host time than Dawn's own calls (a decode
+// step is host-bound on every shape), yet steps of one shape differ only in where they are: every
+// command is the same and each Params word and copy offset is an affine function of the step's position
+// (cache rows, attention lengths). After three recordings at three positions agree on that, the cache
+// holds a Program and replay(pos) re-issues it, computing the words for the new position, with no kernel
+// code run at all. Anything else that changes (a random draw, a dynamic RoPE table) fails the check and
+// keeps the step recorded in full.
 
 import { storageBuffer } from './buffers.ts';
 import type { GpuContext } from './context.ts';
@@ -22,11 +30,39 @@ interface DispatchSlot {
   group: GPUBindGroup | null;
 }
 
+/** One command of a recorded step, as replay re-issues it. */
+type Command =
+  | { kind: 'dispatch'; slot: number; pipeline: GPUComputePipeline; group: GPUBindGroup; grid: readonly [number, number, number]; label: string }
+  | { kind: 'copy'; source: GPUBuffer; sourceOffset: number; destination: GPUBuffer; destinationOffset: number; size: number }
+  | { kind: 'clear'; buffer: GPUBuffer };
+
+/** A step as recorded at one position: its commands and every dispatch's Params words. */
+interface Observation {
+  pos: number;
+  key: string; // what else the caller's recording depended on (its options)
+  commands: Command[];
+  words: Uint32Array[]; // per dispatch slot
+}
+
+/** A step that replays: its commands, and per Params word / copy offset a value at `pos` and a slope. */
+interface Program {
+  pos: number;
+  key: string;
+  commands: Command[];
+  words: { at: Uint32Array; slope: Int32Array }[];
+  offsets: { source: number; destination: number; sourceSlope: number; destinationSlope: number }[]; // per command (copies)
+  /** What the caller stored with the step (its output buffers, its readback). */
+  memo: unknown;
+}
+
 /** What a repeated step reuses: one slot per dispatch and per allocation, in recording order. */
 export class RecordingCache {
   readonly dispatches: DispatchSlot[] = [];
   readonly allocations: GPUBuffer[] = [];
   staging: GPUBuffer | null = null;
+  /** The latest recordings (for learning a Program), and the Program once learned. */
+  observations: Observation[] = [];
+  program: Program | null = null;
 
   destroy(): void {
     for (const s of this.dispatches) s.params.destroy();
@@ -35,7 +71,69 @@ export class RecordingCache {
     this.dispatches.length = 0;
     this.allocations.length = 0;
     this.staging = null;
+    this.forgetProgram();
   }
+
+  /** Drop the learned Program and what it was learned from (a buffer it binds is about to go). */
+  forgetProgram(): void {
+    this.observations = [];
+    this.program = null;
+  }
+
+  /** Keep a full recording at `pos`; once the latest three agree (see the file comment), learn a Program. */
+  observe(observation: Observation, memo: unknown): void {
+    const last = this.observations.at(-1);
+    if (last && (last.pos >= observation.pos || last.key !== observation.key)) this.observations = [];
+    this.observations.push(observation);
+    if (this.observations.length > 3) this.observations.shift();
+    if (this.observations.length === 3) this.program = learnProgram(this.observations as [Observation, Observation, Observation], memo);
+  }
+}
+
+/** Integer slope of values a → b → c at positions pa → pb → pc, or null if they are not on one line. */
+function affineSlope(a: number, b: number, c: number, pa: number, pb: number, pc: number): number | null {
+  const s1 = (b - a) / (pb - pa);
+  const s2 = (c - b) / (pc - pb);
+  return s1 === s2 && Number.isInteger(s1) ? s1 : null;
+}
+
+function learnProgram([o0, o1, o2]: [Observation, Observation, Observation], memo: unknown): Program | null {
+  const n = o2.commands.length;
+  if (o0.commands.length !== n || o1.commands.length !== n || o0.words.length !== o2.words.length || o1.words.length !== o2.words.length) return null;
+  const offsets: Program['offsets'] = [];
+  for (let i = 0; i < n; i++) {
+    const [a, b, c] = [o0.commands[i]!, o1.commands[i]!, o2.commands[i]!];
+    if (a.kind !== c.kind || b.kind !== c.kind) return null;
+    if (c.kind === 'dispatch' && a.kind === 'dispatch' && b.kind === 'dispatch') {
+      if (a.slot !== c.slot || b.slot !== c.slot || a.pipeline !== c.pipeline || b.pipeline !== c.pipeline || a.group !== c.group || b.group !== c.group || a.grid.some((g, j) => g !== c.grid[j] || b.grid[j] !== g)) return null;
+      offsets.push({ source: 0, destination: 0, sourceSlope: 0, destinationSlope: 0 });
+    } else if (c.kind === 'copy' && a.kind === 'copy' && b.kind === 'copy') {
+      if (a.source !== c.source || b.source !== c.source || a.destination !== c.destination || b.destination !== c.destination || a.size !== c.size || b.size !== c.size) return null;
+      const sourceSlope = affineSlope(a.sourceOffset, b.sourceOffset, c.sourceOffset, o0.pos, o1.pos, o2.pos);
+      const destinationSlope = affineSlope(a.destinationOffset, b.destinationOffset, c.destinationOffset, o0.pos, o1.pos, o2.pos);
+      if (sourceSlope === null || destinationSlope === null) return null;
+      offsets.push({ source: c.sourceOffset, destination: c.destinationOffset, sourceSlope, destinationSlope });
+    } else if (c.kind === 'clear' && a.kind === 'clear' && b.kind === 'clear') {
+      if (a.buffer !== c.buffer || b.buffer !== c.buffer) return null;
+      offsets.push({ source: 0, destination: 0, sourceSlope: 0, destinationSlope: 0 });
+    } else {
+      return null;
+    }
+  }
+  const words: Program['words'] = [];
+  for (let slot = 0; slot < o2.words.length; slot++) {
+    const [a, b, c] = [o0.words[slot]!, o1.words[slot]!, o2.words[slot]!];
+    if (a.length !== c.length || b.length !== c.length) return null;
+    const slope = new Int32Array(c.length);
+    for (let j = 0; j < c.length; j++) {
+      const s = affineSlope(a[j]!, b[j]!, c[j]!, o0.pos, o1.pos, o2.pos);
+      if (s === null) return null;
+      slope[j] = s;
+    }
+    words.push({ at: c.slice(), slope });
+  }
+  if (o0.key !== o2.key || o1.key !== o2.key) return null;
+  return { pos: o2.pos, key: o2.key, commands: o2.commands, words, offsets, memo };
 }
 
 /** Per-kernel GPU time from timestamp queries (needs the adapter's timestamp-query feature). */
@@ -103,6 +201,8 @@ export class Recorder {
   private pass: GPUComputePassEncoder | null = null;
   private dispatchIndex = 0;
   private allocationIndex = 0;
+  /** This recording's commands, in order (for RecordingCache.observe). */
+  private readonly commands: Command[] = [];
 
   constructor(
     readonly ctx: GpuContext,
@@ -119,6 +219,7 @@ export class Recorder {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const cached = this.cache.allocations[i];
     if (cached && cached.size === size) return cached;
+    if (cached) this.cache.forgetProgram(); // it may bind the buffer destroyed here
     cached?.destroy();
     const fresh = storageBuffer(this.ctx.device, size, label);
     this.cache.allocations[i] = fresh;
@@ -131,6 +232,7 @@ export class Recorder {
     const i = this.dispatchIndex++;
     let slot = this.cache.dispatches[i];
     if (!slot || slot.bytes.byteLength !== bytes.byteLength) {
+      if (slot) this.cache.forgetProgram();
       slot?.params.destroy();
       const buffer = device.createBuffer({ label: `params ${label}`, size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
       slot = { params: buffer, bytes: new Uint8Array(bytes.byteLength), written: false, pipeline: null, buffers: [], group: null };
@@ -149,21 +251,74 @@ export class Recorder {
       slot.pipeline = pipeline;
       slot.buffers = [...buffers];
     }
+    this.commands.push({ kind: 'dispatch', slot: i, pipeline, group: slot.group, grid: [grid[0], grid[1], grid[2]], label });
+    this.issueDispatch(slot.pipeline, slot.group, grid, label);
+  }
+
+  private issueDispatch(pipeline: GPUComputePipeline, group: GPUBindGroup, grid: readonly [number, number, number], label: string): void {
     const pass = this.computePass(label);
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, slot.group);
-    pass.dispatchWorkgroups(...grid);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     if (this.profiler) this.endPass();
   }
 
   copyBufferToBuffer(source: GPUBuffer, sourceOffset: number, destination: GPUBuffer, destinationOffset: number, size: number): void {
+    this.commands.push({ kind: 'copy', source, sourceOffset, destination, destinationOffset, size });
     this.endPass();
     this.encoder.copyBufferToBuffer(source, sourceOffset, destination, destinationOffset, size);
   }
 
   clearBuffer(buffer: GPUBuffer): void {
+    this.commands.push({ kind: 'clear', buffer });
     this.endPass();
     this.encoder.clearBuffer(buffer);
+  }
+
+  /**
+   * Keep this recording, made for position `pos` with the caller's options summed up in `key`, so that
+   * later steps of its shape and key can replay (see top); `memo` is what replay() then returns.
+   */
+  keepForReplay(pos: number, key: string, memo: unknown): void {
+    if (this.profiler) return;
+    const words = this.cache.dispatches.slice(0, this.dispatchIndex).map((slot) => new Uint32Array(slot.bytes.buffer.slice(0)));
+    this.cache.observe({ pos, key, commands: this.commands, words }, memo);
+  }
+
+  /**
+   * Re-issue the learned program of this step's shape for position `pos` (see top) and return what was
+   * kept with it; null (nothing recorded) when there is none yet.
+   */
+  replay(pos: number, key: string): unknown {
+    const program = this.cache.program;
+    if (!program || program.key !== key || this.profiler || this.commands.length > 0) return null;
+    const { device } = this.ctx;
+    const delta = pos - program.pos;
+    program.commands.forEach((c, i) => {
+      if (c.kind === 'dispatch') {
+        const slot = this.cache.dispatches[c.slot]!;
+        const { at, slope } = program.words[c.slot]!;
+        const words = new Uint32Array(slot.bytes.buffer);
+        let changed = false;
+        for (let j = 0; j < at.length; j++) {
+          const v = (at[j]! + slope[j]! * delta) >>> 0;
+          if (words[j] !== v) {
+            words[j] = v;
+            changed = true;
+          }
+        }
+        if (changed) device.queue.writeBuffer(slot.params, 0, slot.bytes);
+        this.issueDispatch(c.pipeline, c.group, c.grid, c.label);
+      } else if (c.kind === 'copy') {
+        const o = program.offsets[i]!;
+        this.endPass();
+        this.encoder.copyBufferToBuffer(c.source, o.source + o.sourceSlope * delta, c.destination, o.destination + o.destinationSlope * delta, c.size);
+      } else {
+        this.endPass();
+        this.encoder.clearBuffer(c.buffer);
+      }
+    });
+    return program.memo;
   }
 
   /**
@@ -180,11 +335,16 @@ export class Recorder {
     }
     total = Math.max(total, 4);
     if (!this.cache.staging || this.cache.staging.size < total) {
+      this.cache.forgetProgram();
       this.cache.staging?.destroy();
       this.cache.staging = this.ctx.device.createBuffer({ label: 'step readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     }
     const staging = this.cache.staging;
-    parts.forEach((p, i) => this.encoder.copyBufferToBuffer(p.buffer, 0, staging, offsets[i]!, Math.ceil(p.bytes / 4) * 4));
+    parts.forEach((p, i) => {
+      const size = Math.ceil(p.bytes / 4) * 4;
+      this.commands.push({ kind: 'copy', source: p.buffer, sourceOffset: 0, destination: staging, destinationOffset: offsets[i]!, size });
+      this.encoder.copyBufferToBuffer(p.buffer, 0, staging, offsets[i]!, size);
+    });
     return {
       async read() {
         await staging.mapAsync(GPUMapMode.READ, 0, total);
@@ -231,3 +391,4 @@ export type Encoder = GPUCommandEncoder | Recorder;
 export function allocate(ctx: GpuContext, enc: Encoder, bytes: number, label: string): GPUBuffer {
   return enc instanceof Recorder ? enc.storage(bytes, label) : storageBuffer(ctx.device, bytes, label);
 }
+

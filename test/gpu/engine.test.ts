@@ -94,30 +94,35 @@ describe('engine vs the plain-TS reference model', () => {
     expect(String(error)).toMatch(/interleaved RoPE over 130 dims/);
   });
 
-  it('one engine runs prompt after prompt (recorded steps reused), and calls made at once run in turn', async () => {
+  it('one engine runs prompt after prompt (recorded steps reused, decode steps replayed across prompts), and calls made at once run in turn', async () => {
     const gpu = await testGpu();
     const opened = await openModel(buildCheckpoint(SYNTHETIC['MixtralForCausalLM']!, { randomSeed: 7 }));
     const fresh = async (promptIds: number[]) => {
       const e = await MoeEngine.load(gpu, opened, { maxPositions: 64 });
       try {
-        return await e.generate({ promptIds, maxNewTokens: NEW_TOKENS, eosTokenIds: [] });
+        return await e.generate({ promptIds, maxNewTokens: REUSE_TOKENS, eosTokenIds: [] });
       } finally {
         e.destroy();
       }
     };
+    // enough tokens that decode steps replay (Recorder.replay: learned after three recordings per slot);
+    // the second prompt is shorter, so its steps replay at positions the recordings never saw
+    const REUSE_TOKENS = 14;
     const [long, short] = [PROMPT, PROMPT.slice(0, 3)];
     const want = [await fresh(long), await fresh(short)];
     const engine = await MoeEngine.load(gpu, opened, { maxPositions: 64 });
     try {
       const sequential = [
-        await engine.generate({ promptIds: long, maxNewTokens: NEW_TOKENS, eosTokenIds: [] }),
-        await engine.generate({ promptIds: short, maxNewTokens: NEW_TOKENS, eosTokenIds: [] }),
+        await engine.generate({ promptIds: long, maxNewTokens: REUSE_TOKENS, eosTokenIds: [] }),
+        await engine.generate({ promptIds: short, maxNewTokens: REUSE_TOKENS, eosTokenIds: [] }),
       ];
-      const together = await Promise.all([long, short, long].map((promptIds) => engine.generate({ promptIds, maxNewTokens: NEW_TOKENS, eosTokenIds: [] })));
+      const together = await Promise.all([long, short, long].map((promptIds) => engine.generate({ promptIds, maxNewTokens: REUSE_TOKENS, eosTokenIds: [] })));
       for (const [got, expected] of [[sequential[0]!, want[0]!], [sequential[1]!, want[1]!], [together[0]!, want[0]!], [together[1]!, want[1]!], [together[2]!, want[0]!]] as const) {
         expect(got.tokens).toEqual(expected.tokens);
         expect(got.layers).toEqual(expected.layers);
       }
+      expect(want[0]!.replayedSteps).toBeGreaterThan(0);
+      expect(sequential[1]!.replayedSteps).toBe(REUSE_TOKENS - 2); // every step after the first two
     } finally {
       engine.destroy();
     }
