@@ -22,21 +22,16 @@ struct Params {
 override WORKGROUP_SIZE: u32 = 64;
 const MAX_K: u32 = 8u;
 
-var<workgroup> reduceValue: array<f32, WORKGROUP_SIZE>;
-var<workgroup> reduceIndex: array<u32, WORKGROUP_SIZE>;
-var<workgroup> chosen: array<u32, MAX_K>;
+const STAGE: u32 = 256u;  // probabilities compared per pass of the ranking
+
+var<workgroup> staged: array<f32, STAGE>;
+var<workgroup> chosen: array<u32, MAX_K>;       // expert of each rank < k
+var<workgroup> chosenProbs: array<f32, MAX_K>;
 #include "workgroup_reduce"
 
 // Is (va, ia) ranked before (vb, ib)? Larger value first; equal values: lower expert id first.
 fn ranksBefore(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
   return va > vb || (va == vb && ia < ib);
-}
-
-fn isChosen(e: u32, count: u32) -> bool {
-  for (var r = 0u; r < count; r++) {
-    if (chosen[r] == e) { return true; }
-  }
-  return false;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -58,35 +53,37 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let rowSum = workgroupSum(lid, localSum);
   for (var e = lid; e < E; e += WORKGROUP_SIZE) { probs[row + e] = exp(logits[row + e] - rowMax) / rowSum; }
 
-  // top-k: k rounds of a workgroup argmax over the experts not yet chosen
+  // top-k by rank: an expert's rank is the number of experts ranked before it (one pass over the
+  // probabilities staged STAGE at a time, instead of k rounds of a workgroup argmax)
   let k = min(params.topK, MAX_K);
-  var chosenSum = 0.0;
-  for (var r = 0u; r < k; r++) {
-    var bestValue = -0x1.fffffep+127f;
-    var bestIndex = 0xffffffffu;
-    for (var e = lid; e < E; e += WORKGROUP_SIZE) {
-      let p = exp(logits[row + e] - rowMax) / rowSum;
-      if (!isChosen(e, r) && ranksBefore(p, e, bestValue, bestIndex)) { bestValue = p; bestIndex = e; }
-    }
-    workgroupBarrier();
-    reduceValue[lid] = bestValue;
-    reduceIndex[lid] = bestIndex;
-    for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
+  let perThread = (E + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
+  for (var j = 0u; j < perThread; j++) {
+    let e = lid + j * WORKGROUP_SIZE;
+    var p = 0.0;
+    if (e < E) { p = exp(logits[row + e] - rowMax) / rowSum; }
+    var rank = 0u;
+    for (var first = 0u; first < E; first += STAGE) {
       workgroupBarrier();
-      if (lid < stride &&
-          ranksBefore(reduceValue[lid + stride], reduceIndex[lid + stride], reduceValue[lid], reduceIndex[lid])) {
-        reduceValue[lid] = reduceValue[lid + stride];
-        reduceIndex[lid] = reduceIndex[lid + stride];
+      for (var i = lid; i < STAGE; i += WORKGROUP_SIZE) {
+        if (first + i < E) { staged[i] = exp(logits[row + first + i] - rowMax) / rowSum; }
+      }
+      workgroupBarrier();
+      let n = min(STAGE, E - first);
+      for (var i = 0u; i < n; i++) {
+        if (ranksBefore(staged[i], first + i, p, e)) { rank++; }
       }
     }
-    workgroupBarrier();
-    if (lid == 0u) { chosen[r] = reduceIndex[0]; }
-    chosenSum += reduceValue[0];
-    workgroupBarrier();
+    if (e < E && rank < k) {
+      chosen[rank] = e;
+      chosenProbs[rank] = p;
+    }
   }
+  workgroupBarrier();
 
   if (lid < k) {
-    let p = exp(logits[row + chosen[lid]] - rowMax) / rowSum;
+    var chosenSum = 0.0;
+    for (var r = 0u; r < k; r++) { chosenSum += chosenProbs[r]; }
+    let p = chosenProbs[lid];
     expertIds[token * k + lid] = chosen[lid];
     weights[token * k + lid] = select(p, p / chosenSum, params.renormalize == 1u);
   }
