@@ -44,7 +44,7 @@ type KernelTimes = Record<string, { microsecondsPerStep: number; dispatchesPerSt
  * GPU time per kernel from timestamp queries: one prefill of the prompt and 16 decode steps, each dispatch
  * in its own timed pass (so the sum exceeds the real step time by the passes' overhead).
  */
-async function profileKernels(gpu: GpuContext, engine: MoeEngine, prompt: number[]): Promise<Record<string, KernelTimes> | null> {
+async function profileKernels(gpu: GpuContext, engine: MoeEngine, prefillPrompt: number[], decodePrompt: number[]): Promise<Record<string, KernelTimes> | null> {
   if (!Profiler.supported(gpu.device)) {
     console.error('profile: this adapter has no timestamp-query feature');
     return null;
@@ -58,7 +58,7 @@ async function profileKernels(gpu: GpuContext, engine: MoeEngine, prompt: number
       [...kernels].sort((a, b) => b[1].ns - a[1].ns).map(([label, t]) => [label, { microsecondsPerStep: t.ns / 1000 / steps, dispatchesPerStep: t.count / steps }]),
     );
   };
-  const out = { prefill: await run('prefill', prompt, 1), decode: await run('decode', prompt.slice(0, 32), 17) };
+  const out = { prefill: await run('prefill', prefillPrompt, 1), decode: await run('decode', decodePrompt, 17) };
   return out;
 }
 
@@ -76,12 +76,14 @@ function printProfile(profile: Record<string, KernelTimes>): void {
 export async function benchCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'no-subgroups': { type: 'boolean' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'no-subgroups': { type: 'boolean' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? 512);
   const newTokens = Number(values['new-tokens'] ?? 128);
-  if (!Number.isInteger(promptTokens) || promptTokens < 1 || !Number.isInteger(newTokens) || newTokens < 1) throw new UsageError('--prompt-tokens and --new-tokens take positive integers');
+  // tokens already in the cache when decoding starts (attention reads them all every step)
+  const decodeContext = Number(values['decode-context'] ?? 32);
+  if (![promptTokens, newTokens, decodeContext].every((n) => Number.isInteger(n) && n >= 1)) throw new UsageError('--prompt-tokens, --new-tokens and --decode-context take positive integers');
   let dir = values.model;
   let label = dir ?? '';
   if (!dir) {
@@ -99,19 +101,20 @@ export async function benchCommand(args: string[]): Promise<number> {
   const opened = await openModel(await checkpointSources([dir]));
   const weightBytes = opened.card.weightBytes;
   const loadStart = performance.now();
-  const engine = await MoeEngine.load(gpu, opened, { maxPositions: promptTokens + newTokens });
+  const engine = await MoeEngine.load(gpu, opened, { maxPositions: Math.max(promptTokens, decodeContext) + newTokens });
   const loadSeconds = (performance.now() - loadStart) / 1000;
   await closeCheckpoint(opened.checkpoint);
   const V = opened.spec.vocabSize;
-  const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % V);
+  const prompt = Array.from({ length: Math.max(promptTokens, decodeContext) }, (_, i) => (i * 7919 + 13) % V);
 
   // warm-up: compiles every pipeline (prefill and decode variants) so that no timing below includes it
   await engine.generate({ promptIds: prompt.slice(0, 16), maxNewTokens: 3, eosTokenIds: [] });
   // prefill: the prompt, one token out (best of two); decode: a short prompt, then newTokens greedy tokens
-  const prefillRuns = [await engine.generate({ promptIds: prompt, maxNewTokens: 1, eosTokenIds: [] }), await engine.generate({ promptIds: prompt, maxNewTokens: 1, eosTokenIds: [] })];
+  const prefillPrompt = prompt.slice(0, promptTokens);
+  const prefillRuns = [await engine.generate({ promptIds: prefillPrompt, maxNewTokens: 1, eosTokenIds: [] }), await engine.generate({ promptIds: prefillPrompt, maxNewTokens: 1, eosTokenIds: [] })];
   const prefill = prefillRuns.reduce((a, b) => (a.prefillMs <= b.prefillMs ? a : b));
-  const decode = await engine.generate({ promptIds: prompt.slice(0, 32), maxNewTokens: newTokens, eosTokenIds: [] });
-  const profile = values.profile ? await profileKernels(gpu, engine, prompt) : null;
+  const decode = await engine.generate({ promptIds: prompt.slice(0, decodeContext), maxNewTokens: newTokens, eosTokenIds: [] });
+  const profile = values.profile ? await profileKernels(gpu, engine, prefillPrompt, prompt.slice(0, decodeContext)) : null;
   const decoded = decode.tokens.length - decode.promptLength - 1;
   const prefillTokS = promptTokens / (prefill.prefillMs / 1000);
   const decodeTokS = decoded / (decode.decodeMs / 1000);
@@ -130,6 +133,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     prefillTokens: promptTokens,
     prefillTokS,
     decodeTokens: decoded,
+    decodeContext,
     decodeTokS,
     /** The prefill's timeline: recorded and submitted, GPU done, readback absorbed (ms from its start). */
     prefillRecordMs: prefill.prefillRecordMs,
@@ -154,7 +158,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     ['weights', `${report.weightsGB.toFixed(3)} GB`],
     ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s`],
     ['prefill', `${report.prefillTokens} tokens, ${report.prefillTokS.toFixed(1)} tok/s`],
-    ['decode', `${report.decodeTokens} tokens, ${report.decodeTokS.toFixed(1)} tok/s`],
+    ['decode', `${report.decodeTokens} tokens after ${report.decodeContext} cached, ${report.decodeTokS.toFixed(1)} tok/s`],
     ['prefill timeline', `recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],
     ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step (${report.decodeReplayedSteps} of ${report.decodeTokens} steps replayed)`],
     ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],
