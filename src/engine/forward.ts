@@ -167,26 +167,27 @@ export class ForwardPass {
     const rs = spec.residualMultiplier;
     for (const [i, layer] of model.layers.entries()) {
       const pending = i === 0 ? undefined : mlpOut; // the previous layer's mlp(h), not yet in x
+      let router: BlockInput | null = null;
       if (this.foldsNorms(layer, T)) {
         // one token: input_layernorm(x + mlp(h) · rs) inside the q/k/v projections; o_proj adds
         // mlp(h) · rs and self_attn(h) · rs to x; post_attention_layernorm(x) inside the router, which
         // also writes h for the experts (a dense MLP gets its own norm)
         const input: BlockInput = { x, norm: { weight: layer.inputNorm.weight, eps, pending: pending && { r: pending, scale: rs } } };
         await this.selfAttention(enc, layer, i, input, { y: x, residual: { scale: rs, pending } }, T, pos0);
-        const router = layer.mlp.kind === 'moe' && this.foldable(T, layer.mlp.router, layer.postAttentionNorm) ? { x, norm: { weight: layer.postAttentionNorm.weight, eps, writeNormed: h } } : null;
-        if (!router) await this.norm(enc, layer.postAttentionNorm, x, h, T);
-        const r = await this.mlp(enc, layer, h, mlpOut, T, router);
-        if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
-        if (r) routing.push(r);
-        continue;
+        if (layer.mlp.kind === 'moe' && this.foldable(T, layer.mlp.router, layer.postAttentionNorm)) {
+          router = { x, norm: { weight: layer.postAttentionNorm.weight, eps, writeNormed: h } };
+        } else {
+          await this.norm(enc, layer.postAttentionNorm, x, h, T);
+        }
+      } else {
+        // h = input_layernorm(x), after the previous layer's x = x + mlp(h) · residual_multiplier
+        await this.norm(enc, layer.inputNorm, x, h, T, pending);
+        // x = x + self_attn(h) · residual_multiplier; h = post_attention_layernorm(x)
+        await this.selfAttention(enc, layer, i, { x: h }, { y: mlpOut }, T, pos0);
+        await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut);
       }
-      // h = input_layernorm(x), after the previous layer's x = x + mlp(h) · residual_multiplier
-      await this.norm(enc, layer.inputNorm, x, h, T, pending);
-      // x = x + self_attn(h) · residual_multiplier; h = post_attention_layernorm(x)
-      await this.selfAttention(enc, layer, i, { x: h }, { y: mlpOut }, T, pos0);
-      await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut);
-      // the MoE block (or dense MLP) into mlpOut; its residual add joins the next norm
-      const r = await this.mlp(enc, layer, h, mlpOut, T);
+      // the MoE block (or dense MLP) into mlpOut; its residual add joins the next layer's first step
+      const r = await this.mlp(enc, layer, h, mlpOut, T, router);
       if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
       if (r) routing.push(r);
     }
@@ -353,8 +354,10 @@ export class ForwardPass {
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: vRow });
   }
 
-  /** Dense MLP, or router → top-k → experts (+ shared expert), into `out`. Returns the routing. */
-  /** With `routerInput`, the router normalises x itself and writes h for the experts (see encode). */
+  /**
+   * Dense MLP, or router → top-k → experts (+ shared expert), into `out`. Returns the routing. With
+   * `routerInput`, the router normalises x itself and writes h for the experts (see encode).
+   */
   private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, routerInput: BlockInput | null = null): Promise<LayerRouting | null> {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
