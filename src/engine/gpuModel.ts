@@ -119,13 +119,14 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
     return ref(piece.buffer, t);
   };
   const linear = async (l: Linear): Promise<GpuLinear> => ({ weight: await single(l.weight), bias: l.bias ? await single(l.bias) : null });
+  /** Whether tensors can share one buffer (uploader.packed): one dtype, whole 4-byte words, one binding. */
+  const stackable = (tensors: TensorEntry[]) =>
+    tensors.every((t) => t.dtype === tensors[0]!.dtype) &&
+    tensors.every((t) => t.byteLength % 4 === 0) && // each part starts on a 4-byte boundary
+    tensors.reduce((bytes, t) => bytes + t.byteLength, 0) <= ctx.device.limits.maxStorageBufferBindingSize;
   const qkvOf = async (q: Linear, k: Linear, v: Linear, label: string): Promise<GpuQkv> => {
     const parts = [q, k, v];
     const biases = parts.map((l) => l.bias);
-    const stackable = (tensors: TensorEntry[]) =>
-      tensors.every((t) => t.dtype === tensors[0]!.dtype) &&
-      tensors.every((t) => t.byteLength % 4 === 0) && // each part starts on a 4-byte boundary
-      tensors.reduce((bytes, t) => bytes + t.byteLength, 0) <= ctx.device.limits.maxStorageBufferBindingSize;
     const weights = parts.map((l) => l.weight);
     const withBias = biases.every((b) => b !== null);
     if (stackable(weights) && (withBias ? stackable(biases as TensorEntry[]) : biases.every((b) => b === null))) {
@@ -136,8 +137,8 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
     return { kind: 'separate', q: await linear(q), k: await linear(k), v: await linear(v) };
   };
   const qkNormOf = async (q: TensorEntry, k: TensorEntry, label: string) => {
-    if (q.dtype !== k.dtype || q.byteLength % 4 !== 0) {
-      throw new EngineUnsupportedError(`${q.name} (${q.dtype}, ${q.byteLength} bytes) and ${k.name} (${k.dtype}): the q and k norm weights must share a dtype and q's must fill whole 4-byte words`);
+    if (!stackable([q, k])) {
+      throw new EngineUnsupportedError(`${q.name} (${q.dtype}, ${q.byteLength} bytes) and ${k.name} (${k.dtype}, ${k.byteLength} bytes): the q and k norm weights must share a dtype and fill whole 4-byte words`);
     }
     return { weight: ref(await uploader.packed([q, k], `${label}.q_norm+k_norm`), q), kOffset: q.shape[0]! };
   };
@@ -200,7 +201,7 @@ export async function uploadModel(ctx: GpuContext, model: OpenedModel, options: 
       } else {
         const m = layerSpec.mlp.kind === 'moe' ? layerSpec.mlp : null;
         const { router, sharedGate } = w.mlp;
-        const gateInRouter = sharedGate !== null && sharedGate.dtype === router.dtype && router.byteLength % 4 === 0;
+        const gateInRouter = sharedGate !== null && stackable([router, sharedGate]);
         mlp = {
           kind: 'moe',
           router: gateInRouter ? ref(await uploader.packed([router, sharedGate], `${label} router+shared gate [E+1,H]`), router) : await single(router),
