@@ -44,13 +44,15 @@ interface Observation {
   words: Uint32Array[]; // per dispatch slot
 }
 
-/** A step that replays: its commands, and per Params word / copy offset a value at `pos` and a slope. */
+/** A command as replay re-issues it: a copy's offsets are at `pos` and move by their slopes per position. */
+type ReplayCommand = Exclude<Command, { kind: 'copy' }> | (Extract<Command, { kind: 'copy' }> & { sourceSlope: number; destinationSlope: number });
+
+/** A step that replays: its commands, and per Params word a value at `pos` and a slope. */
 interface Program {
   pos: number;
   key: string;
-  commands: Command[];
+  commands: ReplayCommand[];
   words: { at: Uint32Array; slope: Int32Array }[];
-  offsets: { source: number; destination: number; sourceSlope: number; destinationSlope: number }[]; // per command (copies)
   /** What the caller stored with the step (its output buffers, its readback). */
   memo: unknown;
 }
@@ -97,27 +99,27 @@ function affineSlope(a: number, b: number, c: number, pa: number, pb: number, pc
   return s1 === s2 && Number.isInteger(s1) ? s1 : null;
 }
 
+/** The Program three recordings of one key agree on (same commands; words and copy offsets affine), or null. */
 function learnProgram([o0, o1, o2]: [Observation, Observation, Observation], memo: unknown): Program | null {
   const n = o2.commands.length;
   if (o0.commands.length !== n || o1.commands.length !== n || o0.words.length !== o2.words.length || o1.words.length !== o2.words.length) return null;
-  const offsets: Program['offsets'] = [];
+  const commands: ReplayCommand[] = [];
   for (let i = 0; i < n; i++) {
     const [a, b, c] = [o0.commands[i]!, o1.commands[i]!, o2.commands[i]!];
-    if (a.kind !== c.kind || b.kind !== c.kind) return null;
     if (c.kind === 'dispatch' && a.kind === 'dispatch' && b.kind === 'dispatch') {
       if (a.slot !== c.slot || b.slot !== c.slot || a.pipeline !== c.pipeline || b.pipeline !== c.pipeline || a.group !== c.group || b.group !== c.group || a.grid.some((g, j) => g !== c.grid[j] || b.grid[j] !== g)) return null;
-      offsets.push({ source: 0, destination: 0, sourceSlope: 0, destinationSlope: 0 });
+      commands.push(c);
     } else if (c.kind === 'copy' && a.kind === 'copy' && b.kind === 'copy') {
       if (a.source !== c.source || b.source !== c.source || a.destination !== c.destination || b.destination !== c.destination || a.size !== c.size || b.size !== c.size) return null;
       const sourceSlope = affineSlope(a.sourceOffset, b.sourceOffset, c.sourceOffset, o0.pos, o1.pos, o2.pos);
       const destinationSlope = affineSlope(a.destinationOffset, b.destinationOffset, c.destinationOffset, o0.pos, o1.pos, o2.pos);
       if (sourceSlope === null || destinationSlope === null) return null;
-      offsets.push({ source: c.sourceOffset, destination: c.destinationOffset, sourceSlope, destinationSlope });
+      commands.push({ ...c, sourceSlope, destinationSlope });
     } else if (c.kind === 'clear' && a.kind === 'clear' && b.kind === 'clear') {
       if (a.buffer !== c.buffer || b.buffer !== c.buffer) return null;
-      offsets.push({ source: 0, destination: 0, sourceSlope: 0, destinationSlope: 0 });
+      commands.push(c);
     } else {
-      return null;
+      return null; // different kinds of command at one place
     }
   }
   const words: Program['words'] = [];
@@ -132,8 +134,8 @@ function learnProgram([o0, o1, o2]: [Observation, Observation, Observation], mem
     }
     words.push({ at: c.slice(), slope });
   }
-  if (o0.key !== o2.key || o1.key !== o2.key) return null;
-  return { pos: o2.pos, key: o2.key, commands: o2.commands, words, offsets, memo };
+  // observe() keeps only observations of one key together
+  return { pos: o2.pos, key: o2.key, commands, words, memo };
 }
 
 /** Per-kernel GPU time from timestamp queries (needs the adapter's timestamp-query feature). */
@@ -294,7 +296,7 @@ export class Recorder {
     if (!program || program.key !== key || this.profiler || this.commands.length > 0) return null;
     const { device } = this.ctx;
     const delta = pos - program.pos;
-    program.commands.forEach((c, i) => {
+    for (const c of program.commands) {
       if (c.kind === 'dispatch') {
         const slot = this.cache.dispatches[c.slot]!;
         const { at, slope } = program.words[c.slot]!;
@@ -310,14 +312,13 @@ export class Recorder {
         if (changed) device.queue.writeBuffer(slot.params, 0, slot.bytes);
         this.issueDispatch(c.pipeline, c.group, c.grid, c.label);
       } else if (c.kind === 'copy') {
-        const o = program.offsets[i]!;
         this.endPass();
-        this.encoder.copyBufferToBuffer(c.source, o.source + o.sourceSlope * delta, c.destination, o.destination + o.destinationSlope * delta, c.size);
+        this.encoder.copyBufferToBuffer(c.source, c.sourceOffset + c.sourceSlope * delta, c.destination, c.destinationOffset + c.destinationSlope * delta, c.size);
       } else {
         this.endPass();
         this.encoder.clearBuffer(c.buffer);
       }
-    });
+    }
     return program.memo;
   }
 
@@ -391,4 +392,3 @@ export type Encoder = GPUCommandEncoder | Recorder;
 export function allocate(ctx: GpuContext, enc: Encoder, bytes: number, label: string): GPUBuffer {
   return enc instanceof Recorder ? enc.storage(bytes, label) : storageBuffer(ctx.device, bytes, label);
 }
-
