@@ -19,6 +19,17 @@ struct Params {
 @group(0) @binding(3) var<storage, read> gateUp: array<vec4<u32>>;  // [E, 2I, H] packed
 @group(0) @binding(4) var<storage, read_write> hiddenOut: array<f32>; // [T · k, I] f32
 
+/** The token's x values weight word c covers (its row from vec4 xBase): two vec4s, or for f32 weights one (twice). */
+struct XWord {
+  lo: vec4<f32>,
+  hi: vec4<f32>,
+}
+fn xWord(xBase: u32, c: u32) -> XWord {
+  let xPerWord = valuesPerWord() / 4u;
+  let xi = xBase + xPerWord * c;
+  return XWord(x[xi], x[min(xi + 1u, xi + xPerWord - 1u)]);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let lane = lid % LANES;
@@ -26,7 +37,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let p = wid.y + wid.z * 65535u;
   let valid = i < params.width && p < params.numPairs;
   let words = params.hidden / valuesPerWord();  // 16-byte words per row
-  let xPerWord = valuesPerWord() / 4u;
   var g = 0.0;
   var u = 0.0;
   if (valid) {
@@ -41,21 +51,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let u0 = gateUp[upRow + c];
       let g1 = gateUp[gateRow + c + LANES];
       let u1 = gateUp[upRow + c + LANES];
-      let xi0 = xBase + xPerWord * c;
-      let xi1 = xi0 + xPerWord * LANES;
-      let a0 = x[xi0];
-      let b0 = x[min(xi0 + 1u, xi0 + xPerWord - 1u)];
-      let a1 = x[xi1];
-      let b1 = x[min(xi1 + 1u, xi1 + xPerWord - 1u)];
-      g += dotWord(g0, a0, b0) + dotWord(g1, a1, b1);
-      u += dotWord(u0, a0, b0) + dotWord(u1, a1, b1);
+      let x0 = xWord(xBase, c);
+      let x1 = xWord(xBase, c + LANES);
+      g += dotWord(g0, x0.lo, x0.hi) + dotWord(g1, x1.lo, x1.hi);
+      u += dotWord(u0, x0.lo, x0.hi) + dotWord(u1, x1.lo, x1.hi);
     }
     for (; c < words; c += LANES) {
-      let xi = xBase + xPerWord * c;
-      let x0 = x[xi];
-      let x1 = x[min(xi + 1u, xi + xPerWord - 1u)];
-      g += dotWord(gateUp[gateRow + c], x0, x1);
-      u += dotWord(gateUp[upRow + c], x0, x1);
+      let xw = xWord(xBase, c);
+      g += dotWord(gateUp[gateRow + c], xw.lo, xw.hi);
+      u += dotWord(gateUp[upRow + c], xw.lo, xw.hi);
     }
   }
   let gate = rowSum(lid, g);

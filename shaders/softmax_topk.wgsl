@@ -34,6 +34,11 @@ fn ranksBefore(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
   return va > vb || (va == vb && ia < ib);
 }
 
+/** Expert e's probability: one expression everywhere, so the ranking compares exactly the values written. */
+fn probability(row: u32, e: u32, rowMax: f32, rowSum: f32) -> f32 {
+  return exp(logits[row + e] - rowMax) / rowSum;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
         @builtin(local_invocation_index) lid: u32) {
@@ -51,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   var localSum = 0.0;
   for (var e = lid; e < E; e += WORKGROUP_SIZE) { localSum += exp(logits[row + e] - rowMax); }
   let rowSum = workgroupSum(lid, localSum);
-  for (var e = lid; e < E; e += WORKGROUP_SIZE) { probs[row + e] = exp(logits[row + e] - rowMax) / rowSum; }
+  for (var e = lid; e < E; e += WORKGROUP_SIZE) { probs[row + e] = probability(row, e, rowMax, rowSum); }
 
   // top-k by rank: an expert's rank is the number of experts ranked before it (one pass over the
   // probabilities staged STAGE at a time, instead of k rounds of a workgroup argmax)
@@ -60,12 +65,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   for (var j = 0u; j < perThread; j++) {
     let e = lid + j * WORKGROUP_SIZE;
     var p = 0.0;
-    if (e < E) { p = exp(logits[row + e] - rowMax) / rowSum; }
+    if (e < E) { p = probability(row, e, rowMax, rowSum); }
     var rank = 0u;
     for (var first = 0u; first < E; first += STAGE) {
       workgroupBarrier();
       for (var i = lid; i < STAGE; i += WORKGROUP_SIZE) {
-        if (first + i < E) { staged[i] = exp(logits[row + first + i] - rowMax) / rowSum; }
+        if (first + i < E) { staged[i] = probability(row, first + i, rowMax, rowSum); }
       }
       workgroupBarrier();
       let n = min(STAGE, E - first);
