@@ -15,6 +15,11 @@
 // With QK_NORM (and ROPE) q and the new key are RMS-normalised before they rotate, replacing the q/k norm
 // dispatches: 1 = over the whole projection (OLMoE: every workgroup sums the squares of its token's q row
 // and of the new k row, a few KB), 2 = over each head (Qwen3-MoE).
+// Split (num_workgroups.z = S > 1; long contexts, where one workgroup per head would leave the GPU
+// mostly idle): workgroup z takes blocks z, z + S, z + 2S, … of the query's positions and writes its
+// partial softmax to out as a row of [valueDim + 2]: Σ exp(score − m) · v per dim, then m (its running
+// max) and Σ exp(score − m); attention_combine.wgsl merges the S rows. A split with no block writes
+// m = −f32 max and a zero sum.
 
 #include "attention_params"
 #include "weights"
@@ -22,7 +27,7 @@
 @group(0) @binding(1) var<storage, read> q: array<f32>;           // [T, heads, d]
 @group(0) @binding(2) var<storage, read_write> kCache: array<f32>; // [maxPos, kvHeads, d] (ROPE writes row pos0)
 @group(0) @binding(3) var<storage, read> vCache: array<f32>;      // [maxPos, kvHeads, dv]
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;   // [T, heads, dv]
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;   // [T, heads, dv]; split: [T, heads, S, dv + 2]
 @group(0) @binding(5) var<storage, read> cosTable: array<f32>;    // ROPE: [maxPos, rotaryDim / 2] (else a placeholder)
 @group(0) @binding(6) var<storage, read> sinTable: array<f32>;
 @group(0) @binding(7) var<storage, read> kNew: array<f32>;        // ROPE: [kvHeads, d] the new token's raw k
@@ -121,6 +126,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
         @builtin(local_invocation_index) lid: u32) {
   let index = wid.x + wid.y * groups.x;   // t · heads + h
   if (index >= params.numTokens * params.numHeads) { return; }
+  let split = wid.z;                        // of S = groups.z: this workgroup's share of the positions
   let t = index / params.numHeads;
   let h = index % params.numHeads;
   let kvh = h / (params.numHeads / params.numKvHeads);
@@ -158,7 +164,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     }
   }
   workgroupBarrier();
-  if (ROPE && h % (params.numHeads / params.numKvHeads) == 0u) {
+  if (ROPE && split == 0u && h % (params.numHeads / params.numKvHeads) == 0u) {
     for (var i = lid; i < d; i += WORKGROUP_SIZE) { kCache[(last * params.numKvHeads + kvh) * d + i] = newKey[i]; }
   }
 
@@ -172,7 +178,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let dim = lid % (WORKGROUP_SIZE / halves);
   let half = lid / (WORKGROUP_SIZE / halves);
 
-  for (var block = first; block <= last; block += BLOCK) {
+  for (var block = first + split * BLOCK; block <= last; block += groups.z * BLOCK) {
     // SPLIT threads score each position of the block
     let p = block + position;
     var dot = 0.0;
@@ -211,8 +217,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   if (halves == 2u) {
     dotParts[lid] = acc;
     workgroupBarrier();
-    if (half == 0u && dim < dv) { out[index * dv + dim] = (acc + dotParts[lid + WORKGROUP_SIZE / 2u]) / runningSum; }
-  } else if (lid < dv) {
-    out[index * dv + lid] = acc / runningSum;
+    if (half == 0u) { acc += dotParts[lid + WORKGROUP_SIZE / 2u]; }
+  }
+  if (groups.z == 1u) {
+    if (half == 0u && dim < dv) { out[index * dv + dim] = acc / runningSum; }
+    return;
+  }
+  let row = (index * groups.z + split) * (dv + 2u);
+  if (half == 0u && dim < dv) { out[row + dim] = acc; }
+  if (lid == 0u) {
+    out[row + dv] = runningMax;
+    out[row + dv + 1u] = runningSum;
   }
 }

@@ -166,7 +166,7 @@ export class MoeEngine {
         const recordStart = performance.now();
         // a decode step replays the recording learned from earlier steps where it can (Recorder.replay)
         const canReplay = !isPrefill && !profiler && forward.replayable;
-        const key = `${replayKey}:ids ${bufferId(ids)}`; // the input ids' buffer is bound in the recording
+        const key = `${replayKey}:ids ${bufferId(ids)}:${forward.decodeShape(pos)}`; // the input ids' buffer is bound in the recording
         let kept = canReplay ? (rec.replay(pos, key) as KeptStep | null) : null;
         if (kept) result.replayedSteps++;
         if (!kept) {

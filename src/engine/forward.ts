@@ -5,7 +5,7 @@ import { storageBuffer, uploadStorage } from '../gpu/buffers.ts';
 import { Recorder, RecordingCache, type Profiler } from '../gpu/recorder.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { expertFfn, expertFfnGrouped, type ExpertBank } from '../kernels/experts.ts';
-import { attention, elementwise, embed, linear, norm, normFoldable, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
+import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
 import type { WeightRef } from '../kernels/weightRef.ts';
 import { selectExperts } from '../kernels/routing.ts';
 import { ropeSchedule, type RopeSchedule } from '../model/rope.ts';
@@ -103,6 +103,17 @@ export class ForwardPass {
   /** Whether a decode step's recording depends on nothing but its position (Recorder.replay): not with RoPE tables written per call. */
   get replayable(): boolean {
     return this.rope.fixed;
+  }
+
+  /**
+   * What a decode step's commands depend on besides its position's Params words: how many workgroups
+   * each layer's attention splits into (attentionSplits; it steps up as the context grows). Replay only
+   * between steps that agree.
+   */
+  decodeShape(pos: number): string {
+    const splits = this.model.layers.map(({ spec: { attention: a } }) =>
+      attentionSplits(attendedPositions(pos, a.kind === 'gqa' ? a.slidingWindow : null), a.numHeads));
+    return `attention splits ${splits.join(',')}`;
   }
 
   /** See RopeSchedule.recomputeAt. */
@@ -294,6 +305,7 @@ export class ForwardPass {
     await attention(ctx, enc, {
       q, kCache, vCache, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
+      split: { alloc: (bytes, label) => enc.storage(bytes, label) },
       ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew, qkNorm: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps } : undefined } } : {}),
     });
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: qWidth });
@@ -350,6 +362,7 @@ export class ForwardPass {
     await attention(ctx, enc, {
       q, kCache: this.kCache[index]!, vCache: this.vCache[index]!, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numHeads, headDim: qkHead, valueDim: a.vHeadDim, pos0, scale: a.scale, window: null,
+      split: { alloc: (bytes, label) => enc.storage(bytes, label) },
     });
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: vRow });
   }

@@ -208,7 +208,28 @@ export interface QkNormOnRead {
 const TILED_ATTENTION = { queries: 16, maxDim: 128, workgroupBytes: 27_136 };
 const tiledDim = (dim: number) => dim <= TILED_ATTENTION.maxDim && dim % 4 === 0;
 
-export function attention(
+/** Positions per block of attention.wgsl; a split takes every S-th block. */
+const ATTENTION_BLOCK = 64;
+const MAX_ATTENTION_SPLITS = 32;
+
+/**
+ * How many workgroups per head decode attention spreads a query's `positions` over (a power of two, so
+ * that it changes rarely as a context grows): 1 up to 7 blocks of 64, then one per two blocks, at most
+ * 32 and at most what brings the dispatch to ~512 workgroups.
+ */
+export function attentionSplits(positions: number, numHeads: number): number {
+  const blocks = Math.ceil(positions / ATTENTION_BLOCK);
+  const limit = Math.min(MAX_ATTENTION_SPLITS, Math.max(1, 2 ** Math.floor(Math.log2(512 / numHeads))));
+  if (blocks < 8) return 1;
+  return Math.min(limit, 2 ** Math.floor(Math.log2(blocks / 2)));
+}
+
+/** Positions the query at position `last` attends to (a sliding window keeps the latest `window`). */
+export function attendedPositions(last: number, window: number | null): number {
+  return window ? Math.min(last + 1, window) : last + 1;
+}
+
+export async function attention(
   ctx: GpuContext,
   enc: Encoder,
   a: {
@@ -218,6 +239,11 @@ export function attention(
      * read raw from kNew [kvHeads, d] and written rotated to its cache row.
      */
     rope?: { cos: GPUBuffer; sin: GPUBuffer; rotaryDim: number; kNew: GPUBuffer; qkNorm?: QkNormOnRead | undefined };
+    /**
+     * Decode (one token) over a long context: `splits` workgroups per head (attentionSplits by default)
+     * write partial softmaxes to a buffer from `alloc`, merged by a second dispatch.
+     */
+    split?: { alloc: (bytes: number, label: string) => GPUBuffer; splits?: number };
   },
 ) {
   if (a.valueDim > 256 || a.headDim > 256) throw new RangeError(`attention: head dims ${a.headDim}/${a.valueDim} exceed 256`);
@@ -231,16 +257,29 @@ export function attention(
   const qkNorm = a.rope?.qkNorm;
   const ropeBuffers = a.rope ? [a.rope.cos, a.rope.sin, a.rope.kNew] : [ctx.placeholder(), ctx.placeholder(), ctx.placeholder()];
   const normBuffer = qkNorm?.weight.buffer ?? ctx.placeholder(3);
-  return dispatch(ctx, enc, {
+  const splits = a.split && a.numTokens === 1 ? (a.split.splits ?? attentionSplits(attendedPositions(a.pos0, a.window), a.numHeads)) : 1;
+  if (!Number.isInteger(splits) || splits < 1 || splits > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new RangeError(`attention: ${splits} splits per head`);
+  const rows = a.numTokens * a.numHeads;
+  const partials = splits > 1 ? a.split!.alloc(rows * splits * (a.valueDim + 2) * 4, 'attention partials [heads,S,dv+2]') : null;
+  const grid = dispatchGrid(workgroups, ctx.device.limits.maxComputeWorkgroupsPerDimension);
+  await dispatch(ctx, enc, {
     shader: tiled ? 'attention_tiled' : 'attention',
     ...(tiled ? {} : { constants: { ROPE: a.rope ? 1 : 0, QK_NORM: qkNorm ? (qkNorm.perHead ? 2 : 1) : 0, ...(qkNorm ? { WEIGHT_DTYPE: weightDtypeConstant(qkNorm.weight.dtype) } : {}) } }),
     params: [
       ['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.numKvHeads], ['u32', a.headDim], ['u32', a.valueDim], ['u32', a.pos0], ['f32', a.scale], ['u32', a.window ?? 0],
       ['u32', a.rope?.rotaryDim ?? 0], ['f32', qkNorm?.eps ?? 0], ['u32', qkNorm?.kOffset ?? 0],
     ],
-    buffers: tiled ? [a.q, a.kCache, a.vCache, a.out] : [a.q, a.kCache, a.vCache, a.out, ...ropeBuffers, normBuffer],
-    grid: dispatchGrid(workgroups, ctx.device.limits.maxComputeWorkgroupsPerDimension),
+    buffers: tiled ? [a.q, a.kCache, a.vCache, a.out] : [a.q, a.kCache, a.vCache, partials ?? a.out, ...ropeBuffers, normBuffer],
+    grid: [grid[0], grid[1], splits],
   });
+  if (partials) {
+    await dispatch(ctx, enc, {
+      shader: 'attention_combine',
+      params: [['u32', rows], ['u32', splits], ['u32', a.valueDim]],
+      buffers: [partials, a.out],
+      grid: dispatchGrid(rows, ctx.device.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
 }
 
 export type ElementwiseOp = 'clamp' | 'scale';

@@ -13,6 +13,8 @@ import { referenceForward, referenceGreedy } from '../../src/reference/model.ts'
 import { routingReference } from '../../src/reference/routing.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { relativeError } from '../helpers/gpuData.ts';
+import { seededRandom } from '../helpers/random.ts';
+import { attentionSplits } from '../../src/kernels/layers.ts';
 import { buildCheckpoint, SYNTHETIC, type BuildOptions, type SyntheticModel } from '../helpers/syntheticCheckpoints.ts';
 
 async function correctionBias(t: TensorEntry): Promise<Float32Array> {
@@ -92,6 +94,33 @@ describe('engine vs the plain-TS reference model', () => {
     const error = await MoeEngine.load(gpu, opened).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(EngineUnsupportedError);
     expect(String(error)).toMatch(/interleaved RoPE over 130 dims/);
+  });
+
+  it('decode over a context long enough that attention splits across workgroups (and the split count changes mid-run)', async () => {
+    const gpu = await testGpu();
+    const olmoe = SYNTHETIC['OlmoeForCausalLM']!;
+    const opened = await openModel(buildCheckpoint({ ...olmoe, config: { ...olmoe.config, max_position_embeddings: 512 } }, { randomSeed: 11 }));
+    const heads = opened.spec.layers[0]!.attention.numHeads;
+    // the prompt ends two blocks of 64 before the first split; decoding crosses it (attentionSplits)
+    const promptLength = 440;
+    const newTokens = 20;
+    expect([attentionSplits(promptLength, heads), attentionSplits(promptLength + newTokens, heads)]).toEqual([1, 4]);
+    const rand = seededRandom(3);
+    const prompt = Array.from({ length: promptLength }, () => Math.floor(rand() * opened.spec.vocabSize));
+    const engine = await MoeEngine.load(gpu, opened, { maxPositions: 512 });
+    try {
+      const result = await engine.generate({ promptIds: prompt, maxNewTokens: newTokens, stepLogits: true, eosTokenIds: [] });
+      expect(result.replayedSteps).toBeGreaterThan(0);
+      // the reference over the whole sequence: its logits at the position each step predicted from
+      const V = opened.spec.vocabSize;
+      const ref = await referenceForward(opened.spec, opened.weights, result.tokens.slice(0, -1));
+      result.stepLogits!.forEach((row, i) => {
+        const p = promptLength - 1 + i;
+        expect(relativeError(row, ref.logits.subarray(p * V, (p + 1) * V)), `logits at position ${p}`).toBeLessThan(TOL);
+      });
+    } finally {
+      engine.destroy();
+    }
   });
 
   it('one engine runs prompt after prompt (recorded steps reused, decode steps replayed across prompts), and calls made at once run in turn', async () => {

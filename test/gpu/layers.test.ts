@@ -199,6 +199,11 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
       { T: 37, pos0: 0, NH: 2, NKV: 1, d: 32, dv: 48, window: 9 },
       { T: 20, pos0: 70, NH: 3, NKV: 3, d: 80, dv: 100, window: 50 },
       { T: 9, pos0: 0, NH: 2, NKV: 1, d: 18, dv: 16, window: null }, // d not a multiple of 4: the per-query kernel
+      // decode split over several workgroups per head, partial softmaxes merged by attention_combine
+      { T: 1, pos0: 700, NH: 4, NKV: 2, d: 64, dv: 64, window: null, splits: 4 },
+      { T: 1, pos0: 130, NH: 2, NKV: 1, d: 32, dv: 32, window: null, splits: 8 }, // 3 blocks: five splits empty
+      { T: 1, pos0: 500, NH: 3, NKV: 3, d: 40, dv: 130, window: 300, splits: 3 }, // window; dv > 128
+      { T: 1, pos0: 1000, NH: 16, NKV: 16, d: 128, dv: 128, window: null, splits: undefined }, // attentionSplits' choice
     ];
     for (const c of cases) {
       const P = c.pos0 + c.T;
@@ -207,7 +212,8 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
       const v = randomValues(rand, P * c.NKV * c.dv);
       const out = emptyBuffer(gpu, c.T * c.NH * c.dv);
       const s = { numHeads: c.NH, numKvHeads: c.NKV, headDim: c.d, valueDim: c.dv, pos0: c.pos0, scale: 1 / Math.sqrt(c.d), window: c.window };
-      await run(gpu, (enc) => attention(gpu, enc, { q: f32Buffer(gpu, q), kCache: f32Buffer(gpu, k), vCache: f32Buffer(gpu, v), out, numTokens: c.T, ...s }));
+      const split = 'splits' in c ? { split: { alloc: (bytes: number) => emptyBuffer(gpu, bytes / 4), ...(c.splits ? { splits: c.splits } : {}) } } : {};
+      await run(gpu, (enc) => attention(gpu, enc, { q: f32Buffer(gpu, q), kCache: f32Buffer(gpu, k), vCache: f32Buffer(gpu, v), out, numTokens: c.T, ...s, ...split }));
       expect(relativeError(await readF32(gpu, out, c.T * c.NH * c.dv), attentionRef(q, k, v, s)), JSON.stringify(c)).toBeLessThan(TOL);
     }
   });
@@ -220,6 +226,8 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
       { pos0: 70, NH: 3, NKV: 1, d: 32, rotaryDim: 16, dv: 24, window: null, qkNorm: 'full', dtype: 'F16' }, // partial rotary dims
       { pos0: 100, NH: 2, NKV: 2, d: 64, rotaryDim: 64, dv: 64, window: 30, qkNorm: 'per-head', dtype: 'BF16' },
       { pos0: 5, NH: 16, NKV: 16, d: 128, rotaryDim: 128, dv: 128, window: null, qkNorm: 'full', dtype: 'F32' }, // OLMoE's heads
+      { pos0: 600, NH: 16, NKV: 16, d: 128, rotaryDim: 128, dv: 128, window: null, qkNorm: 'full', dtype: 'BF16' }, // split in 4
+      { pos0: 900, NH: 4, NKV: 2, d: 64, rotaryDim: 32, dv: 64, window: 700, qkNorm: 'per-head', dtype: 'BF16' }, // split, window
     ] as const;
     for (const c of cases) {
       const P = c.pos0 + 1;
@@ -242,6 +250,7 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
           cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), rotaryDim: c.rotaryDim, kNew: f32Buffer(gpu, kNew),
           qkNorm: norms ? { weight: norms.ref, kOffset: qWidth, perHead, eps: 1e-6 } : undefined,
         },
+        split: { alloc: (bytes) => emptyBuffer(gpu, bytes / 4) },
       }));
       const normed = (x: Float32Array, width: number, w: Float32Array) => (norms ? normRef(x, width, w, null, 1e-6, false) : x);
       const qNormed = normed(q, qWidth, norms?.values.subarray(0, qWidth) ?? new Float32Array());
