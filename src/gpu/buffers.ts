@@ -2,6 +2,15 @@
 
 export type StorageArray = Float32Array | Uint32Array | Int32Array;
 
+/**
+ * Bytes to allocate for a storage buffer of byteLength: bindings must not be empty, and whole 16-byte
+ * words, because some kernels read storage as array<vec4<…>> (tile_multiply.wgsl), and an element of a
+ * partial last word would be out of bounds.
+ */
+export function storageSize(byteLength: number): number {
+  return Math.max(16, Math.ceil(byteLength / 16) * 16);
+}
+
 /** WebGPU buffer sizes and writes must be multiples of 4 bytes; bindings must not be empty. */
 function paddedSize(byteLength: number): number {
   return Math.max(4, Math.ceil(byteLength / 4) * 4);
@@ -10,7 +19,7 @@ function paddedSize(byteLength: number): number {
 export function storageBuffer(device: GPUDevice, byteLength: number, label?: string): GPUBuffer {
   return device.createBuffer({
     label: label ?? 'storage',
-    size: paddedSize(byteLength),
+    size: storageSize(byteLength),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
 }

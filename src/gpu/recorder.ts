@@ -17,7 +17,7 @@
 // code run at all. Anything else that changes (a random draw, a dynamic RoPE table) fails the check and
 // keeps the step recorded in full.
 
-import { storageBuffer } from './buffers.ts';
+import { storageBuffer, storageSize } from './buffers.ts';
 import type { GpuContext } from './context.ts';
 
 interface DispatchSlot {
@@ -218,7 +218,7 @@ export class Recorder {
   /** A storage buffer that lives as long as the cache: the same one each time this step is recorded. */
   storage(bytes: number, label: string): GPUBuffer {
     const i = this.allocationIndex++;
-    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const size = storageSize(bytes);
     const cached = this.cache.allocations[i];
     if (cached && cached.size === size) return cached;
     if (cached) this.cache.forgetProgram(); // it may bind the buffer destroyed here

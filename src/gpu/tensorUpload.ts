@@ -6,6 +6,7 @@
 
 import type { TensorEntry } from '../checkpoint/checkpoint.ts';
 import type { ComputeDtype } from '../checkpoint/dtypes.ts';
+import { storageSize } from './buffers.ts';
 import type { GpuContext } from './context.ts';
 
 export interface GpuTensorPiece {
@@ -112,7 +113,7 @@ export class Uploader {
   private createBuffer(label: string, byteLength: number): GPUBuffer {
     const buffer = this.ctx.device.createBuffer({
       label,
-      size: Math.max(4, align4(byteLength)),
+      size: storageSize(byteLength),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
       mappedAtCreation: true,
     });
