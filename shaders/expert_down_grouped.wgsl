@@ -11,10 +11,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;             // [P, I] the pairs' hidden states
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;       // [P, I] the pairs' hidden states
 @group(0) @binding(2) var<storage, read> offsets: array<u32>;       // [E + 1]
 @group(0) @binding(3) var<storage, read> sorted: array<u32>;        // [P]
-@group(0) @binding(4) var<storage, read> w: array<u32>;             // down bank, packed
+@group(0) @binding(4) var<storage, read> w: array<vec4<u32>>;       // down bank, packed
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;       // [P, H]
 
 #include "tile_multiply"
@@ -26,15 +26,13 @@ var<workgroup> wTile: Tile; // outputs
 var<private> expert: u32;
 fn weightIndex(row: u32, input: u32) -> u32 { return downIndex(expert, row, input); }
 
-var<private> pairOk: array<bool, 2>;    // per row this thread stages
+var<private> pairOk: array<bool, 2>; // the pairs this thread stages (rows aRow, aRow + 32 of the tile)
 var<private> pairs: array<u32, 2>;
-var<private> outputs: array<u32, 2>;
+var<private> output: u32;            // the weight row it stages (row bRow)
 fn loadStep(k: u32) {
   let I = params.width;
-  for (var s = 0u; s < 2u; s++) {
-    aStaged[s] = loadActivations(pairOk[s], pairs[s] * I, k, I);
-    bStaged[s] = loadWeights(outputs[s] < params.hidden, outputs[s], k, I);
-  }
+  for (var s = 0u; s < 2u; s++) { aStaged[s] = loadActivations(pairOk[s], pairs[s] * I, k, I); }
+  loadWeights(output < params.hidden, output, k, I);
 }
 
 @compute @workgroup_size(16, 16)
@@ -51,12 +49,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
   let h0 = wid.x * TILE;
 
   for (var s = 0u; s < 2u; s++) {
-    let r = stageRow(li) + 32u * s;
+    let r = aRow(li) + 32u * s;
     pairOk[s] = r < count;
     pairs[s] = 0u;
     if (pairOk[s]) { pairs[s] = sorted[begin + r]; }
-    outputs[s] = h0 + r;
   }
+  output = h0 + bRow(li);
   var acc: array<vec4<f32>, 4>; // [a][j]: pair 4ty + a, output h0 + 4tx + j
   multiplyTiles(&acc, &hTile, &wTile, I, li, local);
   for (var a = 0u; a < 4u; a++) {

@@ -18,10 +18,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;               // [T, H] f32
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;         // [T, H] f32
 @group(0) @binding(2) var<storage, read> offsets: array<u32>;         // [E + 1]
 @group(0) @binding(3) var<storage, read> sorted: array<u32>;          // [P]
-@group(0) @binding(4) var<storage, read> w: array<u32>;               // gate|up bank, packed
+@group(0) @binding(4) var<storage, read> w: array<vec4<u32>>;         // gate|up bank, packed
 @group(0) @binding(5) var<storage, read_write> hiddenOut: array<f32>; // [P, I]
 
 #include "tile_multiply"
@@ -33,16 +33,14 @@ var<workgroup> gateUpTile: Tile; // gate and up rows, interleaved
 var<private> expert: u32;
 fn weightIndex(row: u32, input: u32) -> u32 { return gateUpIndex(expert, row, input); }
 
-var<private> pairOk: array<bool, 2>;    // per row this thread stages
+var<private> pairOk: array<bool, 2>; // the pairs this thread stages (rows aRow, aRow + 32 of the tile)
 var<private> tokens: array<u32, 2>;
-var<private> units: array<u32, 2>;
-var<private> bankRows: array<u32, 2>;
+var<private> unit: u32;              // the weight row it stages (row bRow): unit's gate or up row
+var<private> bankRow: u32;
 fn loadStep(k: u32) {
   let H = params.hidden;
-  for (var s = 0u; s < 2u; s++) {
-    aStaged[s] = loadActivations(pairOk[s], tokens[s] * H, k, H);
-    bStaged[s] = loadWeights(units[s] < params.width, bankRows[s], k, H);
-  }
+  for (var s = 0u; s < 2u; s++) { aStaged[s] = loadActivations(pairOk[s], tokens[s] * H, k, H); }
+  loadWeights(unit < params.width, bankRow, k, H);
 }
 
 const UNITS: u32 = TILE / 2u; // intermediate units per workgroup
@@ -60,16 +58,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
   let I = params.width;
   let i0 = wid.x * UNITS;
 
-  // staged rows (stageRow and +32): pair r of the tile; tile row n is unit i0 + 2(n / 4) + n % 2, its
-  // gate row for n % 4 < 2, else its up row
+  // staged rows: pair r of the tile; tile row n is unit i0 + 2(n / 4) + n % 2, its gate row for
+  // n % 4 < 2, else its up row
   for (var s = 0u; s < 2u; s++) {
-    let r = stageRow(li) + 32u * s;
+    let r = aRow(li) + 32u * s;
     pairOk[s] = r < count;
     tokens[s] = 0u;
     if (pairOk[s]) { tokens[s] = sorted[begin + r] / params.topK; }
-    units[s] = i0 + 2u * (r / 4u) + r % 2u;
-    bankRows[s] = select(units[s], units[s] + I, r % 4u >= 2u);
   }
+  let n = bRow(li);
+  unit = i0 + 2u * (n / 4u) + n % 2u;
+  bankRow = select(unit, unit + I, n % 4u >= 2u);
   var acc: array<vec4<f32>, 4>; // [a][j]: pair 4ty + a; j: gate, gate, up, up of units i0 + 2tx, +1
   multiplyTiles(&acc, &xTile, &gateUpTile, H, li, local);
   for (var a = 0u; a < 4u; a++) {

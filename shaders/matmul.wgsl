@@ -7,8 +7,8 @@
 #include "weights"
 #include "linear_output"
 
-@group(0) @binding(1) var<storage, read> x: array<f32>;           // [T, K] f32
-@group(0) @binding(2) var<storage, read> w: array<u32>;           // [N, K] packed
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;     // [T, K] f32
+@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;     // [N, K] packed
 @group(0) @binding(3) var<storage, read> b: array<u32>;           // [N] packed (bound to w when unused)
 
 #include "tile_multiply"
@@ -17,14 +17,12 @@ var<workgroup> wTile: Tile; // outputs
 
 fn weightIndex(row: u32, input: u32) -> u32 { return row * params.inputs + input; }
 
-var<private> tokens: array<u32, 2>;   // the token and the weight row of each row this thread stages
-var<private> outputs: array<u32, 2>;
+var<private> tokens: array<u32, 2>; // the tokens this thread stages (rows aRow, aRow + 32 of the tile)
+var<private> output: u32;          // the weight row it stages (row bRow)
 fn loadStep(k: u32) {
   let K = params.inputs;
-  for (var r = 0u; r < 2u; r++) {
-    aStaged[r] = loadActivations(tokens[r] < params.numTokens, tokens[r] * K, k, K);
-    bStaged[r] = loadWeights(outputs[r] < params.numOutputs, outputs[r], k, K);
-  }
+  for (var r = 0u; r < 2u; r++) { aStaged[r] = loadActivations(tokens[r] < params.numTokens, tokens[r] * K, k, K); }
+  loadWeights(output < params.numOutputs, output, k, K);
 }
 
 @compute @workgroup_size(16, 16)
@@ -35,10 +33,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
   let K = params.inputs;
   let t0 = wid.y * TILE;
   let n0 = wid.x * TILE;
-  for (var r = 0u; r < 2u; r++) {
-    tokens[r] = t0 + stageRow(li) + 32u * r;
-    outputs[r] = n0 + stageRow(li) + 32u * r;
-  }
+  for (var r = 0u; r < 2u; r++) { tokens[r] = t0 + aRow(li) + 32u * r; }
+  output = n0 + bRow(li);
   var acc: array<vec4<f32>, 4>; // [i][j]: token t0 + 4ty + i, output n0 + 4tx + j
   multiplyTiles(&acc, &xTile, &wTile, K, li, local);
   for (var i = 0u; i < 4u; i++) {

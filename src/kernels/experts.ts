@@ -4,7 +4,7 @@
 import type { Encoder } from '../gpu/recorder.ts';
 import { dispatch } from '../gpu/dispatch.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { weightDtypeConstant, type WeightRef } from './weightRef.ts';
+import { alignedRows, tileVectorLoads, weightDtypeConstant, type WeightRef } from './weightRef.ts';
 
 /** An expert bank: E experts' SwiGLU weights packed as two tensors. */
 export interface ExpertBank {
@@ -44,8 +44,6 @@ export interface ExpertFfnArgs {
   sigmoidWeights?: boolean;
 }
 
-/** Rows of `width` values start on 16-byte boundaries (the *_rows kernels can stream them). */
-const alignedRows = (width: number, w: WeightRef) => width % (w.dtype === 'F32' ? 4 : 8) === 0;
 const ROWS = 8; // output rows per workgroup of the *_rows kernels
 
 export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* [T·k, I] f32 scratch */ }): Promise<void> {
@@ -126,7 +124,7 @@ function gateUpGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; x: 
   const { bank } = a;
   return dispatch(ctx, enc, {
     shader: 'expert_gate_up_grouped',
-    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype), GATE_ONLY: a.gateOnly ? 1 : 0 },
+    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype), GATE_ONLY: a.gateOnly ? 1 : 0, VECTOR_LOADS: tileVectorLoads(a.hiddenSize, bank.gateUpTransposed) },
     params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', a.topK], ['u32', bank.gateUpTransposed ? 1 : 0]],
     buffers: [a.x, a.groups.offsets, a.groups.sorted, bank.gateUp.buffer, a.out],
     // an expert gets at most one pair per token
@@ -139,7 +137,7 @@ function downGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; hidde
   const { bank } = a;
   return dispatch(ctx, enc, {
     shader: 'expert_down_grouped',
-    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype) },
+    constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype), VECTOR_LOADS: tileVectorLoads(bank.width, bank.downTransposed) },
     params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0]],
     buffers: [a.hidden, a.groups.offsets, a.groups.sorted, bank.down.buffer, a.out],
     grid: [Math.ceil(a.hiddenSize / GROUPED_TILE), Math.ceil(a.numTokens / GROUPED_TILE), bank.numExperts],

@@ -5,7 +5,7 @@ import type { Encoder } from '../gpu/recorder.ts';
 import { dispatchGrid } from '../gpu/buffers.ts';
 import { dispatch, type ParamField } from '../gpu/dispatch.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { weightDtypeConstant, type WeightRef } from './weightRef.ts';
+import { alignedRows, tileVectorLoads, weightDtypeConstant, type WeightRef } from './weightRef.ts';
 
 const WG = 64;
 const groups = (n: number) => Math.ceil(n / WG);
@@ -100,13 +100,11 @@ export interface LinearArgs {
  */
 export function normFoldable(ctx: GpuContext, a: { numTokens: number; inputs: number; weight: WeightRef; normWeight: WeightRef; layerNorm: boolean }): boolean {
   return (
-    a.numTokens === 1 && !a.layerNorm && alignedInputs(a.inputs, a.weight) && a.normWeight.dtype === a.weight.dtype &&
+    a.numTokens === 1 && !a.layerNorm && alignedRows(a.inputs, a.weight) && a.normWeight.dtype === a.weight.dtype &&
     a.inputs * 4 + 2048 <= ctx.device.limits.maxComputeWorkgroupStorageSize
   );
 }
 
-/** Rows of K values start on 16-byte boundaries: matvec_rows can stream them 16 bytes per load. */
-const alignedInputs = (inputs: number, weight: WeightRef) => inputs % (weight.dtype === 'F32' ? 4 : 8) === 0;
 
 /**
  * y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. With `more`, W stacks several projections
@@ -119,7 +117,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   const N = parts.reduce((n, p) => n + p.rows, 0);
   const few = a.numTokens <= MATVEC_MAX_TOKENS;
   // rows on 16-byte boundaries can be streamed 16 bytes per load (matvec_rows); others one value at a time
-  const shader = !few ? 'matmul' : alignedInputs(a.inputs, a.weight) ? 'matvec_rows' : 'matvec';
+  const shader = !few ? 'matmul' : alignedRows(a.inputs, a.weight) ? 'matvec_rows' : 'matvec';
   const { norm, residual } = a;
   if (norm || residual) {
     if (norm && !normFoldable(ctx, { numTokens: a.numTokens, inputs: a.inputs, weight: a.weight, normWeight: norm.weight, layerNorm: false })) {
@@ -137,7 +135,11 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   const pending = norm?.pending?.r ?? residual?.pending;
   return dispatch(ctx, enc, {
     shader,
-    constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype), ...(norm ? { NORM: 1, NORMED_VEC4S: a.inputs / 4 } : {}) },
+    constants: {
+      WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype),
+      ...(norm ? { NORM: 1, NORMED_VEC4S: a.inputs / 4 } : {}),
+      ...(shader === 'matmul' ? { VECTOR_LOADS: tileVectorLoads(a.inputs) } : {}),
+    },
     params: [
       ['u32', a.numTokens], ['u32', N], ['u32', a.inputs], ['u32', a.bias ? 1 : 0], ['u32', split1], ['u32', split2],
       ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outStride ?? part(i).rows]),

@@ -11,3 +11,12 @@ export interface WeightRef {
 export function weightDtypeConstant(dtype: ComputeDtype): number {
   return { F32: 0, BF16: 1, F16: 2 }[dtype];
 }
+
+/** Rows of `inputs` values of this weight start on 16-byte boundaries: kernels can stream them 16 bytes per load. */
+export const alignedRows = (inputs: number, w: WeightRef) => inputs % (w.dtype === 'F32' ? 4 : 8) === 0;
+
+/**
+ * The VECTOR_LOADS override of shaders/tile_multiply.wgsl (matmul and the grouped expert multiplies):
+ * input-contiguous rows of K inputs can be staged 8 inputs at a time, in 16-byte loads.
+ */
+export const tileVectorLoads = (inputs: number, transposed = false): number => (inputs % 8 === 0 && !transposed ? 1 : 0);
