@@ -1,0 +1,246 @@
+// Which tiling makes the prefill multiplies fastest on this adapter? Times y = x · Wᵀ (x f32 [M, K], W bf16
+// [N, K], as matmul.wgsl and the grouped expert multiplies compute it) for the production kernel
+// (shaders/matmul.wgsl) and for generated variants: output tile TM × TN, RM × RN outputs per thread, STEP
+// inputs staged per barrier, with 16-byte loads into the staging registers (8 bf16 or 4 f32 per load).
+// Every variant's output is checked against a CPU dot product at sampled positions before it is timed.
+//   node tools/matmul_variants.mjs [M N K] [dawn flags…]   (on a GPU host after `source .gpu/setup.sh`)
+// Prints one line per variant and a JSON line at the end. A tool for choosing kernels; not part of CI.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const dawn = require(process.env.NODE_PATH ? require.resolve('webgpu', { paths: process.env.NODE_PATH.split(':') }) : 'webgpu');
+const args = process.argv.slice(2);
+const dims = args.filter((a) => /^\d+$/.test(a)).map(Number);
+const flags = args.filter((a) => !/^\d+$/.test(a));
+const [M, N, K] = dims.length === 3 ? dims : [4096, 2048, 2048];
+const gpu = dawn.create(flags);
+Object.assign(globalThis, dawn.globals);
+const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+const device = await adapter.requestDevice({
+  requiredLimits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize },
+});
+device.addEventListener?.('uncapturederror', (e) => console.error('uncaptured', e.error?.message));
+console.log(`adapter: ${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}; M N K = ${M} ${N} ${K}; flags: ${flags.join(' ') || 'none'}`);
+
+// --- the production kernel, includes expanded as src/gpu/shaderLibrary.ts does ---
+const shaderDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'shaders');
+function shader(name, seen = new Set([name])) {
+  return readFileSync(join(shaderDir, `${name}.wgsl`), 'utf8').replace(/^#include "([\w-]+)"\s*$/gm, (_, inc) => {
+    if (seen.has(inc)) return '';
+    seen.add(inc);
+    return shader(inc, seen);
+  });
+}
+
+// --- generated variants ---
+/**
+ * Tiles: aT[c][row group ^ fa(c)] and bT[c][row group ^ fb(c)], four rows to a vec4, as tile_multiply.wgsl;
+ * the swizzles keep each staging store of a subgroup of 32 on 32 banks. Thread (tx, ty) owns row groups
+ * ty + NTY·i and column groups tx + NTX·j.
+ */
+function variant({ TM, TN, RM, RN, STEP, unroll, db }) {
+  const NTX = TN / RN, NTY = TM / RM, NT = NTX * NTY;
+  const RGA = TM / 4, RGB = TN / 4;
+  const CA = STEP / 4, CB = STEP / 8; // 16-byte chunks per row and step: a (f32), b (bf16)
+  const LA = (TM * CA) / NT, LB = (TN * CB) / NT;
+  if (!Number.isInteger(LA) || !Number.isInteger(LB) || LA < 1 || LB < 1) return null;
+  const fa = (c) => `${Math.floor(c / 4) * (32 / STEP)}u`;
+  const fb = (c) => `${Math.floor(c / 8) * (64 / STEP)}u`;
+  const accs = [];
+  for (let i = 0; i < RM / 4; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < RN / 4; j++) accs.push(`acc_${i}_${r}_${j}`);
+  const body = (c) => {
+    const lines = [];
+    for (let i = 0; i < RM / 4; i++) lines.push(`let a${i} = aT[aBase + ${c} * ${RGA}u + ((ty + ${NTY * i}u) ^ ${typeof c === 'number' ? fa(c) : `((${c} / 4u) * ${32 / STEP}u)`})];`);
+    for (let j = 0; j < RN / 4; j++) lines.push(`let b${j} = bT[bBase + ${c} * ${RGB}u + ((tx + ${NTX * j}u) ^ ${typeof c === 'number' ? fb(c) : `((${c} / 8u) * ${64 / STEP}u)`})];`);
+    for (let i = 0; i < RM / 4; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < RN / 4; j++) lines.push(`acc_${i}_${r}_${j} += a${i}[${r}] * b${j};`);
+    return lines.join('\n      ');
+  };
+  const inner = unroll
+    ? Array.from({ length: STEP }, (_, c) => `{\n      ${body(c)}\n    }`).join('\n    ')
+    : `for (var c = 0u; c < ${STEP}u; c++) {\n      ${body('c')}\n    }`;
+  const storeA = [];
+  for (let l = 0; l < LA; l++) {
+    storeA.push(`{ let row = aRow + ${(NT / CA) * l}u; let v = sa${l};`);
+    for (let e = 0; e < 4; e++) storeA.push(`  aT[aBase + (4u * aCh + ${e}u) * ${RGA}u + ((row / 4u) ^ (aCh * ${32 / STEP}u))][row % 4u] = v[${e}];`);
+    storeA.push('}');
+  }
+  const storeB = [];
+  for (let l = 0; l < LB; l++) {
+    storeB.push(`{ let row = bRow + ${(NT / CB) * l}u; let v = sb${l};`);
+    for (let e = 0; e < 8; e++) {
+      const word = 'xyzw'[e >> 1];
+      const val = e % 2 === 0 ? `bitcast<f32>(v.${word} << 16u)` : `bitcast<f32>(v.${word} & 0xffff0000u)`;
+      storeB.push(`  bT[bBase + (8u * bCh + ${e}u) * ${RGB}u + ((row / 4u) ^ (bCh * ${64 / STEP}u))][row % 4u] = ${val};`);
+    }
+    storeB.push('}');
+  }
+  const loads = (k) => [
+    ...Array.from({ length: LA }, (_, l) => `sa${l} = select(vec4<f32>(0.0), x[(t0 + aRow + ${(NT / CA) * l}u) * K4 + (${k}) / 4u + aCh], t0 + aRow + ${(NT / CA) * l}u < p.M);`),
+    ...Array.from({ length: LB }, (_, l) => `sb${l} = select(vec4<u32>(0u), w[(n0 + bRow + ${(NT / CB) * l}u) * K8 + (${k}) / 8u + bCh], n0 + bRow + ${(NT / CB) * l}u < p.N);`),
+  ].join('\n    ');
+  const writes = [];
+  for (let i = 0; i < RM / 4; i++)
+    for (let r = 0; r < 4; r++)
+      for (let j = 0; j < RN / 4; j++) {
+        writes.push(`{ let row = t0 + 4u * (ty + ${NTY * i}u) + ${r}u; let col = n0 + 4u * (tx + ${NTX * j}u);`);
+        writes.push(`  if (row < p.M && col < p.N) { y[(row * p.N + col) / 4u] = acc_${i}_${r}_${j}; } }`);
+      }
+  return {
+    name: `${TM}x${TN} ${RM}x${RN}/thread s${STEP}${unroll ? ' unrolled' : ''}${db ? ' double-buffered' : ''}`,
+    wg: [NTX, NTY],
+    grid: [Math.ceil(N / TN), Math.ceil(M / TM)],
+    code: `
+struct P { M: u32, N: u32, K: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
+var<workgroup> aT: array<vec4<f32>, ${STEP * RGA * (db ? 2 : 1)}>;
+var<workgroup> bT: array<vec4<f32>, ${STEP * RGB * (db ? 2 : 1)}>;
+@compute @workgroup_size(${NTX}, ${NTY})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) li: u32) {
+  let tx = local.x; let ty = local.y;
+  let t0 = wid.y * ${TM}u; let n0 = wid.x * ${TN}u;
+  let K4 = p.K / 4u; let K8 = p.K / 8u;
+  let aRow = li / ${CA}u; let aCh = li % ${CA}u;
+  let bRow = li / ${CB}u; let bCh = li % ${CB}u;
+  ${accs.map((a) => `var ${a} = vec4<f32>(0.0);`).join(' ')}
+  ${Array.from({ length: LA }, (_, l) => `var sa${l}: vec4<f32>;`).join(' ')}
+  ${Array.from({ length: LB }, (_, l) => `var sb${l}: vec4<u32>;`).join(' ')}
+  ${loads('0u')}
+  for (var k0 = 0u; k0 < p.K; k0 += ${STEP}u) {
+    ${db ? `let aBase = ((k0 / ${STEP}u) % 2u) * ${STEP * RGA}u; let bBase = ((k0 / ${STEP}u) % 2u) * ${STEP * RGB}u;` : `let aBase = 0u; let bBase = 0u;`}
+    ${storeA.join('\n    ')}
+    ${storeB.join('\n    ')}
+    workgroupBarrier();
+    if (k0 + ${STEP}u < p.K) {
+    ${loads(`k0 + ${STEP}u`)}
+    }
+    ${inner}
+    ${db ? '' : 'workgroupBarrier();'}
+  }
+  ${writes.join('\n  ')}
+}`,
+  };
+}
+
+// --- data ---
+function bf16(f) {
+  const u = new Uint32Array(new Float32Array([f]).buffer)[0];
+  return (u + 0x7fff + ((u >> 16) & 1)) >>> 16;
+}
+let seed = 12345;
+const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+const xHost = new Float32Array(M * K).map(rand);
+const wBits = new Uint16Array(N * K).map(() => bf16(rand()));
+const wValue = (i) => new Float32Array(new Uint32Array([wBits[i] << 16]).buffer)[0];
+const make = (data, usage) => {
+  const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage, mappedAtCreation: true });
+  new Uint8Array(b.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  b.unmap();
+  return b;
+};
+const S = GPUBufferUsage.STORAGE;
+const xBuf = make(xHost, S);
+const wBuf = make(wBits, S);
+const yBuf = device.createBuffer({ size: M * N * 4, usage: S | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+const dummy = [0, 1].map(() => device.createBuffer({ size: 16, usage: S }));
+const readBuf = device.createBuffer({ size: M * N * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+const uniform = (words) => make(new Uint32Array(words), GPUBufferUsage.UNIFORM);
+
+const samples = Array.from({ length: 512 }, (_, i) => [Math.floor(((i * 7919) % 997) / 997 * M), Math.floor(((i * 104729) % 991) / 991 * N)]);
+const expected = samples.map(([m, n]) => {
+  let s = 0;
+  for (let k = 0; k < K; k++) s += xHost[m * K + k] * wValue(n * K + k);
+  return s;
+});
+
+async function run(v) {
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code: v.code });
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main', constants: v.constants } });
+  const bind = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: v.entries.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+  const err = await device.popErrorScope();
+  if (err) return { name: v.name, error: err.message.slice(0, 400) };
+  const go = (times) => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    for (let i = 0; i < times; i++) pass.dispatchWorkgroups(...v.grid);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    return device.queue.onSubmittedWorkDone();
+  };
+  const enc = device.createCommandEncoder();
+  enc.clearBuffer(yBuf);
+  device.queue.submit([enc.finish()]);
+  await go(1);
+  const copy = device.createCommandEncoder();
+  copy.copyBufferToBuffer(yBuf, 0, readBuf, 0, M * N * 4);
+  device.queue.submit([copy.finish()]);
+  await readBuf.mapAsync(GPUMapMode.READ);
+  const y = new Float32Array(readBuf.getMappedRange().slice(0));
+  readBuf.unmap();
+  let worst = 0;
+  samples.forEach(([m, n], i) => (worst = Math.max(worst, Math.abs(y[m * N + n] - expected[i]))));
+  await go(3);
+  const reps = 20;
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const t = performance.now();
+    await go(reps);
+    best = Math.min(best, (performance.now() - t) / reps);
+  }
+  return { name: v.name, ms: +best.toFixed(3), tflops: +((2 * M * N * K) / best / 1e9).toFixed(2), maxErr: +worst.toExponential(2) };
+}
+
+const production = {
+  name: 'production matmul.wgsl (64x64 4x4/thread s32)',
+  code: shader('matmul'),
+  constants: { WEIGHT_DTYPE: 1 },
+  grid: [Math.ceil(N / 64), Math.ceil(M / 64)],
+  entries: [uniform([M, N, K, 0, N, N, N, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), xBuf, wBuf, wBuf, yBuf, ...dummy],
+};
+const configs = (process.env.VARIANTS ? JSON.parse(process.env.VARIANTS) : process.env.ROUND === '2' ? [
+  { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32 },
+  { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32, db: true },
+  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 16, unroll: true },
+  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 16 },
+  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 32 },
+  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 16, db: true },
+  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 32, db: true },
+  { TM: 64, TN: 128, RM: 4, RN: 8, STEP: 16 },
+  { TM: 64, TN: 128, RM: 4, RN: 8, STEP: 16, db: true },
+  { TM: 64, TN: 128, RM: 8, RN: 8, STEP: 16 },
+  { TM: 64, TN: 128, RM: 8, RN: 8, STEP: 16, db: true },
+  { TM: 32, TN: 128, RM: 8, RN: 8, STEP: 16 },
+  { TM: 32, TN: 64, RM: 4, RN: 4, STEP: 32 },
+  { TM: 32, TN: 64, RM: 4, RN: 4, STEP: 32, db: true },
+] : [
+  { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32 },
+  { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32, unroll: true },
+  { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 16, unroll: true },
+  { TM: 64, TN: 128, RM: 4, RN: 8, STEP: 32 },
+  { TM: 64, TN: 128, RM: 4, RN: 8, STEP: 16, unroll: true },
+  { TM: 64, TN: 128, RM: 8, RN: 8, STEP: 32 },
+  { TM: 64, TN: 128, RM: 8, RN: 8, STEP: 16, unroll: true },
+  { TM: 128, TN: 128, RM: 8, RN: 8, STEP: 16 },
+  { TM: 128, TN: 128, RM: 8, RN: 8, STEP: 16, unroll: true },
+  { TM: 128, TN: 128, RM: 8, RN: 8, STEP: 8, unroll: true },
+  { TM: 64, TN: 64, RM: 8, RN: 8, STEP: 32, unroll: true },
+  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 32, unroll: true },
+  { TM: 32, TN: 128, RM: 4, RN: 4, STEP: 32, unroll: true },
+]);
+const results = [];
+for (const v of [production, ...configs.map(variant).filter(Boolean)]) {
+  if (!v.entries) v.entries = [uniform([M, N, K, 0]), xBuf, wBuf, yBuf];
+  const r = await run(v);
+  results.push(r);
+  console.log(r.error ? `${r.name}: ERROR ${r.error}` : `${r.name.padEnd(48)} ${String(r.ms).padStart(8)} ms ${String(r.tflops).padStart(6)} TFLOPS  max err ${r.maxErr}`);
+  if (process.env.DUMP && r.name.includes(process.env.DUMP)) console.log(v.code);
+}
+console.log(JSON.stringify({ adapter: adapter.info.description, M, N, K, flags, results }));
