@@ -1,5 +1,5 @@
 // Prefill down projection as one grouped matrix multiply, tiled like matmul.wgsl (tile_multiply):
-// workgroup (output tile x, pair tile y, expert z) computes 64 of expert e's pairs × 64 of the H outputs.
+// workgroup (output tile x, pair tile y, expert z) computes 32 of expert e's pairs × 128 of the H outputs.
 //   y[p, h] = (W_down[e] hidden[p])[h]   for each pair p of expert e; combined back per token afterwards.
 
 #include "weights"
@@ -18,50 +18,50 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;       // [P, H]
 
 #include "tile_multiply"
-var<workgroup> hTile: Tile; // pairs
-var<workgroup> wTile: Tile; // outputs
+var<workgroup> hTile: ATile; // pairs
+var<workgroup> wTile: BTile; // outputs
 
 #include "expert_layout"
 
 var<private> expert: u32;
 fn weightIndex(row: u32, input: u32) -> u32 { return downIndex(expert, row, input); }
 
-var<private> pairOk: array<bool, 2>; // the pairs this thread stages (rows aRow, aRow + 32 of the tile)
-var<private> pairs: array<u32, 2>;
-var<private> output: u32;            // the weight row it stages (row bRow)
+var<private> pairOk: bool;              // the pair this thread stages (row aRow of the tile)
+var<private> pair: u32;
+var<private> outputs: array<u32, 2>;    // the weight rows it stages (rows bRow, bRow + 64)
 fn loadStep(k: u32) {
   let I = params.width;
-  for (var s = 0u; s < 2u; s++) { aStaged[s] = loadActivations(pairOk[s], pairs[s] * I, k, I); }
-  loadWeights(output < params.hidden, output, k, I);
+  aStaged = loadActivations(pairOk, pair * I, k, I);
+  for (var s = 0u; s < 2u; s++) { loadWeights(s, outputs[s] < params.hidden, outputs[s], k, I); }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(16, 8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u,
         @builtin(local_invocation_index) li: u32) {
   let e = wid.z;
   expert = e;
-  let begin = offsets[e] + wid.y * TILE;
-  let end = min(offsets[e + 1u], begin + TILE);
+  let begin = offsets[e] + wid.y * A_ROWS;
+  let end = min(offsets[e + 1u], begin + A_ROWS);
   if (begin >= end) { return; }
   let count = end - begin;
   let H = params.hidden;
   let I = params.width;
-  let h0 = wid.x * TILE;
+  let h0 = wid.x * B_ROWS;
 
-  for (var s = 0u; s < 2u; s++) {
-    let r = aRow(li) + 32u * s;
-    pairOk[s] = r < count;
-    pairs[s] = 0u;
-    if (pairOk[s]) { pairs[s] = sorted[begin + r]; }
-  }
-  output = h0 + bRow(li);
-  var acc: array<vec4<f32>, 4>; // [a][j]: pair 4ty + a, output h0 + 4tx + j
+  let r = aRow(li);
+  pairOk = r < count;
+  pair = 0u;
+  if (pairOk) { pair = sorted[begin + r]; }
+  for (var s = 0u; s < 2u; s++) { outputs[s] = h0 + bRow(li) + 64u * s; }
+  var acc: Accumulators; // [4j + a]: pair 4ty + a, outputs h0 + 64j + 4tx … +3
   multiplyTiles(&acc, &hTile, &wTile, I, li, local);
-  for (var a = 0u; a < 4u; a++) {
-    let p = 4u * local.y + a;
-    for (var j = 0u; j < 4u; j++) {
-      let hj = h0 + 4u * local.x + j;
-      if (p < count && hj < H) { y[sorted[begin + p] * H + hj] = acc[a][j]; }
+  for (var j = 0u; j < 2u; j++) {
+    for (var a = 0u; a < 4u; a++) {
+      let p = 4u * local.y + a;
+      for (var c = 0u; c < 4u; c++) {
+        let hj = h0 + 64u * j + 4u * local.x + c;
+        if (p < count && hj < H) { y[sorted[begin + p] * H + hj] = acc[4u * j + a][c]; }
+      }
     }
   }
 }

@@ -1,8 +1,8 @@
 // Prefill gate/up + SwiGLU as one grouped matrix multiply. Workgroup (output tile x, pair tile y, expert z)
-// computes 64 of expert e's pairs (from the list sorted by expert) × 32 of its I intermediate units, tiled
-// like matmul.wgsl (tile_multiply): the 64 weight rows of a tile are the gate and up rows of those 32
-// units, interleaved so that each thread's four rows are gate i, gate i+1, up i, up i+1 and it can apply
-// SwiGLU to its own accumulators.
+// computes 32 of expert e's pairs (from the list sorted by expert) × 64 of its I intermediate units, tiled
+// like matmul.wgsl (tile_multiply): the 128 weight rows of a tile are the gate and up rows of those 64
+// units, interleaved so that each group of four rows a thread owns is gate i, gate i+1, up i, up i+1 and
+// it can apply SwiGLU to its own accumulators.
 //   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i],   t = p / k
 // With GATE_ONLY (the expert probe's intermediate states) it writes silu(W_gate[e] x_t)[i] alone.
 
@@ -25,33 +25,33 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> hiddenOut: array<f32>; // [P, I]
 
 #include "tile_multiply"
-var<workgroup> xTile: Tile;      // pairs
-var<workgroup> gateUpTile: Tile; // gate and up rows, interleaved
+var<workgroup> xTile: ATile;      // pairs
+var<workgroup> gateUpTile: BTile; // gate and up rows, interleaved
 
 #include "expert_layout"
 
 var<private> expert: u32;
 fn weightIndex(row: u32, input: u32) -> u32 { return gateUpIndex(expert, row, input); }
 
-var<private> pairOk: array<bool, 2>; // the pairs this thread stages (rows aRow, aRow + 32 of the tile)
-var<private> tokens: array<u32, 2>;
-var<private> unit: u32;              // the weight row it stages (row bRow): unit's gate or up row
-var<private> bankRow: u32;
+var<private> pairOk: bool;              // the pair this thread stages (row aRow of the tile)
+var<private> token: u32;
+var<private> units: array<u32, 2>;      // the weight rows it stages (rows bRow, bRow + 64): a unit's gate or up row
+var<private> bankRows: array<u32, 2>;
 fn loadStep(k: u32) {
   let H = params.hidden;
-  for (var s = 0u; s < 2u; s++) { aStaged[s] = loadActivations(pairOk[s], tokens[s] * H, k, H); }
-  loadWeights(unit < params.width, bankRow, k, H);
+  aStaged = loadActivations(pairOk, token * H, k, H);
+  for (var s = 0u; s < 2u; s++) { loadWeights(s, units[s] < params.width, bankRows[s], k, H); }
 }
 
-const UNITS: u32 = TILE / 2u; // intermediate units per workgroup
+const UNITS: u32 = B_ROWS / 2u; // intermediate units per workgroup
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(16, 8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u,
         @builtin(local_invocation_index) li: u32) {
   let e = wid.z;
   expert = e;
-  let begin = offsets[e] + wid.y * TILE;
-  let end = min(offsets[e + 1u], begin + TILE);
+  let begin = offsets[e] + wid.y * A_ROWS;
+  let end = min(offsets[e + 1u], begin + A_ROWS);
   if (begin >= end) { return; }            // uniform: the whole workgroup leaves
   let count = end - begin;
   let H = params.hidden;
@@ -60,25 +60,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
 
   // staged rows: pair r of the tile; tile row n is unit i0 + 2(n / 4) + n % 2, its gate row for
   // n % 4 < 2, else its up row
+  let r = aRow(li);
+  pairOk = r < count;
+  token = 0u;
+  if (pairOk) { token = sorted[begin + r] / params.topK; }
   for (var s = 0u; s < 2u; s++) {
-    let r = aRow(li) + 32u * s;
-    pairOk[s] = r < count;
-    tokens[s] = 0u;
-    if (pairOk[s]) { tokens[s] = sorted[begin + r] / params.topK; }
+    let n = bRow(li) + 64u * s;
+    units[s] = i0 + 2u * (n / 4u) + n % 2u;
+    bankRows[s] = select(units[s], units[s] + I, n % 4u >= 2u);
   }
-  let n = bRow(li);
-  unit = i0 + 2u * (n / 4u) + n % 2u;
-  bankRow = select(unit, unit + I, n % 4u >= 2u);
-  var acc: array<vec4<f32>, 4>; // [a][j]: pair 4ty + a; j: gate, gate, up, up of units i0 + 2tx, +1
+  var acc: Accumulators; // [4j + a]: pair 4ty + a; gate, gate, up, up of units i0 + 32j + 2tx, +1
   multiplyTiles(&acc, &xTile, &gateUpTile, H, li, local);
-  for (var a = 0u; a < 4u; a++) {
-    let p = 4u * local.y + a;
-    for (var j = 0u; j < 2u; j++) {
-      let i = i0 + 2u * local.x + j;
-      if (p < count && i < I) {
-        let gate = acc[a][j];
-        let silu = gate / (1.0 + exp(-gate));
-        hiddenOut[sorted[begin + p] * I + i] = select(silu * acc[a][j + 2u], silu, GATE_ONLY);
+  for (var j = 0u; j < 2u; j++) {
+    for (var a = 0u; a < 4u; a++) {
+      let p = 4u * local.y + a;
+      for (var u = 0u; u < 2u; u++) {
+        let i = i0 + 32u * j + 2u * local.x + u;
+        if (p < count && i < I) {
+          let gate = acc[4u * j + a][u];
+          let silu = gate / (1.0 + exp(-gate));
+          hiddenOut[sorted[begin + p] * I + i] = select(silu * acc[4u * j + a][u + 2u], silu, GATE_ONLY);
+        }
       }
     }
   }

@@ -1,22 +1,25 @@
 // Included by the tiled multiplies (matmul, expert_gate_up_grouped, expert_down_grouped). A workgroup of
-// 16 × 16 threads owns a 64 × 64 block of outputs: 64 rows of `a` (tokens or pairs, f32 activations in `x`)
-// against 64 rows of `b` (weight rows, packed in `w`). Per step of 32 inputs both 64 × 32 tiles are staged
-// in workgroup memory input-major, four rows to a vec4, so thread (tx, ty), which owns rows 4ty … 4ty+3 of
-// `a` and 4tx … 4tx+3 of `b`, reads two vec4s per input for its 16 multiply-adds.
-// Staging: thread li loads 4 consecutive inputs of two rows of `a` (row li / 8 and 32 below it, inputs
-// 4(li % 8) …) and 8 consecutive inputs of one row of `b` (row li / 4, inputs 8(li % 4) …): with
-// VECTOR_LOADS, one 16-byte load each (8 bf16/f16 words or 4 f32 in one load; measured 1.3–1.8× the
-// speed of loading element by element on an H100), else element by element. A subgroup of 32 then
-// reads whole 32-byte sectors, and its stores into the tiles hit 32 different banks: input c of row group
-// g (rows 4g … 4g+3) sits in slot g XOR swizzleA(c) of `a`'s tile, g XOR swizzleB(c) of `b`'s.
+// 16 × 8 threads owns a 32 × 128 block of outputs: 32 rows of `a` (tokens or pairs, f32 activations in
+// `x`) against 128 rows of `b` (weight rows, packed in `w`). Per step of 16 inputs both tiles are staged in
+// workgroup memory input-major, four rows to a vec4, so thread (tx, ty), which owns rows 4ty … 4ty+3 of
+// `a` and rows 4tx … 4tx+3 and 64+4tx … 64+4tx+3 of `b`, reads three vec4s per input for its 32
+// multiply-adds. 32 rows of `a` suit the grouped multiplies: an expert's pairs fill whole tiles of 32
+// better than tiles of 64 (OLMoE's synthetic routing gives ~64 pairs per expert, Qwen's ~34).
+// Staging: thread li loads 4 consecutive inputs of one row of `a` (row li / 4, inputs 4(li % 4) …) and 8
+// consecutive inputs of two rows of `b` (rows li / 2 and 64 below it, inputs 8(li % 2) …): with
+// VECTOR_LOADS one 16-byte load each (8 bf16/f16 words, or 4 f32 in one load; measured 1.3–1.8× the speed
+// of loading element by element on an H100), else element by element. A subgroup of 32 then reads whole
+// 32-byte sectors, and its stores into the tiles hit 32 different banks: input c of row group g (rows
+// 4g … 4g+3) sits in slot g XOR swizzleA(c) of `a`'s tile, g XOR swizzleB(c) of `b`'s.
 // multiplyTiles loads the next step into registers before it multiplies the current tiles, so the loads'
 // latency hides behind the arithmetic; the raw words are unpacked only when stored into the tile.
 // The including shader declares `x: array<vec4<f32>>` (activations), `w: array<vec4<u32>>` (weights),
 // `weightIndex(row, input)` (the element of weight row `row`, input `input` in w) and `loadStep(k)`,
-// which calls loadActivations for both of its `a` rows and loadWeights for its `b` row at step k.
+// which calls loadActivations for its `a` row and loadWeights for each of its two `b` rows at step k.
 
-const TILE: u32 = 64u;   // rows of each operand, and of the output block, per workgroup
-const STEP: u32 = 32u;   // inputs per staged tile
+const A_ROWS: u32 = 32u;  // rows of `a` (tokens or pairs) per workgroup
+const B_ROWS: u32 = 128u; // rows of `b` (weight rows, outputs) per workgroup
+const STEP: u32 = 16u;    // inputs per staged tile
 
 /**
  * Whether rows can be loaded 16 bytes at a time: the host sets it where K % 8 == 0, weight rows are
@@ -24,52 +27,61 @@ const STEP: u32 = 32u;   // inputs per staged tile
  */
 override VECTOR_LOADS: bool = false;
 
-alias Tile = array<vec4<f32>, 512>; // [input c][row group ^ swizzle(c)]: STEP × TILE / 4 vec4s, 8 KB
+alias ATile = array<vec4<f32>, 128>; // [input c][row group ^ swizzleA(c)]: STEP × A_ROWS / 4 vec4s, 2 KB
+alias BTile = array<vec4<f32>, 512>; // [input c][row group ^ swizzleB(c)]: STEP × B_ROWS / 4 vec4s, 8 KB
+/** acc[4j + i]: row 4ty + i of `a` against rows 64j + 4tx … +3 of `b`. */
+alias Accumulators = array<vec4<f32>, 8>;
 
-/** The `a` rows thread li stages: aRow(li) and aRow(li) + 32, at inputs 4·aChunk(li) … +3 of each step. */
-fn aRow(li: u32) -> u32 { return li / 8u; }
-fn aChunk(li: u32) -> u32 { return li % 8u; }
-/** The `b` row thread li stages, at inputs 8·bChunk(li) … +7 of each step. */
-fn bRow(li: u32) -> u32 { return li / 4u; }
-fn bChunk(li: u32) -> u32 { return li % 4u; }
-fn swizzleA(c: u32) -> u32 { return c / 4u; }
-fn swizzleB(c: u32) -> u32 { return 2u * (c / 8u); }
+/** The `a` row thread li stages, at inputs 4·aChunk(li) … +3 of each step. */
+fn aRow(li: u32) -> u32 { return li / 4u; }
+fn aChunk(li: u32) -> u32 { return li % 4u; }
+/** The `b` rows thread li stages: bRow(li) and bRow(li) + 64, at inputs 8·bChunk(li) … +7 of each step. */
+fn bRow(li: u32) -> u32 { return li / 2u; }
+fn bChunk(li: u32) -> u32 { return li % 2u; }
+fn swizzleA(c: u32) -> u32 { return 2u * (c / 4u); }
+fn swizzleB(c: u32) -> u32 { return 4u * (c / 8u); }
 
 var<private> stagingThread: u32;           // li of this thread, for the loaders
-var<private> aStaged: array<vec4<f32>, 2>; // rows aRow, aRow + 32
-var<private> bStaged: array<vec4<u32>, 2>; // 8 values: 8 packed halves in bStaged[0], or 8 f32 bit patterns
+var<private> aStaged: vec4<f32>;
+/** Per `b` row: 8 packed halves in its first word, or 8 f32 bit patterns (bStaged[2s], bStaged[2s + 1]). */
+var<private> bStaged: array<vec4<u32>, 4>;
 
-/** Value e (0 … 7) of bStaged. */
-fn stagedWeight(e: u32) -> f32 {
-  if (VECTOR_LOADS && WEIGHT_DTYPE != 0u) { return unpackPair(bStaged[0][e / 2u])[e % 2u]; }
-  return bitcast<f32>(bStaged[e / 4u][e % 4u]);
+/** Value e (0 … 7) of `b` row s as staged. */
+fn stagedWeight(s: u32, e: u32) -> f32 {
+  if (VECTOR_LOADS && WEIGHT_DTYPE != 0u) { return unpackPair(bStaged[2u * s][e / 2u])[e % 2u]; }
+  return bitcast<f32>(bStaged[2u * s + e / 4u][e % 4u]);
 }
 
-fn storeStaged(a: ptr<workgroup, Tile>, b: ptr<workgroup, Tile>, li: u32) {
+fn storeStaged(a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, li: u32) {
   let ca = 4u * aChunk(li);
-  for (var s = 0u; s < 2u; s++) {
-    let row = aRow(li) + 32u * s;
-    for (var e = 0u; e < 4u; e++) { (*a)[(ca + e) * 16u + ((row / 4u) ^ swizzleA(ca))][row % 4u] = aStaged[s][e]; }
-  }
+  let row = aRow(li);
+  for (var e = 0u; e < 4u; e++) { (*a)[(ca + e) * 8u + ((row / 4u) ^ swizzleA(ca))][row % 4u] = aStaged[e]; }
   let cb = 8u * bChunk(li);
-  let row = bRow(li);
-  for (var e = 0u; e < 8u; e++) { (*b)[(cb + e) * 16u + ((row / 4u) ^ swizzleB(cb))][row % 4u] = stagedWeight(e); }
-}
-
-/** acc[i][j] += Σ_c a[4ty + i, c] · b[4tx + j, c] over the staged step. */
-fn accumulateTile(acc: ptr<function, array<vec4<f32>, 4>>, a: ptr<workgroup, Tile>, b: ptr<workgroup, Tile>, local: vec3u) {
-  for (var c = 0u; c < STEP; c++) {
-    let av = (*a)[c * 16u + (local.y ^ swizzleA(c))];
-    let bv = (*b)[c * 16u + (local.x ^ swizzleB(c))];
-    (*acc)[0] += av.x * bv;
-    (*acc)[1] += av.y * bv;
-    (*acc)[2] += av.z * bv;
-    (*acc)[3] += av.w * bv;
+  for (var s = 0u; s < 2u; s++) {
+    let row = bRow(li) + 64u * s;
+    for (var e = 0u; e < 8u; e++) { (*b)[(cb + e) * 32u + ((row / 4u) ^ swizzleB(cb))][row % 4u] = stagedWeight(s, e); }
   }
 }
 
-/** acc[i][j] = Σ_k a[4ty + i, k] · b[4tx + j, k] over all K inputs, staged STEP at a time by loadStep. */
-fn multiplyTiles(acc: ptr<function, array<vec4<f32>, 4>>, a: ptr<workgroup, Tile>, b: ptr<workgroup, Tile>, K: u32, li: u32, local: vec3u) {
+/** acc[4j + i] += Σ_c a[4ty + i, c] · b[64j + 4tx … +3, c] over the staged step. */
+fn accumulateTile(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, local: vec3u) {
+  for (var c = 0u; c < STEP; c++) {
+    let av = (*a)[c * 8u + (local.y ^ swizzleA(c))];
+    let b0 = (*b)[c * 32u + (local.x ^ swizzleB(c))];
+    let b1 = (*b)[c * 32u + 16u + (local.x ^ swizzleB(c))];
+    (*acc)[0] += av.x * b0;
+    (*acc)[1] += av.y * b0;
+    (*acc)[2] += av.z * b0;
+    (*acc)[3] += av.w * b0;
+    (*acc)[4] += av.x * b1;
+    (*acc)[5] += av.y * b1;
+    (*acc)[6] += av.z * b1;
+    (*acc)[7] += av.w * b1;
+  }
+}
+
+/** acc[4j + i] = Σ_k a[4ty + i, k] · b[64j + 4tx … +3, k] over all K inputs, staged STEP at a time by loadStep. */
+fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, K: u32, li: u32, local: vec3u) {
   stagingThread = li;
   loadStep(0u);
   for (var k0 = 0u; k0 < K; k0 += STEP) {
@@ -94,23 +106,23 @@ fn loadActivations(valid: bool, rowStart: u32, k0: u32, K: u32) -> vec4<f32> {
   return v;
 }
 
-/** Inputs k0 + 8·bChunk … +7 (step k0) of weight row `row` into bStaged (zeros past K or if !valid). */
-fn loadWeights(valid: bool, row: u32, k0: u32, K: u32) {
-  bStaged[0] = vec4<u32>(0u);
-  bStaged[1] = vec4<u32>(0u);
+/** Inputs k0 + 8·bChunk … +7 (step k0) of weight row `row` into the staged values of `b` row s (zeros past K or if !valid). */
+fn loadWeights(s: u32, valid: bool, row: u32, k0: u32, K: u32) {
+  bStaged[2u * s] = vec4<u32>(0u);
+  bStaged[2u * s + 1u] = vec4<u32>(0u);
   let k = k0 + 8u * bChunk(stagingThread);
   if (!valid || k >= K) { return; }
   if (VECTOR_LOADS) {
     let word = weightWord(weightIndex(row, k)) / 4u;
-    bStaged[0] = w[word];
-    if (WEIGHT_DTYPE == 0u) { bStaged[1] = w[word + 1u]; }
+    bStaged[2u * s] = w[word];
+    if (WEIGHT_DTYPE == 0u) { bStaged[2u * s + 1u] = w[word + 1u]; }
     return;
   }
   for (var e = 0u; e < 8u; e++) {
     if (k + e < K) {
       let i = weightIndex(row, k + e);
       let word = weightWord(i);
-      bStaged[e / 4u][e % 4u] = bitcast<u32>(weightValue(w[word / 4u][word % 4u], i));
+      bStaged[2u * s + e / 4u][e % 4u] = bitcast<u32>(weightValue(w[word / 4u][word % 4u], i));
     }
   }
 }

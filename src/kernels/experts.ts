@@ -89,8 +89,9 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
   }
 }
 
-const GROUPED_TILE = 64; // pairs and outputs (down) per workgroup of expert_*_grouped.wgsl
-const GROUPED_UNITS = 32; // intermediate units per workgroup of expert_gate_up_grouped.wgsl
+const GROUPED_PAIRS = 32; // pairs per workgroup of expert_*_grouped.wgsl (tile_multiply's A_ROWS)
+const GROUPED_OUTPUTS = 128; // outputs per workgroup of expert_down_grouped.wgsl (B_ROWS)
+const GROUPED_UNITS = 64; // intermediate units per workgroup of expert_gate_up_grouped.wgsl (B_ROWS / 2)
 
 /** Pairs grouped by expert on the GPU: what the grouped multiplies read. */
 interface PairGroups {
@@ -128,7 +129,7 @@ function gateUpGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; x: 
     params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', a.topK], ['u32', bank.gateUpTransposed ? 1 : 0]],
     buffers: [a.x, a.groups.offsets, a.groups.sorted, bank.gateUp.buffer, a.out],
     // an expert gets at most one pair per token
-    grid: [Math.ceil(bank.width / GROUPED_UNITS), Math.ceil(a.numTokens / GROUPED_TILE), bank.numExperts],
+    grid: [Math.ceil(bank.width / GROUPED_UNITS), Math.ceil(a.numTokens / GROUPED_PAIRS), bank.numExperts],
   });
 }
 
@@ -140,13 +141,13 @@ function downGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; hidde
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype), VECTOR_LOADS: tileVectorLoads(bank.width, bank.downTransposed) },
     params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0]],
     buffers: [a.hidden, a.groups.offsets, a.groups.sorted, bank.down.buffer, a.out],
-    grid: [Math.ceil(a.hiddenSize / GROUPED_TILE), Math.ceil(a.numTokens / GROUPED_TILE), bank.numExperts],
+    grid: [Math.ceil(a.hiddenSize / GROUPED_OUTPUTS), Math.ceil(a.numTokens / GROUPED_PAIRS), bank.numExperts],
   });
 }
 
 /**
  * Prefill version: pairs grouped by expert on the GPU (count → scan → scatter), then one grouped multiply
- * per projection (64 pairs × 64 outputs per workgroup, staged in workgroup memory), then the weighted combine
+ * per projection (32 pairs × 128 weight rows per workgroup, staged in workgroup memory), then the weighted combine
  * in slot order.
  * `alloc` provides scratch buffers the caller frees after the step.
  */

@@ -48,7 +48,8 @@ export function norm(
 /** Up to this many tokens, linear layers run a matrix-vector kernel (each weight read once for all tokens). */
 export const MATVEC_MAX_TOKENS = 8;
 const MATVEC_ROWS = 8; // output rows per workgroup of matvec_rows.wgsl
-const MATMUL_TILE = 64; // tokens and outputs per workgroup of matmul.wgsl
+const MATMUL_TOKENS = 32; // tokens per workgroup of matmul.wgsl (tile_multiply's A_ROWS)
+const MATMUL_OUTPUTS = 128; // outputs per workgroup (B_ROWS)
 
 /** Rows of a stacked weight that go to their own output (see shaders/linear_output.wgsl). */
 export interface LinearPart {
@@ -150,7 +151,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
       a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, part(0).y, part(1).y, part(2).y,
       ...(shader === 'matvec_rows' ? [norm?.weight.buffer ?? ctx.placeholder(3), pending ?? ctx.placeholder(4)] : []),
     ],
-    grid: few ? [x, Math.ceil(workgroups / x)] : [Math.ceil(N / MATMUL_TILE), Math.ceil(a.numTokens / MATMUL_TILE)],
+    grid: few ? [x, Math.ceil(workgroups / x)] : [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)],
   });
 }
 

@@ -40,7 +40,7 @@ for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the refer
     for (const [ci, [dtype, transposed, aligned]] of cases.entries()) {
       // every other case combines with sigmoid(weights), as a shared expert's gate does
       const sigmoidWeights = ci % 2 === 1;
-      // the last case: few experts, many tokens, so that an expert's pairs span several 64-pair tiles
+      // the last case: few experts, many tokens, so that an expert's pairs span several 32-pair tiles
       const many = grouped && aligned === 'h';
       const [E, T] = many ? [2, 140] : [randomInt(rand, 1, 16), randomInt(rand, 1, grouped ? 40 : 9)];
       const long = aligned === 'long';
