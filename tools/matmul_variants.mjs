@@ -4,9 +4,11 @@
 // inputs staged per barrier, with 16-byte loads into the staging registers (8 bf16 or 4 f32 per load).
 // Every variant's output is checked against a CPU dot product at sampled positions before it is timed.
 //   node tools/matmul_variants.mjs [M N K] [dawn flags…]   (on a GPU host after `source .gpu/setup.sh`)
+//   VARIANTS='[{"TM":32,"TN":128,"RM":4,"RN":8,"STEP":16,"rot":true}]'   other variants (fields: see variant())
+//   CANDIDATE_SHADERS=dir1,dir2   also time matmul.wgsl with the .wgsl files of each dir replacing shaders/'s
 // Prints one line per variant and a JSON line at the end. A tool for choosing kernels; not part of CI.
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,11 +29,13 @@ console.log(`adapter: ${adapter.info.vendor} ${adapter.info.architecture} ${adap
 
 // --- the production kernel, includes expanded as src/gpu/shaderLibrary.ts does ---
 const shaderDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'shaders');
-function shader(name, seen = new Set([name])) {
-  return readFileSync(join(shaderDir, `${name}.wgsl`), 'utf8').replace(/^#include "([\w-]+)"\s*$/gm, (_, inc) => {
+// CANDIDATE_SHADERS=dir: files there replace shaders/ ones in a second copy of the production kernel
+function shader(name, dir = shaderDir, seen = new Set([name])) {
+  const file = existsSync(join(dir, `${name}.wgsl`)) ? join(dir, `${name}.wgsl`) : join(shaderDir, `${name}.wgsl`);
+  return readFileSync(file, 'utf8').replace(/^#include "([\w-]+)"\s*$/gm, (_, inc) => {
     if (seen.has(inc)) return '';
     seen.add(inc);
-    return shader(inc, seen);
+    return shader(inc, dir, seen);
   });
 }
 
@@ -41,20 +45,24 @@ function shader(name, seen = new Set([name])) {
  * the swizzles keep each staging store of a subgroup of 32 on 32 banks. Thread (tx, ty) owns row groups
  * ty + NTY·i and column groups tx + NTX·j.
  */
-function variant({ TM, TN, RM, RN, STEP, unroll, db }) {
+function variant({ TM, TN, RM, RN, STEP, unroll, db, rot }) {
   const NTX = TN / RN, NTY = TM / RM, NT = NTX * NTY;
   const RGA = TM / 4, RGB = TN / 4;
   const CA = STEP / 4, CB = STEP / 8; // 16-byte chunks per row and step: a (f32), b (bf16)
   const LA = (TM * CA) / NT, LB = (TN * CB) / NT;
   if (!Number.isInteger(LA) || !Number.isInteger(LB) || LA < 1 || LB < 1) return null;
+  // the swizzle: slot = row group XOR f, or (with rot) row group + f modulo the row groups, a form whose
+  // range a compiler can bound (so that bounds clamping can be dropped)
+  const sw = (g, f, groups) => (rot ? `(((${g}) + ${f}) % ${groups}u)` : `((${g}) ^ ${f})`);
+  const base = (b) => (db ? `${b} + ` : '');
   const fa = (c) => `${Math.floor(c / 4) * (32 / STEP)}u`;
   const fb = (c) => `${Math.floor(c / 8) * (64 / STEP)}u`;
   const accs = [];
   for (let i = 0; i < RM / 4; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < RN / 4; j++) accs.push(`acc_${i}_${r}_${j}`);
   const body = (c) => {
     const lines = [];
-    for (let i = 0; i < RM / 4; i++) lines.push(`let a${i} = aT[aBase + ${c} * ${RGA}u + ((ty + ${NTY * i}u) ^ ${typeof c === 'number' ? fa(c) : `((${c} / 4u) * ${32 / STEP}u)`})];`);
-    for (let j = 0; j < RN / 4; j++) lines.push(`let b${j} = bT[bBase + ${c} * ${RGB}u + ((tx + ${NTX * j}u) ^ ${typeof c === 'number' ? fb(c) : `((${c} / 8u) * ${64 / STEP}u)`})];`);
+    for (let i = 0; i < RM / 4; i++) lines.push(`let a${i} = aT[${base('aBase')}${c} * ${RGA}u + ${sw(`ty + ${NTY * i}u`, typeof c === 'number' ? fa(c) : `((${c} / 4u) * ${32 / STEP}u)`, RGA)}];`);
+    for (let j = 0; j < RN / 4; j++) lines.push(`let b${j} = bT[${base('bBase')}${c} * ${RGB}u + ${sw(`tx + ${NTX * j}u`, typeof c === 'number' ? fb(c) : `((${c} / 8u) * ${64 / STEP}u)`, RGB)}];`);
     for (let i = 0; i < RM / 4; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < RN / 4; j++) lines.push(`acc_${i}_${r}_${j} += a${i}[${r}] * b${j};`);
     return lines.join('\n      ');
   };
@@ -64,7 +72,7 @@ function variant({ TM, TN, RM, RN, STEP, unroll, db }) {
   const storeA = [];
   for (let l = 0; l < LA; l++) {
     storeA.push(`{ let row = aRow + ${(NT / CA) * l}u; let v = sa${l};`);
-    for (let e = 0; e < 4; e++) storeA.push(`  aT[aBase + (4u * aCh + ${e}u) * ${RGA}u + ((row / 4u) ^ (aCh * ${32 / STEP}u))][row % 4u] = v[${e}];`);
+    for (let e = 0; e < 4; e++) storeA.push(`  aT[${base('aBase')}(4u * aCh + ${e}u) * ${RGA}u + ${sw('row / 4u', `(aCh * ${32 / STEP}u)`, RGA)}][row % 4u] = v[${e}];`);
     storeA.push('}');
   }
   const storeB = [];
@@ -73,7 +81,7 @@ function variant({ TM, TN, RM, RN, STEP, unroll, db }) {
     for (let e = 0; e < 8; e++) {
       const word = 'xyzw'[e >> 1];
       const val = e % 2 === 0 ? `bitcast<f32>(v.${word} << 16u)` : `bitcast<f32>(v.${word} & 0xffff0000u)`;
-      storeB.push(`  bT[bBase + (8u * bCh + ${e}u) * ${RGB}u + ((row / 4u) ^ (bCh * ${64 / STEP}u))][row % 4u] = ${val};`);
+      storeB.push(`  bT[${base('bBase')}(8u * bCh + ${e}u) * ${RGB}u + ${sw('row / 4u', `(bCh * ${64 / STEP}u)`, RGB)}][row % 4u] = ${val};`);
     }
     storeB.push('}');
   }
@@ -89,7 +97,7 @@ function variant({ TM, TN, RM, RN, STEP, unroll, db }) {
         writes.push(`  if (row < p.M && col < p.N) { y[(row * p.N + col) / 4u] = acc_${i}_${r}_${j}; } }`);
       }
   return {
-    name: `${TM}x${TN} ${RM}x${RN}/thread s${STEP}${unroll ? ' unrolled' : ''}${db ? ' double-buffered' : ''}`,
+    name: `${TM}x${TN} ${RM}x${RN}/thread s${STEP}${unroll ? ' unrolled' : ''}${db ? ' double-buffered' : ''}${rot ? ' rotated' : ''}`,
     wg: [NTX, NTY],
     grid: [Math.ceil(N / TN), Math.ceil(M / TM)],
     code: `
@@ -112,7 +120,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
   ${Array.from({ length: LB }, (_, l) => `var sb${l}: vec4<u32>;`).join(' ')}
   ${loads('0u')}
   for (var k0 = 0u; k0 < p.K; k0 += ${STEP}u) {
-    ${db ? `let aBase = ((k0 / ${STEP}u) % 2u) * ${STEP * RGA}u; let bBase = ((k0 / ${STEP}u) % 2u) * ${STEP * RGB}u;` : `let aBase = 0u; let bBase = 0u;`}
+    ${db ? `let aBase = ((k0 / ${STEP}u) % 2u) * ${STEP * RGA}u; let bBase = ((k0 / ${STEP}u) % 2u) * ${STEP * RGB}u;` : ''}
     ${storeA.join('\n    ')}
     ${storeB.join('\n    ')}
     workgroupBarrier();
@@ -187,7 +195,7 @@ async function run(v) {
   readBuf.unmap();
   let worst = 0;
   samples.forEach(([m, n], i) => (worst = Math.max(worst, Math.abs(y[m * N + n] - expected[i]))));
-  await go(3);
+  await go(v.warmUp ?? 3);
   const reps = 20;
   let best = Infinity;
   for (let round = 0; round < 3; round++) {
@@ -199,44 +207,31 @@ async function run(v) {
 }
 
 const production = {
-  name: 'production matmul.wgsl (64x64 4x4/thread s32)',
+  name: 'production matmul.wgsl (32x128 4x8/thread s16)',
   code: shader('matmul'),
-  constants: { WEIGHT_DTYPE: 1 },
-  grid: [Math.ceil(N / 64), Math.ceil(M / 64)],
+  grid: [Math.ceil(N / 128), Math.ceil(M / 32)],
+  constants: { WEIGHT_DTYPE: 1, VECTOR_LOADS: K % 8 === 0 ? 1 : 0 },
   entries: [uniform([M, N, K, 0, N, N, N, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), xBuf, wBuf, wBuf, yBuf, ...dummy],
 };
-const configs = (process.env.VARIANTS ? JSON.parse(process.env.VARIANTS) : process.env.ROUND === '2' ? [
+const candidates = (process.env.CANDIDATE_SHADERS ?? '').split(',').filter(Boolean).map((dir) => ({ ...production, name: `production with ${dir}`, code: shader('matmul', dir) }));
+const configs = process.env.VARIANTS ? JSON.parse(process.env.VARIANTS) : [
   { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32 },
+  { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32, rot: true },
   { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32, db: true },
-  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 16, unroll: true },
   { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 16 },
+  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 16, rot: true },
+  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 16, unroll: true },
   { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 32 },
-  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 16, db: true },
-  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 32, db: true },
   { TM: 64, TN: 128, RM: 4, RN: 8, STEP: 16 },
-  { TM: 64, TN: 128, RM: 4, RN: 8, STEP: 16, db: true },
   { TM: 64, TN: 128, RM: 8, RN: 8, STEP: 16 },
-  { TM: 64, TN: 128, RM: 8, RN: 8, STEP: 16, db: true },
-  { TM: 32, TN: 128, RM: 8, RN: 8, STEP: 16 },
-  { TM: 32, TN: 64, RM: 4, RN: 4, STEP: 32 },
-  { TM: 32, TN: 64, RM: 4, RN: 4, STEP: 32, db: true },
-] : [
-  { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32 },
-  { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32, unroll: true },
-  { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 16, unroll: true },
-  { TM: 64, TN: 128, RM: 4, RN: 8, STEP: 32 },
-  { TM: 64, TN: 128, RM: 4, RN: 8, STEP: 16, unroll: true },
-  { TM: 64, TN: 128, RM: 8, RN: 8, STEP: 32 },
-  { TM: 64, TN: 128, RM: 8, RN: 8, STEP: 16, unroll: true },
+  { TM: 64, TN: 128, RM: 8, RN: 8, STEP: 16, rot: true },
   { TM: 128, TN: 128, RM: 8, RN: 8, STEP: 16 },
-  { TM: 128, TN: 128, RM: 8, RN: 8, STEP: 16, unroll: true },
-  { TM: 128, TN: 128, RM: 8, RN: 8, STEP: 8, unroll: true },
-  { TM: 64, TN: 64, RM: 8, RN: 8, STEP: 32, unroll: true },
-  { TM: 32, TN: 128, RM: 4, RN: 8, STEP: 32, unroll: true },
-  { TM: 32, TN: 128, RM: 4, RN: 4, STEP: 32, unroll: true },
-]);
+  { TM: 32, TN: 64, RM: 4, RN: 4, STEP: 32 },
+];
 const results = [];
-for (const v of [production, ...configs.map(variant).filter(Boolean)]) {
+// the GPU's clocks: a second of the production kernel first, or the first timing reads slow
+await run({ ...production, warmUp: 300 });
+for (const v of [production, ...candidates, ...configs.map(variant).filter(Boolean)]) {
   if (!v.entries) v.entries = [uniform([M, N, K, 0]), xBuf, wBuf, yBuf];
   const r = await run(v);
   results.push(r);
