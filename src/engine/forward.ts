@@ -305,7 +305,6 @@ export class ForwardPass {
     await attention(ctx, enc, {
       q, kCache, vCache, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
-      split: { alloc: (bytes, label) => enc.storage(bytes, label) },
       ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew, qkNorm: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps } : undefined } } : {}),
     });
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: qWidth });
@@ -362,7 +361,6 @@ export class ForwardPass {
     await attention(ctx, enc, {
       q, kCache: this.kCache[index]!, vCache: this.vCache[index]!, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numHeads, headDim: qkHead, valueDim: a.vHeadDim, pos0, scale: a.scale, window: null,
-      split: { alloc: (bytes, label) => enc.storage(bytes, label) },
     });
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: vRow });
   }

@@ -1,7 +1,7 @@
 // Host side of the per-token layers: embedding, norms, linear layers, RoPE, attention, element-wise
 // steps and greedy sampling. Each function records one dispatch; shapes in elements.
 
-import type { Encoder } from '../gpu/recorder.ts';
+import { allocate, type Encoder } from '../gpu/recorder.ts';
 import { dispatchGrid } from '../gpu/buffers.ts';
 import { dispatch, type ParamField } from '../gpu/dispatch.ts';
 import type { GpuContext } from '../gpu/context.ts';
@@ -105,7 +105,6 @@ export function normFoldable(ctx: GpuContext, a: { numTokens: number; inputs: nu
     a.inputs * 4 + 2048 <= ctx.device.limits.maxComputeWorkgroupStorageSize
   );
 }
-
 
 /**
  * y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. With `more`, W stacks several projections
@@ -243,10 +242,10 @@ export async function attention(
      */
     rope?: { cos: GPUBuffer; sin: GPUBuffer; rotaryDim: number; kNew: GPUBuffer; qkNorm?: QkNormOnRead | undefined };
     /**
-     * Decode (one token) over a long context: `splits` workgroups per head (attentionSplits by default)
-     * write partial softmaxes to a buffer from `alloc`, merged by a second dispatch.
+     * Decode (one token): workgroups per head (attentionSplits' choice by default; 1 below 448 positions).
+     * Above 1 they write partial softmaxes to a scratch buffer, merged by a second dispatch.
      */
-    split?: { alloc: (bytes: number, label: string) => GPUBuffer; splits?: number };
+    splits?: number;
   },
 ) {
   if (a.valueDim > 256 || a.headDim > 256) throw new RangeError(`attention: head dims ${a.headDim}/${a.valueDim} exceed 256`);
@@ -260,10 +259,10 @@ export async function attention(
   const qkNorm = a.rope?.qkNorm;
   const ropeBuffers = a.rope ? [a.rope.cos, a.rope.sin, a.rope.kNew] : [ctx.placeholder(), ctx.placeholder(), ctx.placeholder()];
   const normBuffer = qkNorm?.weight.buffer ?? ctx.placeholder(3);
-  const splits = a.split && a.numTokens === 1 ? (a.split.splits ?? attentionSplits(attendedPositions(a.pos0, a.window), a.numHeads)) : 1;
+  const splits = a.numTokens === 1 ? (a.splits ?? attentionSplits(attendedPositions(a.pos0, a.window), a.numHeads)) : 1;
   if (!Number.isInteger(splits) || splits < 1 || splits > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new RangeError(`attention: ${splits} splits per head`);
   const rows = a.numTokens * a.numHeads;
-  const partials = splits > 1 ? a.split!.alloc(rows * splits * (a.valueDim + 2) * 4, 'attention partials [heads,S,dv+2]') : null;
+  const partials = splits > 1 ? allocate(ctx, enc, rows * splits * (a.valueDim + 2) * 4, 'attention partials [heads,S,dv+2]') : null;
   const grid = dispatchGrid(workgroups, ctx.device.limits.maxComputeWorkgroupsPerDimension);
   await dispatch(ctx, enc, {
     shader: tiled ? 'attention_tiled' : 'attention',

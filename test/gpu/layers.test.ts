@@ -228,7 +228,7 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
       const v = randomValues(rand, P * c.NKV * c.dv);
       const out = emptyBuffer(gpu, c.T * c.NH * c.dv);
       const s = { numHeads: c.NH, numKvHeads: c.NKV, headDim: c.d, valueDim: c.dv, pos0: c.pos0, scale: 1 / Math.sqrt(c.d), window: c.window };
-      const split = 'splits' in c ? { split: { alloc: (bytes: number) => emptyBuffer(gpu, bytes / 4), ...(c.splits ? { splits: c.splits } : {}) } } : {};
+      const split = 'splits' in c && c.splits ? { splits: c.splits } : {};
       await run(gpu, (enc) => attention(gpu, enc, { q: f32Buffer(gpu, q), kCache: f32Buffer(gpu, k), vCache: f32Buffer(gpu, v), out, numTokens: c.T, ...s, ...split }));
       expect(relativeError(await readF32(gpu, out, c.T * c.NH * c.dv), attentionRef(q, k, v, s)), JSON.stringify(c)).toBeLessThan(TOL);
     }
@@ -266,7 +266,6 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
           cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), rotaryDim: c.rotaryDim, kNew: f32Buffer(gpu, kNew),
           qkNorm: norms ? { weight: norms.ref, kOffset: qWidth, perHead, eps: 1e-6 } : undefined,
         },
-        split: { alloc: (bytes) => emptyBuffer(gpu, bytes / 4) },
       }));
       const normed = (x: Float32Array, width: number, w: Float32Array) => (norms ? normRef(x, width, w, null, 1e-6, false) : x);
       const qNormed = normed(q, qWidth, norms?.values.subarray(0, qWidth) ?? new Float32Array());
