@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { BENCH_SHAPES } from '../bench/shapes.ts';
 import { MoeEngine } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { Profiler } from '../gpu/recorder.ts';
+import { Profiler, StepTimer } from '../gpu/recorder.ts';
 import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
@@ -47,6 +47,8 @@ const PREFILL_RUNS = 5;
  * GPU time per kernel from timestamp queries: one prefill of the prompt and 16 decode steps, each dispatch
  * in its own timed pass (so the sum exceeds the real step time by the passes' overhead).
  */
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 async function profileKernels(gpu: GpuContext, engine: MoeEngine, prefillPrompt: number[], decodePrompt: number[]): Promise<Record<string, KernelTimes> | null> {
   if (!Profiler.supported(gpu.device)) {
     console.error('profile: this adapter has no timestamp-query feature');
@@ -115,10 +117,15 @@ export async function benchCommand(args: string[]): Promise<number> {
   // prefill: the prompt, one token out (best of PREFILL_RUNS: a ~0.1 s burst varies ±30% with the GPU's
   // clocks from run to run); decode: a short prompt, then newTokens greedy tokens
   const prefillPrompt = prompt.slice(0, promptTokens);
+  // the GPU's own time per step, as the steps run (two timestamps per compute pass), where supported
+  const timers = Profiler.supported(gpu.device) ? { prefill: new StepTimer(gpu.device), decode: new StepTimer(gpu.device) } : null;
   const prefillRuns = [];
-  for (let r = 0; r < PREFILL_RUNS; r++) prefillRuns.push(await engine.generate({ promptIds: prefillPrompt, maxNewTokens: 1, eosTokenIds: [] }));
+  for (let r = 0; r < PREFILL_RUNS; r++) prefillRuns.push(await engine.generate({ promptIds: prefillPrompt, maxNewTokens: 1, eosTokenIds: [], ...(timers ? { stepTimer: timers.prefill } : {}) }));
   const prefill = prefillRuns.reduce((a, b) => (a.prefillMs <= b.prefillMs ? a : b));
-  const decode = await engine.generate({ promptIds: prompt.slice(0, decodeContext), maxNewTokens: newTokens, eosTokenIds: [] });
+  const decode = await engine.generate({ promptIds: prompt.slice(0, decodeContext), maxNewTokens: newTokens, eosTokenIds: [], ...(timers ? { stepTimer: timers.decode } : {}) });
+  const prefillGpu = timers?.prefill.steps.get('prefill');
+  const decodeGpu = timers?.decode.steps.get('decode');
+  for (const t of Object.values(timers ?? {})) t.destroy();
   const profile = values.profile ? await profileKernels(gpu, engine, prefillPrompt, prompt.slice(0, decodeContext)) : null;
   const decoded = decode.tokens.length - decode.promptLength - 1;
   const prefillTokS = promptTokens / (prefill.prefillMs / 1000);
@@ -144,6 +151,11 @@ export async function benchCommand(args: string[]): Promise<number> {
     prefillRecordMs: prefill.prefillRecordMs,
     prefillGpuDoneMs: prefill.prefillGpuDoneMs,
     prefillMs: prefill.prefillMs,
+    /** GPU time of the fastest prefill, its first pass's start to its last pass's end (timestamp queries). */
+    prefillGpuMs: prefillGpu ? Math.min(...prefillGpu.spanUs) / 1000 : null,
+    /** GPU time per decode step, start to end of its passes, and busy inside them (mean over the steps). */
+    decodeGpuUs: decodeGpu ? mean(decodeGpu.spanUs) : null,
+    decodeGpuBusyUs: decodeGpu ? mean(decodeGpu.busyUs) : null,
     /** Host time per decode step to record and submit it (overlaps the GPU's previous step). */
     decodeRecordUs: (decode.decodeRecordMs * 1000) / decoded,
     /** Decode steps that replayed a learned recording (Recorder.replay) instead of running the kernel code. */
@@ -166,6 +178,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     ['decode', `${report.decodeTokens} tokens after ${report.decodeContext} cached, ${report.decodeTokS.toFixed(1)} tok/s`],
     ['prefill timeline', `recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],
     ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step (${report.decodeReplayedSteps} of ${report.decodeTokens} steps replayed)`],
+    ['GPU time per step', report.decodeGpuUs === null ? 'no timestamp-query' : `decode ${report.decodeGpuUs.toFixed(0)} µs (busy ${report.decodeGpuBusyUs!.toFixed(0)}), prefill ${report.prefillGpuMs!.toFixed(1)} ms`],
     ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],
     ['copy bandwidth', `${report.copyGBs.toFixed(1)} GB/s (decode reaches ${(100 * report.shareOfCopyBandwidth).toFixed(1)}%)`],
     ['GPU memory (weights)', `${report.gpuMemoryGB.toFixed(3)} GB`],

@@ -4,7 +4,7 @@
 
 import { uploadStorage } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import type { Profiler } from '../gpu/recorder.ts';
+import type { Profiler, StepTimer } from '../gpu/recorder.ts';
 import type { UploadOptions } from '../gpu/tensorUpload.ts';
 import { argmax, sample, type SamplingSettings } from '../kernels/layers.ts';
 import { seededRandom } from '../util/random.ts';
@@ -64,6 +64,8 @@ export interface GenerateOptions {
   probe?: { statesLayers: readonly number[] };
   /** Time every kernel with timestamp queries (one compute pass per dispatch: slower; for the bench). */
   profiler?: Profiler;
+  /** Time each step on the GPU as it runs (two timestamps per compute pass; for the bench). */
+  stepTimer?: StepTimer;
 }
 
 function rows(flat: Float32Array | Uint32Array, width: number): number[][] {
@@ -154,14 +156,14 @@ export class MoeEngine {
     // what a decode step's recording depends on besides its position: replay only between steps that agree
     const replayKey = `${options.sampling ? 'sampled' : 'greedy'}:${options.stepLogits === true}`;
     /** What a recorded step hands on, kept with its recording for replay. */
-    type KeptStep = { buffers: StepBuffers; next: GPUBuffer; readback: { read(): Promise<ArrayBuffer[]> } };
+    type KeptStep = { buffers: StepBuffers; next: GPUBuffer; readback: { read(): Promise<ArrayBuffer[]> }; timedPasses: number };
 
     /** Record and submit step `index` (T tokens from position pos, ids on the GPU); its readback starts at once. */
     // keepFrom: a step that recomputes the whole sequence (below) reports routing for its last token only
     const submit = async (index: number, ids: GPUBuffer, T: number, pos: number, keepFrom = 0) => {
       const isPrefill = index === 0;
       const allLogits = isPrefill && options.allLogits === true;
-      const rec = forward.recorder(T, allLogits, profiler, index % 2);
+      const rec = forward.recorder(T, allLogits, profiler, index % 2, options.stepTimer ?? null);
       const record = async () => {
         const recordStart = performance.now();
         // a decode step replays the recording learned from earlier steps where it can (Recorder.replay)
@@ -179,18 +181,16 @@ export class MoeEngine {
             await argmax(ctx, rec, { logits: buffers.logits, ids: next, numRows: 1, width: V, rowOffset });
           }
           const timings = profiler?.finish(rec.encoder);
+          const stepTime = rec.resolveTimer();
           const readback = rec.readBack([
             { buffer: next, bytes: 4 },
-            ...buffers.routing.flatMap((r) => [
-              { buffer: r.routerLogits, bytes: T * r.numExperts * 4 },
-              { buffer: r.expertIds, bytes: T * r.topK * 4 },
-              { buffer: r.weights, bytes: T * r.topK * 4 },
-            ]),
+            ...buffers.routingArena.readParts(),
             ...(allLogits ? [{ buffer: buffers.logits, bytes: buffers.logitRows * V * 4 }] : options.stepLogits ? [{ buffer: buffers.logits, bytes: V * 4 }] : []),
             ...(isPrefill && probe ? probe.readParts() : []),
             ...(timings ? [timings] : []),
+            ...(stepTime ? [stepTime.part] : []),
           ]);
-          kept = { buffers, next, readback };
+          kept = { buffers, next, readback, timedPasses: stepTime?.passes ?? 0 };
           if (canReplay) rec.keepForReplay(pos, key, kept);
         }
         device.queue.submit([rec.finish()]);
@@ -200,7 +200,7 @@ export class MoeEngine {
         } else {
           result.decodeRecordMs += performance.now() - recordStart;
         }
-        return { buffers: kept.buffers, next: kept.next, isPrefill, allLogits, T, pos, keepFrom, read: kept.readback.read() };
+        return { buffers: kept.buffers, next: kept.next, isPrefill, allLogits, T, pos, keepFrom, timedPasses: kept.timedPasses, read: kept.readback.read() };
       };
       // Steps repeat the same work: validate the prefill and the first decode step (every pipeline and
       // binding the run uses); waiting on an error scope every step would cost a round trip each.
@@ -211,13 +211,14 @@ export class MoeEngine {
     /** Append a finished step's token and routing to the result. */
     const absorb = (step: Step, parts: ArrayBuffer[]): number => {
       const nextId = new Uint32Array(parts.shift()!)[0]!;
-      for (const r of step.buffers.routing) {
-        const [logits, experts, weights] = parts.splice(0, 3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer];
+      const routed = step.buffers.routingArena.parse(parts.splice(0, step.buffers.routingArena.readParts().length));
+      for (const [j, r] of step.buffers.routing.entries()) {
+        const { routerLogits, expertIds, weights } = routed[j]!;
         let trace = layerTraces.get(r.layer);
         if (!trace) layerTraces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
-        trace.routerLogits.push(...rows(new Float32Array(logits), r.numExperts).slice(step.keepFrom));
-        trace.experts.push(...rows(new Uint32Array(experts), r.topK).slice(step.keepFrom));
-        trace.weights.push(...rows(new Float32Array(weights), r.topK).slice(step.keepFrom));
+        trace.routerLogits.push(...rows(routerLogits, r.numExperts).slice(step.keepFrom));
+        trace.experts.push(...rows(expertIds, r.topK).slice(step.keepFrom));
+        trace.weights.push(...rows(weights, r.topK).slice(step.keepFrom));
       }
       if (step.allLogits) result.logits = rows(new Float32Array(parts.shift()!), V);
       if (options.stepLogits) {
@@ -226,6 +227,7 @@ export class MoeEngine {
       }
       if (step.isPrefill && probe) result.probe = probe.parse(parts);
       if (profiler) profiler.record(step.isPrefill ? 'prefill' : 'decode', parts.shift()!);
+      if (step.timedPasses > 0) options.stepTimer?.record(step.isPrefill ? 'prefill' : 'decode', parts.shift()!, step.timedPasses);
       return nextId;
     };
 

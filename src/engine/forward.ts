@@ -1,8 +1,8 @@
 // The forward pass: one decoder stack over T new tokens at positions pos0 … pos0+T−1, recorded into one
 // step Recorder (its buffers are reused each time a step of the same shape is recorded again). Reads like transformers' modeling files; one comment per step.
 
-import { storageBuffer, uploadStorage } from '../gpu/buffers.ts';
-import { Recorder, RecordingCache, type Profiler } from '../gpu/recorder.ts';
+import { storageBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
+import { Recorder, RecordingCache, type Profiler, type StepTimer } from '../gpu/recorder.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { expertFfn, expertFfnGrouped, type ExpertBank } from '../kernels/experts.ts';
 import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
@@ -13,21 +13,20 @@ import { dispatch } from '../gpu/dispatch.ts';
 import type { GqaAttention, MlaAttention, ModelSpec } from '../model/spec.ts';
 import type { ExpertProbe } from './expertProbe.ts';
 import type { GpuAttention, GpuLayer, GpuMla, GpuModel, GpuNorm } from './gpuModel.ts';
+import { RoutingArena, type LayerRoutingRanges } from './routingArena.ts';
 
-/** What one MoE layer's router did for the T tokens of a step (GPU buffers, read back later). */
+/** Which MoE layer routed, over how many experts: its rows are the routing arena's j-th range. */
 export interface LayerRouting {
   layer: number;
   numExperts: number;
   topK: number;
-  routerLogits: GPUBuffer; // [T, E] f32
-  expertIds: GPUBuffer; // [T, k] u32, rank order
-  weights: GPUBuffer; // [T, k] f32 combine weights
 }
 
 export interface StepBuffers {
   logits: GPUBuffer; // [rows, V] f32: every position, or the last one
   logitRows: number;
-  routing: LayerRouting[];
+  routing: LayerRouting[]; // the MoE layers in order
+  routingArena: RoutingArena; // their router logits, expert ids and weights (read back later)
 }
 
 /** What one cache row holds: GQA keeps kvHeads heads of d; MLA keeps every head's decompressed k and v. */
@@ -125,7 +124,7 @@ export class ForwardPass {
    * A recorder for a step of `numTokens` tokens; steps of the same shape and `slot` reuse each other's
    * buffers (two slots let one step run while the next is recorded).
    */
-  recorder(numTokens: number, allLogits: boolean, profiler: Profiler | null = null, slot = 0): Recorder {
+  recorder(numTokens: number, allLogits: boolean, profiler: Profiler | null = null, slot = 0, timer: StepTimer | null = null): Recorder {
     const key = `${numTokens}:${allLogits}:${slot}`;
     let cache = this.recordings.get(key);
     if (!cache) {
@@ -140,7 +139,7 @@ export class ForwardPass {
       }
       this.recordings.set(key, (cache = new RecordingCache()));
     }
-    return new Recorder(this.ctx, cache, profiler, `step of ${numTokens} tokens`);
+    return new Recorder(this.ctx, cache, profiler, `step of ${numTokens} tokens`, timer);
   }
 
   destroy(): void {
@@ -174,6 +173,8 @@ export class ForwardPass {
     const h = f32(enc, T * H, 'normed [T,H]');
     const mlpOut = f32(enc, T * H, 'block output [T,H]');
     const routing: LayerRouting[] = [];
+    const moe = model.layers.flatMap(({ mlp, spec: { mlp: ms } }) => (mlp.kind === 'moe' && ms.kind === 'moe' ? [{ numExperts: ms.numExperts, topK: ms.topK }] : []));
+    const arena = new RoutingArena(enc, moe, T, ctx.device.limits.minStorageBufferOffsetAlignment);
     const { eps } = spec.norm;
     const rs = spec.residualMultiplier;
     for (const [i, layer] of model.layers.entries()) {
@@ -198,9 +199,12 @@ export class ForwardPass {
         await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut);
       }
       // the MoE block (or dense MLP) into mlpOut; its residual add joins the next layer's first step
-      const r = await this.mlp(enc, layer, h, mlpOut, T, router);
+      const r = await this.mlp(enc, layer, h, mlpOut, T, () => arena.layer(routing.length), router);
       if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
       if (r) routing.push(r);
+      // a prefill's layers go to the GPU as they are recorded (a decode step is recorded while the
+      // previous one runs, and replays as one unit)
+      if (T > 1) enc.submitSoFar();
     }
 
     // logits = lm_head(norm(x)) / logits_scaling, for every position or only the last
@@ -216,7 +220,7 @@ export class ForwardPass {
     await linear(ctx, enc, { x: last, weight: model.lmHead, bias: model.lmHeadBias, y: logits, numTokens: rows, outputs: V, inputs: H });
     if (spec.logitsScaling !== 1) await elementwise(ctx, enc, { op: 'scale', a: logits, count: rows * V, scale: 1 / spec.logitsScaling });
 
-    return { logits, logitRows: rows, routing };
+    return { logits, logitRows: rows, routing, routingArena: arena };
   }
 
   /** Whether `weight` can take norm `n` on read for a step of T tokens (see normFoldable). */
@@ -369,12 +373,12 @@ export class ForwardPass {
    * Dense MLP, or router → top-k → experts (+ shared expert), into `out`. Returns the routing. With
    * `routerInput`, the router normalises x itself and writes h for the experts (see encode).
    */
-  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, routerInput: BlockInput | null = null): Promise<LayerRouting | null> {
+  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, ranges: () => LayerRoutingRanges, routerInput: BlockInput | null = null): Promise<LayerRouting | null> {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     // prefill groups the pairs by expert (one grouped multiply per projection); decode reads the chosen
     // experts' rows directly
-    const ffn = (bank: ExpertBank, expertIds: GPUBuffer, weights: GPUBuffer, topK: number, accumulate: boolean, sigmoidWeights = false) =>
+    const ffn = (bank: ExpertBank, expertIds: Binding, weights: Binding, topK: number, accumulate: boolean, sigmoidWeights = false) =>
       T > 1
         ? expertFfnGrouped(ctx, enc, { bank, x: h, expertIds, weights, out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights, alloc: (bytes, label) => enc.storage(bytes, label) })
         : expertFfn(ctx, enc, { bank, x: h, expertIds, weights, hidden: f32(enc, topK * bank.width, 'expert hidden [k,I]'), out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights });
@@ -388,15 +392,15 @@ export class ForwardPass {
     // router_logits = gate(h) in f32                                                  [T, E]
     const E = ms.numExperts;
     const k = ms.topK;
-    const routerLogits = enc.storage(T * E * 4, `router logits ${layer.spec.index}`);
+    const { routerLogits, expertIds, weights } = ranges(); // this layer's part of the step's routing arena
     // (with a shared expert gated by sigmoid(shared_expert_gate(h)): its logit from the same dispatch)
     const gate = m.gateInRouter || m.sharedGate ? f32(enc, T, 'shared expert gate logit [T]') : null;
     await linear(ctx, enc, {
-      ...(routerInput ?? { x: h }), weight: m.router, bias: null, y: routerLogits, numTokens: T, outputs: E, inputs: H,
+      ...(routerInput ?? { x: h }), weight: m.router, bias: null, y: routerLogits.buffer, outOffset: (routerLogits.offset ?? 0) / 4, numTokens: T, outputs: E, inputs: H,
       ...(m.gateInRouter && gate ? { more: [{ y: gate, rows: 1 }] } : {}),
     });
     // experts, weights = the architecture's routing rule over the logits
-    const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null });
+    const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null, into: { expertIds, weights } });
     // out = Σ_k weight · expert(h)
     await ffn(m.experts, chosen.expertIds, chosen.weights, k, false);
     if (m.shared) {
@@ -408,6 +412,6 @@ export class ForwardPass {
         await dense(m.shared, this.ones, true);
       }
     }
-    return { layer: layer.spec.index, numExperts: E, topK: k, routerLogits, expertIds: chosen.expertIds, weights: chosen.weights };
+    return { layer: layer.spec.index, numExperts: E, topK: k };
   }
 }

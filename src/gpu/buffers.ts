@@ -11,6 +11,17 @@ export function storageSize(byteLength: number): number {
   return Math.max(16, Math.ceil(byteLength / 16) * 16);
 }
 
+/**
+ * What a kernel binds: a whole buffer, or a range of one (an offset that is a multiple of the device's
+ * minStorageBufferOffsetAlignment; see RoutingArena in engine/forward.ts).
+ */
+export type Binding = GPUBuffer | GPUBufferBinding;
+
+/** The bind group resource for a Binding. */
+export function bindingResource(b: Binding): GPUBufferBinding {
+  return 'buffer' in b ? b : { buffer: b };
+}
+
 /** WebGPU buffer sizes and writes must be multiples of 4 bytes; bindings must not be empty. */
 function paddedSize(byteLength: number): number {
   return Math.max(4, Math.ceil(byteLength / 4) * 4);
@@ -41,11 +52,12 @@ export function uniformBuffer(device: GPUDevice, data: ArrayBuffer, label?: stri
 }
 
 /** Copy `byteLength` bytes of `source` into a mappable buffer and return them once the GPU is done. */
-export async function readBuffer(device: GPUDevice, source: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
+export async function readBuffer(device: GPUDevice, source: Binding, byteLength: number): Promise<ArrayBuffer> {
+  const { buffer, offset = 0 } = bindingResource(source);
   const size = paddedSize(byteLength);
   const staging = device.createBuffer({ label: 'readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const encoder = device.createCommandEncoder({ label: 'readback' });
-  encoder.copyBufferToBuffer(source, 0, staging, 0, size);
+  encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
   device.queue.submit([encoder.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
   const bytes = staging.getMappedRange().slice(0, byteLength);

@@ -1,6 +1,6 @@
 // One compute dispatch: pipeline from the cache, a Params uniform, bindings in shader order, a grid.
 
-import { uniformBuffer } from './buffers.ts';
+import { bindingResource, uniformBuffer, type Binding } from './buffers.ts';
 import type { GpuContext, PipelineConstants } from './context.ts';
 import { Recorder, type Encoder } from './recorder.ts';
 
@@ -35,8 +35,8 @@ export interface DispatchSpec {
   shader: string;
   constants?: PipelineConstants;
   params: readonly ParamField[];
-  /** Storage buffers for bindings 1, 2, … in shader order (binding 0 is Params). */
-  buffers: readonly GPUBuffer[];
+  /** Storage buffers (or ranges of them) for bindings 1, 2, … in shader order (binding 0 is Params). */
+  buffers: readonly Binding[];
   /** Workgroups in x, y, z. */
   grid: readonly [number, number?, number?];
   label?: string;
@@ -56,7 +56,7 @@ export async function dispatch(ctx: GpuContext, encoder: Encoder, spec: Dispatch
     layout: pipeline.getBindGroupLayout(0),
     entries: [
       { binding: 0, resource: { buffer: uniformBuffer(device, packParams(spec.params)) } },
-      ...spec.buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+      ...spec.buffers.map((b, i) => ({ binding: i + 1, resource: bindingResource(b) })),
     ],
   });
   const pass = encoder.beginComputePass({ label: spec.label ?? spec.shader });

@@ -17,24 +17,32 @@
 // code run at all. Anything else that changes (a random draw, a dynamic RoPE table) fails the check and
 // keeps the step recorded in full.
 
-import { storageBuffer, storageSize } from './buffers.ts';
+import { bindingResource, storageBuffer, storageSize, type Binding } from './buffers.ts';
 import type { GpuContext } from './context.ts';
 
+/**
+ * Bytes per dispatch slot in a step's Params buffer: no more than any adapter's
+ * minUniformBufferOffsetAlignment (at most 256) requires, and the most Params a dispatch packs.
+ */
+const PARAMS_STRIDE = 256;
+
 interface DispatchSlot {
-  params: GPUBuffer;
-  /** What params holds (once written). */
+  /** Its Params (at PARAMS_STRIDE · slot in the cache's params buffer, once written). */
   bytes: Uint8Array<ArrayBuffer>;
   written: boolean;
   pipeline: GPUComputePipeline | null;
-  buffers: readonly GPUBuffer[];
+  buffers: readonly Binding[];
   group: GPUBindGroup | null;
+  /** The params buffer `group` binds: a cache that grew its buffer rebinds. */
+  paramsBuffer: GPUBuffer | null;
 }
 
 /** One command of a recorded step, as replay re-issues it. */
 type Command =
   | { kind: 'dispatch'; slot: number; pipeline: GPUComputePipeline; group: GPUBindGroup; grid: readonly [number, number, number]; label: string }
   | { kind: 'copy'; source: GPUBuffer; sourceOffset: number; destination: GPUBuffer; destinationOffset: number; size: number }
-  | { kind: 'clear'; buffer: GPUBuffer };
+  | { kind: 'clear'; buffer: GPUBuffer }
+  | { kind: 'resolve'; timer: StepTimer; passes: number };
 
 /** A step as recorded at one position: its commands and every dispatch's Params words. */
 interface Observation {
@@ -62,16 +70,44 @@ export class RecordingCache {
   readonly dispatches: DispatchSlot[] = [];
   readonly allocations: GPUBuffer[] = [];
   staging: GPUBuffer | null = null;
+  /**
+   * Every dispatch's Params in one uniform buffer, slot i at PARAMS_STRIDE · i, and what it holds: a
+   * replayed step writes the words that moved in one call rather than one per dispatch (~4 µs each).
+   */
+  params: GPUBuffer | null = null;
+  paramsMirror = new Uint8Array(0);
+  /** Params buffers outgrown while steps that bind them may still be recorded or running. */
+  private readonly retired: GPUBuffer[] = [];
   /** The latest recordings (for learning a Program), and the Program once learned. */
   observations: Observation[] = [];
   program: Program | null = null;
 
+  /** The params buffer, grown (doubling) to hold `slots` dispatches. */
+  paramsFor(device: GPUDevice, slots: number): GPUBuffer {
+    const need = slots * PARAMS_STRIDE;
+    if (this.params && this.params.size >= need) return this.params;
+    const size = Math.max(need, 2 * (this.params?.size ?? 0), 64 * PARAMS_STRIDE);
+    if (this.params) {
+      this.retired.push(this.params);
+      this.forgetProgram(); // its bind groups bind the old buffer
+    }
+    this.params = device.createBuffer({ label: 'step params', size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const mirror = new Uint8Array(size);
+    mirror.set(this.paramsMirror);
+    this.paramsMirror = mirror;
+    return this.params;
+  }
+
   destroy(): void {
-    for (const s of this.dispatches) s.params.destroy();
     for (const b of this.allocations) b.destroy();
+    for (const b of this.retired) b.destroy();
+    this.params?.destroy();
     this.staging?.destroy();
     this.dispatches.length = 0;
     this.allocations.length = 0;
+    this.retired.length = 0;
+    this.params = null;
+    this.paramsMirror = new Uint8Array(0);
     this.staging = null;
     this.forgetProgram();
   }
@@ -117,6 +153,9 @@ function learnProgram([o0, o1, o2]: [Observation, Observation, Observation], mem
       commands.push({ ...c, sourceSlope, destinationSlope });
     } else if (c.kind === 'clear' && a.kind === 'clear' && b.kind === 'clear') {
       if (a.buffer !== c.buffer || b.buffer !== c.buffer) return null;
+      commands.push(c);
+    } else if (c.kind === 'resolve' && a.kind === 'resolve' && b.kind === 'resolve') {
+      if (a.timer !== c.timer || b.timer !== c.timer || a.passes !== c.passes || b.passes !== c.passes) return null;
       commands.push(c);
     } else {
       return null; // different kinds of command at one place
@@ -198,11 +237,55 @@ export interface ReadPart {
   bytes: number;
 }
 
+/**
+ * A step's GPU time from two timestamps per compute pass (needs timestamp-query): from the start of its
+ * first pass to the end of its last, and the sum of its passes. Unlike the Profiler it leaves the step
+ * as it runs (one pass for a decode step, replayed or not), so it shows whether the GPU or the host
+ * sets the pace. (Dawn rounds timestamps to ~65 µs unless its timestamp_quantization toggle is off, so
+ * single steps are coarse; averages over steps are not.)
+ */
+export class StepTimer {
+  static readonly MAX_PASSES = 512;
+  readonly querySet: GPUQuerySet;
+  readonly resolve: GPUBuffer;
+  /** Per kind of step: GPU microseconds per step, first pass start to last pass end, and busy in passes. */
+  readonly steps = new Map<string, { spanUs: number[]; busyUs: number[] }>();
+
+  constructor(device: GPUDevice) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * StepTimer.MAX_PASSES });
+    this.resolve = device.createBuffer({ size: 16 * StepTimer.MAX_PASSES, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  }
+
+  /** The timestamp writes of a step's pass number `pass` (none past MAX_PASSES: see record). */
+  writes(pass: number): GPUComputePassTimestampWrites | undefined {
+    return pass < StepTimer.MAX_PASSES ? { querySet: this.querySet, beginningOfPassWriteIndex: 2 * pass, endOfPassWriteIndex: 2 * pass + 1 } : undefined;
+  }
+
+  /** Add one step's resolved timestamps (its `passes` passes) to `kind`. */
+  record(kind: string, resolved: ArrayBuffer, passes: number): void {
+    if (passes === 0 || passes > StepTimer.MAX_PASSES) return;
+    const t = new BigUint64Array(resolved);
+    let busy = 0n;
+    for (let i = 0; i < passes; i++) busy += t[2 * i + 1]! - t[2 * i]!;
+    let entry = this.steps.get(kind);
+    if (!entry) this.steps.set(kind, (entry = { spanUs: [], busyUs: [] }));
+    entry.spanUs.push(Number(t[2 * passes - 1]! - t[0]!) / 1000);
+    entry.busyUs.push(Number(busy) / 1000);
+  }
+
+  destroy(): void {
+    this.querySet.destroy();
+    this.resolve.destroy();
+  }
+}
+
 export class Recorder {
-  readonly encoder: GPUCommandEncoder;
+  /** Where commands go now: a fresh encoder after each submitSoFar(). */
+  encoder: GPUCommandEncoder;
   private pass: GPUComputePassEncoder | null = null;
   private dispatchIndex = 0;
   private allocationIndex = 0;
+  private passIndex = 0;
   /** This recording's commands, in order (for RecordingCache.observe). */
   private readonly commands: Command[] = [];
 
@@ -210,9 +293,24 @@ export class Recorder {
     readonly ctx: GpuContext,
     private readonly cache: RecordingCache,
     readonly profiler: Profiler | null = null,
-    label = 'step',
+    private readonly label = 'step',
+    readonly timer: StepTimer | null = null,
   ) {
     this.encoder = ctx.device.createCommandEncoder({ label });
+  }
+
+  /**
+   * Submit what is recorded so far, so that the GPU starts on it while the rest of the step is recorded
+   * (a 512-token prefill takes the host 6–9 ms to record, which the GPU otherwise waits out); later
+   * commands go to a fresh encoder and finish() returns the rest. Queue order keeps the step's order.
+   * Not while profiling: the profiler resolves its timestamps in the step's last encoder and times one
+   * step at a time anyway.
+   */
+  submitSoFar(): void {
+    if (this.profiler) return;
+    this.endPass();
+    this.ctx.device.queue.submit([this.encoder.finish()]);
+    this.encoder = this.ctx.device.createCommandEncoder({ label: this.label });
   }
 
   /** A storage buffer that lives as long as the cache: the same one each time this step is recorded. */
@@ -229,29 +327,33 @@ export class Recorder {
   }
 
   /** Record one dispatch; the params `bytes` are read during the call only (the slot keeps its own copy). */
-  dispatch(pipeline: GPUComputePipeline, bytes: Uint8Array, buffers: readonly GPUBuffer[], grid: readonly [number, number, number], label: string): void {
+  dispatch(pipeline: GPUComputePipeline, bytes: Uint8Array, buffers: readonly Binding[], grid: readonly [number, number, number], label: string): void {
     const { device } = this.ctx;
     const i = this.dispatchIndex++;
+    if (bytes.byteLength > PARAMS_STRIDE) throw new RangeError(`${label}: ${bytes.byteLength} bytes of params exceed ${PARAMS_STRIDE}`);
+    const params = this.cache.paramsFor(device, i + 1);
     let slot = this.cache.dispatches[i];
     if (!slot || slot.bytes.byteLength !== bytes.byteLength) {
       if (slot) this.cache.forgetProgram();
-      slot?.params.destroy();
-      const buffer = device.createBuffer({ label: `params ${label}`, size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      slot = { params: buffer, bytes: new Uint8Array(bytes.byteLength), written: false, pipeline: null, buffers: [], group: null };
+      slot = { bytes: new Uint8Array(bytes.byteLength), written: false, pipeline: null, buffers: [], group: null, paramsBuffer: null };
       this.cache.dispatches[i] = slot;
     }
+    if (slot.paramsBuffer !== params) slot.written = false;
     if (!slot.written || !sameBytes(slot.bytes, bytes)) {
       slot.bytes.set(bytes);
-      device.queue.writeBuffer(slot.params, 0, slot.bytes);
+      this.cache.paramsMirror.set(slot.bytes, i * PARAMS_STRIDE);
+      device.queue.writeBuffer(params, i * PARAMS_STRIDE, slot.bytes);
       slot.written = true;
     }
-    if (!slot.group || slot.pipeline !== pipeline || !sameBuffers(slot.buffers, buffers)) {
+    if (!slot.group || slot.paramsBuffer !== params || slot.pipeline !== pipeline || !sameBuffers(slot.buffers, buffers)) {
+      const paramsRange = { buffer: params, offset: i * PARAMS_STRIDE, size: bytes.byteLength };
       slot.group = device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
-        entries: [{ binding: 0, resource: { buffer: slot.params } }, ...buffers.map((buffer, b) => ({ binding: b + 1, resource: { buffer } }))],
+        entries: [{ binding: 0, resource: paramsRange }, ...buffers.map((buffer, b) => ({ binding: b + 1, resource: bindingResource(buffer) }))],
       });
       slot.pipeline = pipeline;
       slot.buffers = [...buffers];
+      slot.paramsBuffer = params;
     }
     this.commands.push({ kind: 'dispatch', slot: i, pipeline, group: slot.group, grid: [grid[0], grid[1], grid[2]], label });
     this.issueDispatch(slot.pipeline, slot.group, grid, label);
@@ -296,6 +398,8 @@ export class Recorder {
     if (!program || program.key !== key || this.profiler || this.commands.length > 0) return null;
     const { device } = this.ctx;
     const delta = pos - program.pos;
+    const { params, paramsMirror } = this.cache;
+    let [first, end] = [Infinity, 0]; // the span of the params buffer whose words moved
     for (const c of program.commands) {
       if (c.kind === 'dispatch') {
         const slot = this.cache.dispatches[c.slot]!;
@@ -309,17 +413,42 @@ export class Recorder {
             changed = true;
           }
         }
-        if (changed) device.queue.writeBuffer(slot.params, 0, slot.bytes);
+        if (changed) {
+          const offset = c.slot * PARAMS_STRIDE;
+          paramsMirror.set(slot.bytes, offset);
+          first = Math.min(first, offset);
+          end = Math.max(end, offset + slot.bytes.byteLength);
+        }
         this.issueDispatch(c.pipeline, c.group, c.grid, c.label);
       } else if (c.kind === 'copy') {
         this.endPass();
         this.encoder.copyBufferToBuffer(c.source, c.sourceOffset + c.sourceSlope * delta, c.destination, c.destinationOffset + c.destinationSlope * delta, c.size);
+      } else if (c.kind === 'resolve') {
+        this.endPass();
+        this.encoder.resolveQuerySet(c.timer.querySet, 0, 2 * c.passes, c.timer.resolve, 0);
       } else {
         this.endPass();
         this.encoder.clearBuffer(c.buffer);
       }
     }
+    // one write for the whole span (the words between moved slots are the mirror's, already there)
+    if (params && end > first) device.queue.writeBuffer(params, first, paramsMirror, first, end - first);
     return program.memo;
+  }
+
+  /**
+   * With a StepTimer: resolve this step's pass timestamps; the part to read back (the timer's record()
+   * takes it with `passes`). Call after the step's last pass.
+   */
+  resolveTimer(): { part: ReadPart; passes: number } | null {
+    const timer = this.timer;
+    if (!timer || this.profiler) return null;
+    this.endPass();
+    const timed = Math.min(this.passIndex, StepTimer.MAX_PASSES); // passes with timestamps
+    if (timed === 0) return null;
+    this.commands.push({ kind: 'resolve', timer, passes: timed });
+    this.encoder.resolveQuerySet(timer.querySet, 0, 2 * timed, timer.resolve, 0);
+    return { part: { buffer: timer.resolve, bytes: 16 * timed }, passes: this.passIndex };
   }
 
   /**
@@ -364,7 +493,7 @@ export class Recorder {
 
   private computePass(label: string): GPUComputePassEncoder {
     if (this.pass) return this.pass;
-    const timestampWrites = this.profiler?.timestampWrites(label);
+    const timestampWrites = this.profiler ? this.profiler.timestampWrites(label) : this.timer?.writes(this.passIndex++);
     this.pass = this.encoder.beginComputePass(timestampWrites ? { label, timestampWrites } : { label: 'step kernels' });
     return this.pass;
   }
@@ -381,8 +510,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function sameBuffers(a: readonly GPUBuffer[], b: readonly GPUBuffer[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+function sameBuffers(a: readonly Binding[], b: readonly Binding[]): boolean {
+  return a.length === b.length && a.every((x, i) => sameBinding(x, b[i]!));
+}
+
+function sameBinding(a: Binding, b: Binding): boolean {
+  if (a === b) return true;
+  const [x, y] = [bindingResource(a), bindingResource(b)];
+  return x.buffer === y.buffer && (x.offset ?? 0) === (y.offset ?? 0) && x.size === y.size;
 }
 
 /** Where kernels record: a plain command encoder (tests, one-off work) or a step Recorder. */

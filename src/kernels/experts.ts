@@ -3,6 +3,7 @@
 
 import type { Encoder } from '../gpu/recorder.ts';
 import { dispatch } from '../gpu/dispatch.ts';
+import type { Binding } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { alignedRows, tileVectorLoads, weightDtypeConstant, type WeightRef } from './weightRef.ts';
 
@@ -32,8 +33,8 @@ function pairGrid(width: number, rows: number): [number, number, number] {
 export interface ExpertFfnArgs {
   bank: ExpertBank;
   x: GPUBuffer; // [T, H] f32
-  expertIds: GPUBuffer; // [T, k] u32
-  weights: GPUBuffer; // [T, k] f32
+  expertIds: Binding; // [T, k] u32
+  weights: Binding; // [T, k] f32
   out: GPUBuffer; // [T, H] f32
   numTokens: number;
   topK: number;
@@ -100,7 +101,7 @@ interface PairGroups {
 }
 
 /** count → scan → scatter of the T·k (token, slot) pairs by expert id. */
-async function groupPairs(ctx: GpuContext, enc: Encoder, a: { expertIds: GPUBuffer; pairs: number; numExperts: number; alloc: (bytes: number, label: string) => GPUBuffer }): Promise<PairGroups> {
+async function groupPairs(ctx: GpuContext, enc: Encoder, a: { expertIds: Binding; pairs: number; numExperts: number; alloc: (bytes: number, label: string) => GPUBuffer }): Promise<PairGroups> {
   const { pairs: P, numExperts: E } = a;
   const counts = a.alloc(E * 4, 'pairs per expert [E]');
   const offsets = a.alloc((E + 1) * 4, 'expert offsets [E+1]');

@@ -3,33 +3,33 @@
 
 import { allocate, type Encoder } from '../gpu/recorder.ts';
 import { dispatch } from '../gpu/dispatch.ts';
-import { dispatchGrid } from '../gpu/buffers.ts';
+import { dispatchGrid, type Binding } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { RoutingRule } from '../model/spec.ts';
 import { encodeSoftmaxTopK } from './softmaxTopK.ts';
 
 export interface Selection {
-  expertIds: GPUBuffer; // [T, k] u32, rank order
-  weights: GPUBuffer; // [T, k] f32
-  /** Buffers to free with the step. */
+  expertIds: Binding; // [T, k] u32, rank order
+  weights: Binding; // [T, k] f32
 }
 
 export async function selectExperts(
   ctx: GpuContext,
   enc: Encoder,
-  a: { logits: GPUBuffer; rule: RoutingRule; numTokens: number; numExperts: number; topK: number; correctionBias: GPUBuffer | null },
+  a: { logits: Binding; rule: RoutingRule; numTokens: number; numExperts: number; topK: number; correctionBias: GPUBuffer | null; into?: Selection },
 ): Promise<Selection> {
   const { rule, numTokens: T, numExperts: E, topK: k } = a;
   if (rule.kind === 'softmax-topk' || rule.kind === 'topk-softmax') {
     // Mixtral's top-k then softmax equals renormalising the top-k of the softmax
     const renormalize = rule.kind === 'topk-softmax' || rule.normalize;
-    const out = await encodeSoftmaxTopK(ctx, enc, a.logits, { numTokens: T, numExperts: E, topK: k, renormalize });
+    const shape = { numTokens: T, numExperts: E, topK: k, renormalize };
+    const out = a.into ? await encodeSoftmaxTopK(ctx, enc, a.logits, shape, a.into) : await encodeSoftmaxTopK(ctx, enc, a.logits, shape);
     return { expertIds: out.expertIds, weights: out.weights };
   }
   if (E > 256 || k > 8) throw new RangeError(`router_select supports E ≤ 256 and k ≤ 8, got E=${E} k=${k}`);
   if (rule.kind === 'sparsemixer' && k !== 2) throw new RangeError(`sparsemixer routing needs top-2, got top-${k}`);
-  const expertIds = allocate(ctx, enc, T * k * 4, 'expert ids [T,k]');
-  const weights = allocate(ctx, enc, T * k * 4, 'combine weights [T,k]');
+  const expertIds = a.into?.expertIds ?? allocate(ctx, enc, T * k * 4, 'expert ids [T,k]');
+  const weights = a.into?.weights ?? allocate(ctx, enc, T * k * 4, 'combine weights [T,k]');
   const group = rule.kind === 'sigmoid-group-topk' ? rule : { numGroups: 1, topkGroups: 1, normalize: false, scaling: 1 };
   await dispatch(ctx, enc, {
     shader: 'router_select',

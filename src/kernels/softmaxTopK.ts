@@ -1,7 +1,7 @@
 // Router scoring and top-k expert selection (shaders/softmax_topk.wgsl): one workgroup per token.
 
 import { allocate, type Encoder } from '../gpu/recorder.ts';
-import { dispatchGrid, readBuffer, uploadStorage } from '../gpu/buffers.ts';
+import { dispatchGrid, readBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { dispatch, packParams, type ParamField } from '../gpu/dispatch.ts';
 
@@ -16,10 +16,10 @@ export interface SoftmaxTopKShape {
   renormalize: boolean;
 }
 
-export interface SoftmaxTopKBuffers {
+export interface SoftmaxTopKBuffers<Out = GPUBuffer> {
   probs: GPUBuffer; // [T, E] f32
-  expertIds: GPUBuffer; // [T, k] u32, rank order
-  weights: GPUBuffer; // [T, k] f32
+  expertIds: Out; // [T, k] u32, rank order
+  weights: Out; // [T, k] f32
 }
 
 export class KernelShapeError extends Error {
@@ -46,19 +46,22 @@ export function packSoftmaxTopKParams(s: SoftmaxTopKShape): ArrayBuffer {
   return packParams(softmaxTopKParams(s));
 }
 
-/** Record the kernel into `encoder`, reading `logits` ([T, E] f32), writing fresh output buffers. */
+/** Record the kernel into `encoder`, reading `logits` ([T, E] f32), writing `into` or fresh output buffers. */
+export async function encodeSoftmaxTopK(ctx: GpuContext, encoder: Encoder, logits: Binding, shape: SoftmaxTopKShape): Promise<SoftmaxTopKBuffers>;
+export async function encodeSoftmaxTopK(ctx: GpuContext, encoder: Encoder, logits: Binding, shape: SoftmaxTopKShape, into: { expertIds: Binding; weights: Binding }): Promise<SoftmaxTopKBuffers<Binding>>;
 export async function encodeSoftmaxTopK(
   ctx: GpuContext,
   encoder: Encoder,
-  logits: GPUBuffer,
+  logits: Binding,
   shape: SoftmaxTopKShape,
-): Promise<SoftmaxTopKBuffers> {
+  into?: { expertIds: Binding; weights: Binding },
+): Promise<SoftmaxTopKBuffers<Binding>> {
   checkShape(shape);
   const { numTokens: T, numExperts: E, topK: k } = shape;
-  const out: SoftmaxTopKBuffers = {
+  const out: SoftmaxTopKBuffers<Binding> = {
     probs: allocate(ctx, encoder, T * E * 4, 'router probs [T,E]'),
-    expertIds: allocate(ctx, encoder, T * k * 4, 'expert ids [T,k]'),
-    weights: allocate(ctx, encoder, T * k * 4, 'combine weights [T,k]'),
+    expertIds: into?.expertIds ?? allocate(ctx, encoder, T * k * 4, 'expert ids [T,k]'),
+    weights: into?.weights ?? allocate(ctx, encoder, T * k * 4, 'combine weights [T,k]'),
   };
   await dispatch(ctx, encoder, {
     shader: 'softmax_topk',

@@ -2,7 +2,7 @@
 // buffers, readback.
 
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
-import { readBuffer, storageBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
+import { readBuffer, storageBuffer, uploadStorage, type Binding } from '../../src/gpu/buffers.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import type { WeightRef } from '../../src/kernels/weightRef.ts';
 import { decodeWeights, encodeWeights } from '../../src/checkpoint/dtypeCodec.ts';
@@ -32,11 +32,11 @@ export async function run(gpu: GpuContext, record: (enc: GPUCommandEncoder) => P
   });
 }
 
-export async function readF32(gpu: GpuContext, buffer: GPUBuffer, elements: number): Promise<Float32Array> {
+export async function readF32(gpu: GpuContext, buffer: Binding, elements: number): Promise<Float32Array> {
   return new Float32Array(await readBuffer(gpu.device, buffer, elements * 4));
 }
 
-export async function readU32(gpu: GpuContext, buffer: GPUBuffer, elements: number): Promise<Uint32Array> {
+export async function readU32(gpu: GpuContext, buffer: Binding, elements: number): Promise<Uint32Array> {
   return new Uint32Array(await readBuffer(gpu.device, buffer, elements * 4));
 }
 
