@@ -2,6 +2,9 @@
 // for bf16/f16, of 4 for f32): ROWS output rows h per workgroup for one token, LANES threads per row, each
 // streaming row h of every chosen expert 16 bytes per load, fused with the weighted combine.
 //   out[t, h] (+)= Σ_slot weights[t, slot] · (W_down[e] hidden[(t, slot)])[h],   e = expertIds[t·k + slot]
+// With SHARED = 1 it adds the shared expert too (its hidden rows after the routed pairs', see
+// expert_gate_up_rows.wgsl), weighted by sharedWeights[t] or its sigmoid (Qwen2-MoE's gate):
+//   out[t, h] += ws_t · (Ws_down hidden_s[t])[h]
 
 #include "weights"
 #include "row_reduce"
@@ -13,7 +16,11 @@ struct Params {
   width: u32,        // I
   accumulate: u32,
   sigmoidWeights: u32, // 1: combine with sigmoid(weights) (see combine_weight)
+  sharedWidth: u32,    // Is (SHARED = 1)
+  sharedSigmoid: u32,  // 1: weight the shared expert by sigmoid(sharedWeights[t])
 }
+
+override SHARED: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> hiddenIn: array<vec4<f32>>; // [T · k, I/4]
@@ -21,6 +28,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read> weights: array<f32>;        // [T · k] f32 combine weights
 @group(0) @binding(4) var<storage, read> down: array<vec4<u32>>;     // [E, H, I] packed
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;      // [T, H] f32
+@group(0) @binding(6) var<storage, read> sharedDown: array<vec4<u32>>; // [1, H, Is] packed (SHARED)
+@group(0) @binding(7) var<storage, read> sharedWeights: array<f32>;    // [T] f32 (SHARED)
 #include "combine_weight"
 
 /** A pair's hidden values (from vec4 xBase) against weight word c of a down row. */
@@ -28,6 +37,29 @@ fn dotHidden(word: vec4<u32>, xBase: u32, c: u32) -> f32 {
   let xPerWord = valuesPerWord() / 4u;
   let xi = xBase + xPerWord * c;
   return dotWord(word, hiddenIn[xi], hiddenIn[min(xi + 1u, xi + xPerWord - 1u)]);
+}
+
+/** Word `at` of the routed bank, or of the shared expert's. */
+fn downWord(ofShared: bool, at: u32) -> vec4<u32> {
+  if (!ofShared || SHARED == 0u) { return down[at]; }
+  return sharedDown[at];
+}
+
+/** One down row (`words` 16-byte words from `row`) against a pair's hidden values (from vec4 xBase). */
+fn rowDot(ofShared: bool, row: u32, xBase: u32, words: u32, lane: u32) -> f32 {
+  var acc = 0.0;
+  var c = lane;
+  // four words per lane in flight: rows are short (I values), so without this each thread waits on
+  // memory once per word (latency-bound at half the bandwidth)
+  for (; c + 3u * LANES < words; c += 4u * LANES) {
+    let w0 = downWord(ofShared, row + c);
+    let w1 = downWord(ofShared, row + c + LANES);
+    let w2 = downWord(ofShared, row + c + 2u * LANES);
+    let w3 = downWord(ofShared, row + c + 3u * LANES);
+    acc += dotHidden(w0, xBase, c) + dotHidden(w1, xBase, c + LANES) + dotHidden(w2, xBase, c + 2u * LANES) + dotHidden(w3, xBase, c + 3u * LANES);
+  }
+  for (; c < words; c += LANES) { acc += dotHidden(downWord(ofShared, row + c), xBase, c); }
+  return acc;
 }
 
 @compute @workgroup_size(256)
@@ -41,21 +73,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (valid) {
     for (var slot = 0u; slot < params.topK; slot++) {
       let p = t * params.topK + slot;
-      let row = (expertIds[p] * params.hidden + h) * words;
-      let xBase = p * (params.width / 4u);
-      var acc = 0.0;
-      var c = lane;
-      // four words per lane in flight: rows are short (I values), so without this each thread waits on
-      // memory once per word (latency-bound at half the bandwidth)
-      for (; c + 3u * LANES < words; c += 4u * LANES) {
-        let w0 = down[row + c];
-        let w1 = down[row + c + LANES];
-        let w2 = down[row + c + 2u * LANES];
-        let w3 = down[row + c + 3u * LANES];
-        acc += dotHidden(w0, xBase, c) + dotHidden(w1, xBase, c + LANES) + dotHidden(w2, xBase, c + 2u * LANES) + dotHidden(w3, xBase, c + 3u * LANES);
-      }
-      for (; c < words; c += LANES) { acc += dotHidden(down[row + c], xBase, c); }
-      total += combineWeight(p) * acc;
+      total += combineWeight(p) * rowDot(false, (expertIds[p] * params.hidden + h) * words, p * (params.width / 4u), words, lane);
+    }
+    if (SHARED == 1u) {
+      let sharedWords = params.sharedWidth / valuesPerWord();
+      let xBase = (params.numTokens * params.topK * params.width + t * params.sharedWidth) / 4u;
+      let ws = sharedWeights[t];
+      total += select(ws, 1.0 / (1.0 + exp(-ws)), params.sharedSigmoid == 1u) * rowDot(true, h * sharedWords, xBase, sharedWords, lane);
     }
   }
   let s = rowSum(lid, total);

@@ -2,6 +2,10 @@
 // bf16/f16, of 4 for f32): ROWS rows i per workgroup for one (token, slot) pair, LANES threads per row,
 // each streaming the gate row i and the up row I + i of the chosen expert 16 bytes per load.
 //   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i],   e = expertIds[p], t = p / k
+// With SHARED = 1 the same dispatch also runs a shared expert (Qwen2-MoE, DeepSeek) on every token: its
+// bank [1, 2Is, H] in sharedGateUp, its rows after the routed pairs' in hiddenOut:
+//   hidden[T·k·I + t·Is + i] = silu(Ws_gate x_t)[i] · (Ws_up x_t)[i]
+// Workgroups are numbered along x (spilling into y): the routed pairs' row blocks, then the shared ones.
 
 #include "weights"
 #include "row_reduce"
@@ -11,13 +15,17 @@ struct Params {
   topK: u32,         // k: pairs per token
   hidden: u32,       // H
   width: u32,        // I, expert intermediate size
+  sharedWidth: u32,  // Is (SHARED = 1)
 }
+
+override SHARED: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;       // [T, H/4]
 @group(0) @binding(2) var<storage, read> expertIds: array<u32>;     // [T · k] u32
 @group(0) @binding(3) var<storage, read> gateUp: array<vec4<u32>>;  // [E, 2I, H] packed
-@group(0) @binding(4) var<storage, read_write> hiddenOut: array<f32>; // [T · k, I] f32
+@group(0) @binding(4) var<storage, read_write> hiddenOut: array<f32>; // [T · k, I] f32, then [T, Is] (SHARED)
+@group(0) @binding(5) var<storage, read> sharedGateUp: array<vec4<u32>>; // [1, 2Is, H] packed (SHARED)
 
 /** The token's x values weight word c covers (its row from vec4 xBase): two vec4s, or for f32 weights one (twice). */
 struct XWord {
@@ -31,26 +39,50 @@ fn xWord(xBase: u32, c: u32) -> XWord {
 }
 
 @compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
   let lane = lid % LANES;
-  let i = wid.x * ROWS + lid / LANES;
-  let p = wid.y + wid.z * 65535u;
-  let valid = i < params.width && p < params.numPairs;
+  let blocks = (params.width + ROWS - 1u) / ROWS;  // row blocks per routed pair
+  let w = wid.x + wid.y * groups.x;
+  let routed = w < params.numPairs * blocks;
+  var p: u32;         // routed pair, or token of the shared expert
+  var i: u32;         // row
+  var width: u32;
+  var exists: bool;
+  if (routed) {
+    p = w / blocks;
+    i = (w % blocks) * ROWS + lid / LANES;
+    width = params.width;
+    exists = true;
+  } else {
+    let sharedBlocks = (params.sharedWidth + ROWS - 1u) / ROWS;
+    let v = w - params.numPairs * blocks;
+    p = v / max(sharedBlocks, 1u);
+    i = (v % max(sharedBlocks, 1u)) * ROWS + lid / LANES;
+    width = params.sharedWidth;
+    exists = SHARED == 1u && p < params.numPairs / params.topK;
+  }
+  let valid = exists && i < width;
   let words = params.hidden / valuesPerWord();  // 16-byte words per row
   var g = 0.0;
   var u = 0.0;
   if (valid) {
-    let e = expertIds[p];
-    let xBase = (p / params.topK) * (params.hidden / 4u);
-    let gateRow = (e * 2u * params.width + i) * words;
-    let upRow = gateRow + params.width * words;
+    var xBase: u32;
+    var gateRow: u32;
+    if (routed) {
+      xBase = (p / params.topK) * (params.hidden / 4u);
+      gateRow = (expertIds[p] * 2u * width + i) * words;
+    } else {
+      xBase = p * (params.hidden / 4u);
+      gateRow = i * words;
+    }
+    let upRow = gateRow + width * words;
     var c = lane;
     // two words of each row per lane in flight (four loads), then the remainder
     for (; c + LANES < words; c += 2u * LANES) {
-      let g0 = gateUp[gateRow + c];
-      let u0 = gateUp[upRow + c];
-      let g1 = gateUp[gateRow + c + LANES];
-      let u1 = gateUp[upRow + c + LANES];
+      let g0 = gateUpWord(routed, gateRow + c);
+      let u0 = gateUpWord(routed, upRow + c);
+      let g1 = gateUpWord(routed, gateRow + c + LANES);
+      let u1 = gateUpWord(routed, upRow + c + LANES);
       let x0 = xWord(xBase, c);
       let x1 = xWord(xBase, c + LANES);
       g += dotWord(g0, x0.lo, x0.hi) + dotWord(g1, x1.lo, x1.hi);
@@ -58,11 +90,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
     for (; c < words; c += LANES) {
       let xw = xWord(xBase, c);
-      g += dotWord(gateUp[gateRow + c], xw.lo, xw.hi);
-      u += dotWord(gateUp[upRow + c], xw.lo, xw.hi);
+      g += dotWord(gateUpWord(routed, gateRow + c), xw.lo, xw.hi);
+      u += dotWord(gateUpWord(routed, upRow + c), xw.lo, xw.hi);
     }
   }
   let gate = rowSum(lid, g);
   let up = rowSum(lid, u);
-  if (valid && lane == 0u) { hiddenOut[p * params.width + i] = gate / (1.0 + exp(-gate)) * up; }
+  if (valid && lane == 0u) {
+    let o = select(params.numPairs * params.width + p * width + i, p * width + i, routed);
+    hiddenOut[o] = gate / (1.0 + exp(-gate)) * up;
+  }
+}
+
+/** Word `at` of the routed bank, or of the shared expert's. */
+fn gateUpWord(routed: bool, at: u32) -> vec4<u32> {
+  if (routed || SHARED == 0u) { return gateUp[at]; }
+  return sharedGateUp[at];
 }

@@ -4,7 +4,7 @@
 import { storageBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
 import { Recorder, RecordingCache, type Profiler, type StepTimer } from '../gpu/recorder.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { expertFfn, expertFfnGrouped, type ExpertBank } from '../kernels/experts.ts';
+import { expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank } from '../kernels/experts.ts';
 import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
 import type { WeightRef } from '../kernels/weightRef.ts';
 import { selectExperts } from '../kernels/routing.ts';
@@ -401,17 +401,19 @@ export class ForwardPass {
     });
     // experts, weights = the architecture's routing rule over the logits
     const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null, into: { expertIds, weights } });
+    // the shared expert's weight: sigmoid(shared_expert_gate(h)) (the combine takes the sigmoid), or 1 ungated
+    if (m.shared && m.sharedGate && gate) await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });
+    const sharedWeight = gate ? { weights: gate, sigmoid: true } : { weights: this.ones, sigmoid: false };
+    if (T === 1 && m.shared && sharedFusable(m.experts, m.shared, H)) {
+      // decode: out = Σ_k weight · expert(h) + shared weight · shared_expert(h), in the routed experts' two dispatches
+      const hidden = f32(enc, expertHiddenFloats(m.experts, T, k, m.shared), 'expert hidden [k,I] + shared [Is]');
+      await expertFfn(ctx, enc, { bank: m.experts, x: h, expertIds: chosen.expertIds, weights: chosen.weights, hidden, out, numTokens: T, topK: k, hiddenSize: H, accumulate: false, shared: { bank: m.shared, ...sharedWeight } });
+      return { layer: layer.spec.index, numExperts: E, topK: k };
+    }
     // out = Σ_k weight · expert(h)
     await ffn(m.experts, chosen.expertIds, chosen.weights, k, false);
-    if (m.shared) {
-      // out += sigmoid(shared_expert_gate(h)) · shared_expert(h)   (ungated: weight 1); the combine takes the sigmoid
-      if (gate) {
-        if (m.sharedGate) await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });
-        await dense(m.shared, gate, true, true);
-      } else {
-        await dense(m.shared, this.ones, true);
-      }
-    }
+    // out += shared weight · shared_expert(h)
+    if (m.shared) await dense(m.shared, sharedWeight.weights, true, sharedWeight.sigmoid);
     return { layer: layer.spec.index, numExperts: E, topK: k };
   }
 }

@@ -47,19 +47,51 @@ export interface ExpertFfnArgs {
 
 const ROWS = 8; // output rows per workgroup of the *_rows kernels
 
-export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* [T·k, I] f32 scratch */ }): Promise<void> {
-  const { bank } = a;
+/** A shared expert that runs in the routed experts' dispatches (expertFfn): every token, one weight each. */
+export interface FusedSharedExpert {
+  bank: ExpertBank; // one expert, width Is
+  weights: Binding; // [T] f32: its combine weight per token, or the gate logit with `sigmoid`
+  sigmoid: boolean;
+}
+
+/**
+ * Whether expertFfn can run `shared` in the routed experts' two dispatches: both banks stored row-wise on
+ * 16-byte boundaries (the *_rows kernels) in one dtype per projection.
+ */
+export function sharedFusable(routed: ExpertBank, shared: ExpertBank, hiddenSize: number): boolean {
+  const rows = (b: ExpertBank) => !b.gateUpTransposed && !b.downTransposed && alignedRows(hiddenSize, b.gateUp) && alignedRows(b.width, b.down);
+  return shared.numExperts === 1 && rows(routed) && rows(shared) && routed.gateUp.dtype === shared.gateUp.dtype && routed.down.dtype === shared.down.dtype;
+}
+
+/** Floats of hidden scratch expertFfn needs: [T·k, I], then [T, Is] for a fused shared expert. */
+export function expertHiddenFloats(bank: ExpertBank, numTokens: number, topK: number, shared: ExpertBank | null): number {
+  return numTokens * (topK * bank.width + (shared?.width ?? 0));
+}
+
+/**
+ * The decode path: gate/up + SwiGLU per (token, slot) pair straight from the chosen experts' rows, then
+ * down + weighted combine per token; with `shared` (see sharedFusable) the shared expert joins both
+ * dispatches (two dispatches fewer per layer).
+ */
+export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* expertHiddenFloats f32 scratch */; shared?: FusedSharedExpert }): Promise<void> {
+  const { bank, shared } = a;
+  if (shared && !sharedFusable(bank, shared.bank, a.hiddenSize)) throw new RangeError('expertFfn: this shared expert cannot join the routed dispatches (see sharedFusable)');
   const pairs = a.numTokens * a.topK;
   const H = a.hiddenSize;
   const I = bank.width;
+  const Is = shared?.bank.width ?? 0;
+  const SHARED = shared ? 1 : 0;
   const gateUpDtype = { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype) };
   if (!bank.gateUpTransposed && alignedRows(H, bank.gateUp)) {
+    // workgroups: the routed pairs' row blocks, then the shared expert's for every token
+    const blocks = pairs * Math.ceil(I / ROWS) + (shared ? a.numTokens * Math.ceil(Is / ROWS) : 0);
+    const x = Math.min(blocks, 65535);
     await dispatch(ctx, enc, {
       shader: 'expert_gate_up_rows',
-      constants: gateUpDtype,
-      params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I]],
-      buffers: [a.x, a.expertIds, bank.gateUp.buffer, a.hidden],
-      grid: rowGrid(Math.ceil(I / ROWS), pairs),
+      constants: { ...gateUpDtype, SHARED },
+      params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', Is]],
+      buffers: [a.x, a.expertIds, bank.gateUp.buffer, a.hidden, shared?.bank.gateUp.buffer ?? ctx.placeholder()],
+      grid: [x, Math.ceil(blocks / x)],
     });
   } else {
     await dispatch(ctx, enc, {
@@ -74,9 +106,12 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
   if (!bank.downTransposed && alignedRows(I, bank.down)) {
     await dispatch(ctx, enc, {
       shader: 'expert_down_combine_rows',
-      constants: downDtype,
-      params: [['u32', a.numTokens], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', a.accumulate ? 1 : 0], ['u32', a.sigmoidWeights ? 1 : 0]],
-      buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out],
+      constants: { ...downDtype, SHARED },
+      params: [
+        ['u32', a.numTokens], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', a.accumulate ? 1 : 0], ['u32', a.sigmoidWeights ? 1 : 0],
+        ['u32', Is], ['u32', shared?.sigmoid ? 1 : 0],
+      ],
+      buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out, shared?.bank.down.buffer ?? ctx.placeholder(1), shared?.weights ?? ctx.placeholder(2)],
       grid: rowGrid(Math.ceil(H / ROWS), a.numTokens),
     });
   } else {

@@ -2,7 +2,7 @@
 // sparse MoE blocks, for both packed orientations, every dtype, and ids chosen on the GPU side.
 import { describe, expect, it } from 'vitest';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
-import { expertFfn, expertFfnGrouped, type ExpertBank } from '../../src/kernels/experts.ts';
+import { expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank } from '../../src/kernels/experts.ts';
 import { storageBuffer } from '../../src/gpu/buffers.ts';
 import { expertFfnRef } from '../../src/reference/layers.ts';
 import { KERNEL_VARIANTS, variantGpu } from '../helpers/gpu.ts';
@@ -83,6 +83,61 @@ for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the refer
       const combine = sigmoidWeights ? weights.map((w) => 1 / (1 + Math.exp(-w))) : weights;
       const want = expertFfnRef(x, ids, combine, k, H, asStored).map((v, i) => v + initial[i]!);
       expect(relativeError(await readF32(gpu, out, T * H), want), `${dtype} transposed=${transposed} E=${E} k=${k} H=${H} I=${I} T=${T} sigmoid=${sigmoidWeights}`).toBeLessThan(1e-5);
+    }
+  });
+});
+
+// Qwen2-MoE / DeepSeek decode: the shared expert inside the routed experts' two dispatches
+for (const variant of KERNEL_VARIANTS) describe(`shared expert fused into the decode expert kernels (${variant} kernels)`, () => {
+  it('routed experts + a shared expert of another width, gated by sigmoid or not, against the reference loop twice', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(21);
+    const cases: [ComputeDtype, boolean, number, number][] = [
+      // dtype, sigmoid gate, tokens, shared width in units of 8
+      ['BF16', true, 1, 4 * 16], ['F32', false, 3, 5], ['F16', true, 2, 170], ['BF16', false, 1, 1],
+    ];
+    for (const [dtype, sigmoid, T, sharedUnits] of cases) {
+      const E = randomInt(rand, 2, 12);
+      const k = randomInt(rand, 1, Math.min(E, 8));
+      const H = 8 * randomInt(rand, 1, 70);
+      const I = 8 * randomInt(rand, 1, 20);
+      const Is = 8 * sharedUnits;
+      const expert = (width: number) => ({ gate: randomValues(rand, width * H, 0.5), up: randomValues(rand, width * H, 0.5), down: randomValues(rand, H * width, 0.5) });
+      const routed = Array.from({ length: E }, () => expert(I));
+      const shared = [expert(Is)];
+      const stored = (experts: ReturnType<typeof expert>[], width: number) => {
+        const packed = pack(experts, H, width, false);
+        const gateUp = weight(gpu, packed.gateUp, dtype);
+        const down = weight(gpu, packed.down, dtype);
+        const bank: ExpertBank = { gateUp: gateUp.ref, down: down.ref, gateUpTransposed: false, downTransposed: false, numExperts: experts.length, width };
+        // the values as stored, per expert, for the reference
+        const asStored = experts.map((_, e) => ({
+          gate: gateUp.values.slice(e * 2 * width * H, e * 2 * width * H + width * H),
+          up: gateUp.values.slice(e * 2 * width * H + width * H, (e + 1) * 2 * width * H),
+          down: down.values.slice(e * H * width, (e + 1) * H * width),
+        }));
+        return { bank, asStored };
+      };
+      const r = stored(routed, I);
+      const s = stored(shared, Is);
+      expect(sharedFusable(r.bank, s.bank, H)).toBe(true);
+      const x = randomValues(rand, T * H);
+      const ids = Array.from({ length: T }, () => Array.from({ length: E }, (_, e) => e).sort(() => rand() - 0.5).slice(0, k)).flat();
+      const weights = Float32Array.from({ length: T * k }, () => rand());
+      const gate = randomValues(rand, T, 2);
+      const out = emptyBuffer(gpu, T * H);
+      await run(gpu, (enc) =>
+        expertFfn(gpu, enc, {
+          bank: r.bank, x: f32Buffer(gpu, x), expertIds: u32Buffer(gpu, ids), weights: f32Buffer(gpu, weights), out, numTokens: T, topK: k, hiddenSize: H, accumulate: false,
+          hidden: emptyBuffer(gpu, expertHiddenFloats(r.bank, T, k, s.bank)),
+          shared: { bank: s.bank, weights: sigmoid ? f32Buffer(gpu, gate) : f32Buffer(gpu, new Float32Array(T).fill(1)), sigmoid },
+        }),
+      );
+      const sharedWeights = sigmoid ? gate.map((g) => 1 / (1 + Math.exp(-g))) : new Float32Array(T).fill(1);
+      const routedOut = expertFfnRef(x, ids, weights, k, H, r.asStored);
+      const sharedOut = expertFfnRef(x, new Array(T).fill(0), sharedWeights, 1, H, s.asStored);
+      const want = routedOut.map((v, i) => v + sharedOut[i]!);
+      expect(relativeError(await readF32(gpu, out, T * H), want), `${dtype} sigmoid=${sigmoid} E=${E} k=${k} H=${H} I=${I} Is=${Is} T=${T}`).toBeLessThan(1e-5);
     }
   });
 });
