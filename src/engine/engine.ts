@@ -211,9 +211,8 @@ export class MoeEngine {
     /** Append a finished step's token and routing to the result. */
     const absorb = (step: Step, parts: ArrayBuffer[]): number => {
       const nextId = new Uint32Array(parts.shift()!)[0]!;
-      const routed = step.buffers.routingArena.parse(parts.splice(0, step.buffers.routingArena.readParts().length));
-      for (const [j, r] of step.buffers.routing.entries()) {
-        const { routerLogits, expertIds, weights } = routed[j]!;
+      for (const r of step.buffers.routingArena.parse(parts)) {
+        const { routerLogits, expertIds, weights } = r;
         let trace = layerTraces.get(r.layer);
         if (!trace) layerTraces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
         trace.routerLogits.push(...rows(routerLogits, r.numExperts).slice(step.keepFrom));

@@ -4,7 +4,7 @@
 import { storageBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
 import { Recorder, RecordingCache, type Profiler, type StepTimer } from '../gpu/recorder.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank } from '../kernels/experts.ts';
+import { expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank, type FusedSharedExpert } from '../kernels/experts.ts';
 import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
 import type { WeightRef } from '../kernels/weightRef.ts';
 import { selectExperts } from '../kernels/routing.ts';
@@ -15,18 +15,10 @@ import type { ExpertProbe } from './expertProbe.ts';
 import type { GpuAttention, GpuLayer, GpuMla, GpuModel, GpuNorm } from './gpuModel.ts';
 import { RoutingArena, type LayerRoutingRanges } from './routingArena.ts';
 
-/** Which MoE layer routed, over how many experts: its rows are the routing arena's j-th range. */
-export interface LayerRouting {
-  layer: number;
-  numExperts: number;
-  topK: number;
-}
-
 export interface StepBuffers {
   logits: GPUBuffer; // [rows, V] f32: every position, or the last one
   logitRows: number;
-  routing: LayerRouting[]; // the MoE layers in order
-  routingArena: RoutingArena; // their router logits, expert ids and weights (read back later)
+  routingArena: RoutingArena; // every MoE layer's router logits, expert ids and weights (read back later)
 }
 
 /** What one cache row holds: GQA keeps kvHeads heads of d; MLA keeps every head's decompressed k and v. */
@@ -172,9 +164,9 @@ export class ForwardPass {
 
     const h = f32(enc, T * H, 'normed [T,H]');
     const mlpOut = f32(enc, T * H, 'block output [T,H]');
-    const routing: LayerRouting[] = [];
-    const moe = model.layers.flatMap(({ mlp, spec: { mlp: ms } }) => (mlp.kind === 'moe' && ms.kind === 'moe' ? [{ numExperts: ms.numExperts, topK: ms.topK }] : []));
+    const moe = model.layers.flatMap(({ mlp, spec: { mlp: ms, index } }) => (mlp.kind === 'moe' && ms.kind === 'moe' ? [{ layer: index, numExperts: ms.numExperts, topK: ms.topK }] : []));
     const arena = new RoutingArena(enc, moe, T, ctx.device.limits.minStorageBufferOffsetAlignment);
+    let moeIndex = 0; // MoE layers so far: this one's routing is the arena's range moeIndex
     const { eps } = spec.norm;
     const rs = spec.residualMultiplier;
     for (const [i, layer] of model.layers.entries()) {
@@ -199,9 +191,9 @@ export class ForwardPass {
         await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut);
       }
       // the MoE block (or dense MLP) into mlpOut; its residual add joins the next layer's first step
-      const r = await this.mlp(enc, layer, h, mlpOut, T, () => arena.layer(routing.length), router);
+      const routes = layer.mlp.kind === 'moe' && layer.spec.mlp.kind === 'moe';
+      await this.mlp(enc, layer, h, mlpOut, T, routes ? arena.layer(moeIndex++) : null, router);
       if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
-      if (r) routing.push(r);
       // a prefill's layers go to the GPU as they are recorded (a decode step is recorded while the
       // previous one runs, and replays as one unit)
       if (T > 1) enc.submitSoFar();
@@ -220,7 +212,7 @@ export class ForwardPass {
     await linear(ctx, enc, { x: last, weight: model.lmHead, bias: model.lmHeadBias, y: logits, numTokens: rows, outputs: V, inputs: H });
     if (spec.logitsScaling !== 1) await elementwise(ctx, enc, { op: 'scale', a: logits, count: rows * V, scale: 1 / spec.logitsScaling });
 
-    return { logits, logitRows: rows, routing, routingArena: arena };
+    return { logits, logitRows: rows, routingArena: arena };
   }
 
   /** Whether `weight` can take norm `n` on read for a step of T tokens (see normFoldable). */
@@ -370,29 +362,31 @@ export class ForwardPass {
   }
 
   /**
-   * Dense MLP, or router → top-k → experts (+ shared expert), into `out`. Returns the routing. With
-   * `routerInput`, the router normalises x itself and writes h for the experts (see encode).
+   * Dense MLP, or router → top-k → experts (+ shared expert), into `out`; an MoE layer's routing into
+   * `ranges`, its part of the step's routing arena. With `routerInput`, the router normalises x itself
+   * and writes h for the experts (see encode).
    */
-  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, ranges: () => LayerRoutingRanges, routerInput: BlockInput | null = null): Promise<LayerRouting | null> {
+  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, ranges: LayerRoutingRanges | null, routerInput: BlockInput | null = null): Promise<void> {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
     // prefill groups the pairs by expert (one grouped multiply per projection); decode reads the chosen
-    // experts' rows directly
-    const ffn = (bank: ExpertBank, expertIds: Binding, weights: Binding, topK: number, accumulate: boolean, sigmoidWeights = false) =>
+    // experts' rows directly, and can run a shared expert inside the same two dispatches
+    const ffn = (bank: ExpertBank, expertIds: Binding, weights: Binding, topK: number, accumulate: boolean, sigmoidWeights = false, shared?: FusedSharedExpert) =>
       T > 1
         ? expertFfnGrouped(ctx, enc, { bank, x: h, expertIds, weights, out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights, alloc: (bytes, label) => enc.storage(bytes, label) })
-        : expertFfn(ctx, enc, { bank, x: h, expertIds, weights, hidden: f32(enc, topK * bank.width, 'expert hidden [k,I]'), out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights });
+        : expertFfn(ctx, enc, { bank, x: h, expertIds, weights, hidden: f32(enc, expertHiddenFloats(bank, T, topK, shared?.bank ?? null), 'expert hidden [k,I] (+ shared [Is])'), out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights, ...(shared ? { shared } : {}) });
     const dense = (bank: ExpertBank, weights: GPUBuffer, accumulate: boolean, sigmoidWeights = false) => ffn(bank, this.zeros, weights, 1, accumulate, sigmoidWeights);
     const m = layer.mlp;
     const ms = layer.spec.mlp;
     if (m.kind === 'dense' || ms.kind === 'dense') {
       if (m.kind === 'dense') await dense(m.bank, this.ones, false);
-      return null;
+      return;
     }
+    if (!ranges) throw new Error(`layer ${layer.spec.index}: an MoE block needs its routing arena range`);
     // router_logits = gate(h) in f32                                                  [T, E]
     const E = ms.numExperts;
     const k = ms.topK;
-    const { routerLogits, expertIds, weights } = ranges(); // this layer's part of the step's routing arena
+    const { routerLogits, expertIds, weights } = ranges;
     // (with a shared expert gated by sigmoid(shared_expert_gate(h)): its logit from the same dispatch)
     const gate = m.gateInRouter || m.sharedGate ? f32(enc, T, 'shared expert gate logit [T]') : null;
     await linear(ctx, enc, {
@@ -404,16 +398,11 @@ export class ForwardPass {
     // the shared expert's weight: sigmoid(shared_expert_gate(h)) (the combine takes the sigmoid), or 1 ungated
     if (m.shared && m.sharedGate && gate) await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });
     const sharedWeight = gate ? { weights: gate, sigmoid: true } : { weights: this.ones, sigmoid: false };
-    if (T === 1 && m.shared && sharedFusable(m.experts, m.shared, H)) {
-      // decode: out = Σ_k weight · expert(h) + shared weight · shared_expert(h), in the routed experts' two dispatches
-      const hidden = f32(enc, expertHiddenFloats(m.experts, T, k, m.shared), 'expert hidden [k,I] + shared [Is]');
-      await expertFfn(ctx, enc, { bank: m.experts, x: h, expertIds: chosen.expertIds, weights: chosen.weights, hidden, out, numTokens: T, topK: k, hiddenSize: H, accumulate: false, shared: { bank: m.shared, ...sharedWeight } });
-      return { layer: layer.spec.index, numExperts: E, topK: k };
-    }
+    // decode: out = Σ_k weight · expert(h) + shared weight · shared_expert(h), in the routed experts' two dispatches
+    const fused = T === 1 && m.shared && sharedFusable(m.experts, m.shared, H) ? { bank: m.shared, ...sharedWeight } : undefined;
     // out = Σ_k weight · expert(h)
-    await ffn(m.experts, chosen.expertIds, chosen.weights, k, false);
+    await ffn(m.experts, chosen.expertIds, chosen.weights, k, false, false, fused);
     // out += shared weight · shared_expert(h)
-    if (m.shared) await dense(m.shared, sharedWeight.weights, true, sharedWeight.sigmoid);
-    return { layer: layer.spec.index, numExperts: E, topK: k };
+    if (m.shared && !fused) await dense(m.shared, sharedWeight.weights, true, sharedWeight.sigmoid);
   }
 }

@@ -6,6 +6,13 @@
 import type { Recorder, ReadPart } from '../gpu/recorder.ts';
 import { storageSize } from '../gpu/buffers.ts';
 
+/** Which MoE layer routed, over how many experts: its rows are the arena's j-th range. */
+export interface LayerRouting {
+  layer: number;
+  numExperts: number;
+  topK: number;
+}
+
 /** One MoE layer's part of the arena: ranges kernels bind, and where they start (bytes). */
 export interface LayerRoutingRanges {
   routerLogits: GPUBufferBinding; // [T, E] f32
@@ -14,7 +21,7 @@ export interface LayerRoutingRanges {
 }
 
 /** What one MoE layer's router did for the T tokens of a step, read back from the arena. */
-export interface LayerRoutingRows {
+export interface LayerRoutingRows extends LayerRouting {
   routerLogits: Float32Array; // [T, E]
   expertIds: Uint32Array; // [T, k]
   weights: Float32Array; // [T, k]
@@ -27,10 +34,10 @@ export class RoutingArena {
   private readonly ranges: LayerRoutingRanges[] = [];
   private readonly bytes: [number, number, number];
 
-  /** `layers`: each MoE layer's expert count and top-k, in order; ranges start on `alignment` bytes. */
+  /** `layers`: the MoE layers in order, with their expert counts and top-k; ranges start on `alignment` bytes. */
   constructor(
     enc: Recorder,
-    private readonly layers: readonly { numExperts: number; topK: number }[],
+    readonly layers: readonly LayerRouting[],
     private readonly numTokens: number,
     alignment: number,
   ) {
@@ -72,14 +79,15 @@ export class RoutingArena {
     ];
   }
 
-  /** Split what readParts() read back into each MoE layer's rows (views of `parts`). */
-  parse(parts: readonly ArrayBuffer[]): LayerRoutingRows[] {
+  /** Take what readParts() read back off the front of `parts`; each MoE layer's rows (views of it). */
+  parse(parts: ArrayBuffer[]): LayerRoutingRows[] {
     if (this.ranges.length === 0) return [];
-    const [logits, ids, weights] = parts as [ArrayBuffer, ArrayBuffer, ArrayBuffer];
+    const [logits, ids, weights] = parts.splice(0, 3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer];
     const T = this.numTokens;
     return this.ranges.map((r, j) => {
       const { numExperts: E, topK: k } = this.layers[j]!;
       return {
+        ...this.layers[j]!,
         routerLogits: new Float32Array(logits, r.routerLogits.offset, T * E),
         expertIds: new Uint32Array(ids, r.expertIds.offset, T * k),
         weights: new Float32Array(weights, r.weights.offset, T * k),

@@ -13,7 +13,7 @@ export function storageSize(byteLength: number): number {
 
 /**
  * What a kernel binds: a whole buffer, or a range of one (an offset that is a multiple of the device's
- * minStorageBufferOffsetAlignment; see RoutingArena in engine/forward.ts).
+ * minStorageBufferOffsetAlignment; see RoutingArena in engine/routingArena.ts).
  */
 export type Binding = GPUBuffer | GPUBufferBinding;
 
