@@ -49,13 +49,13 @@ const PREFILL_RUNS = 5;
  */
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-async function profileKernels(gpu: GpuContext, engine: MoeEngine, prefillPrompt: number[], decodePrompt: number[]): Promise<Record<string, KernelTimes> | null> {
+async function profileKernels(gpu: GpuContext, engine: MoeEngine, prefillPrompt: number[], decodePrompt: number[], byGrid: boolean): Promise<Record<string, KernelTimes> | null> {
   if (!Profiler.supported(gpu.device)) {
     console.error('profile: this adapter has no timestamp-query feature');
     return null;
   }
   const run = async (kind: 'prefill' | 'decode', promptIds: number[], maxNewTokens: number): Promise<KernelTimes> => {
-    const profiler = new Profiler(gpu.device);
+    const profiler = new Profiler(gpu.device, undefined, byGrid);
     await engine.generate({ promptIds, maxNewTokens, eosTokenIds: [], profiler });
     profiler.destroy();
     const { steps, kernels } = profiler.totals.get(kind)!;
@@ -81,7 +81,7 @@ function printProfile(profile: Record<string, KernelTimes>): void {
 export async function benchCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'no-subgroups': { type: 'boolean' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? 512);
@@ -126,7 +126,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   const prefillGpu = timers?.prefill.steps.get('prefill');
   const decodeGpu = timers?.decode.steps.get('decode');
   for (const t of Object.values(timers ?? {})) t.destroy();
-  const profile = values.profile ? await profileKernels(gpu, engine, prefillPrompt, prompt.slice(0, decodeContext)) : null;
+  const byGrid = values['profile-grids'] === true;
+  const profile = values.profile || byGrid ? await profileKernels(gpu, engine, prefillPrompt, prompt.slice(0, decodeContext), byGrid) : null;
   const decoded = decode.tokens.length - decode.promptLength - 1;
   const prefillTokS = promptTokens / (prefill.prefillMs / 1000);
   const decodeTokS = decoded / (decode.decodeMs / 1000);

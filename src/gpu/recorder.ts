@@ -187,6 +187,8 @@ export class Profiler {
   constructor(
     device: GPUDevice,
     readonly capacity = 2048, // dispatches per step: 4,096 timestamps, the most a query set holds
+    /** Label each dispatch with its workgroup grid too, so that one kernel's sizes are timed apart. */
+    readonly byGrid = false,
   ) {
     this.querySet = device.createQuerySet({ type: 'timestamp', count: capacity * 2 });
     this.resolve = device.createBuffer({ size: capacity * 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
@@ -360,7 +362,7 @@ export class Recorder {
   }
 
   private issueDispatch(pipeline: GPUComputePipeline, group: GPUBindGroup, grid: readonly [number, number, number], label: string): void {
-    const pass = this.computePass(label);
+    const pass = this.computePass(this.profiler?.byGrid ? `${label} [${grid.join('×')}]` : label);
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
