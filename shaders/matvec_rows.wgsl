@@ -1,10 +1,12 @@
-// Linear layers for a few tokens (decode), when every weight row starts on a 16-byte boundary (K a multiple
-// of 8 for bf16/f16 weights, of 4 for f32):
-//   y[t, offset + n] = x[t, :] · W[n, :] (+ b[n])      for t < T ≤ MAX_TOKENS (y: see linear_output)
+// Linear layers for a few tokens (decode), or for a few outputs over many tokens (a router in prefill), when
+// every weight row starts on a 16-byte boundary (K a multiple of 8 for bf16/f16 weights, of 4 for f32):
+//   y[t, offset + n] = x[t, :] · W[n, :] (+ b[n])      (y: see linear_output)
 // ROWS output rows per workgroup, LANES threads per row. Each thread reads 16 bytes of weights at a time
 // (8 bf16/f16 or 4 f32 values, unpacked in registers), neighbouring lanes neighbouring words, so a row is
 // streamed in wide coalesced loads; the lanes' partial sums meet once per token (row_reduce).
-// Each weight is read once for all T tokens. matvec.wgsl serves rows that are not 16-byte aligned.
+// Workgroup z takes tokens 8z … 8z+7 (MAX_TOKENS), reading each weight once for all of them. (A router's
+// 32–128 outputs fill one column of matmul.wgsl's 32 × 128 tiles, 16 workgroups for 512 tokens; here the
+// same layer is 512.) matvec.wgsl serves rows that are not 16-byte aligned.
 //
 // One token (a decode step) can fold the block's RMSNorm and residual add into the layer, saving their
 // dispatches:
@@ -75,6 +77,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let lane = lid % LANES;
   let row = lid / LANES;
   let block = wid.x + wid.y * groups.x;
+  let t0 = wid.z * MAX_TOKENS;                              // this workgroup's first token
+  let tokens = min(MAX_TOKENS, params.numTokens - t0);
   if (NORM) { normInput(lid, block == 0u); }
   let n = block * ROWS + row;
   let valid = n < params.numOutputs;
@@ -91,27 +95,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
       let w1 = w[rowBase + c + LANES];
       let w2 = w[rowBase + c + 2u * LANES];
       let w3 = w[rowBase + c + 3u * LANES];
-      for (var t = 0u; t < params.numTokens; t++) {
-        acc[t] += dotX(w0, t, c) + dotX(w1, t, c + LANES) + dotX(w2, t, c + 2u * LANES) + dotX(w3, t, c + 3u * LANES);
+      for (var t = 0u; t < tokens; t++) {
+        let u = t0 + t;
+        acc[t] += dotX(w0, u, c) + dotX(w1, u, c + LANES) + dotX(w2, u, c + 2u * LANES) + dotX(w3, u, c + 3u * LANES);
       }
     }
     for (; c < words; c += LANES) {
       let word = w[rowBase + c];
-      for (var t = 0u; t < params.numTokens; t++) { acc[t] += dotX(word, t, c); }
+      for (var t = 0u; t < tokens; t++) { acc[t] += dotX(word, t0 + t, c); }
     }
   }
   var bias = 0.0;
   if (valid && params.hasBias == 1u) { bias = weightValue(b[weightWord(n)], n); }
-  for (var t = 0u; t < params.numTokens; t++) {
+  for (var t = 0u; t < tokens; t++) {
     let total = rowSum(lid, acc[t]);
     if (valid && lane == 0u) {
       if (params.accumulate == 1u) {
-        let at = t * params.stride0 + params.offset0 + n;
+        let at = (t0 + t) * params.stride0 + params.offset0 + n;
         var branch = total + bias;
         if (params.hasPending == 1u) { branch += r[n]; }
         y0[at] += params.residualScale * branch;
       } else {
-        storeOutput(t, n, total + bias);
+        storeOutput(t0 + t, n, total + bias);
       }
     }
   }

@@ -45,7 +45,7 @@ export function norm(
   });
 }
 
-/** Up to this many tokens, linear layers run a matrix-vector kernel (each weight read once for all tokens). */
+/** Up to this many tokens, linear layers run a matrix-vector kernel (each weight read once for all tokens); a workgroup of matvec_rows takes this many. */
 export const MATVEC_MAX_TOKENS = 8;
 const MATVEC_ROWS = 8; // output rows per workgroup of matvec_rows.wgsl
 const MATMUL_TOKENS = 32; // tokens per workgroup of matmul.wgsl (tile_multiply's A_ROWS)
@@ -116,8 +116,12 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   const parts: LinearPart[] = [{ y: a.y, rows: a.outputs, outStride: a.outStride, outOffset: a.outOffset }, ...more];
   const N = parts.reduce((n, p) => n + p.rows, 0);
   const few = a.numTokens <= MATVEC_MAX_TOKENS;
-  // rows on 16-byte boundaries can be streamed 16 bytes per load (matvec_rows); others one value at a time
-  const shader = !few ? 'matmul' : alignedRows(a.inputs, a.weight) ? 'matvec_rows' : 'matvec';
+  // rows on 16-byte boundaries can be streamed 16 bytes per load (matvec_rows); others one value at a time.
+  // Many tokens: tiles (matmul), unless the outputs fill at most one column of them (a router): then
+  // matvec_rows over blocks of 8 tokens keeps far more workgroups busy (OLMoE's router over 512 tokens:
+  // 16 tiles took 145 µs on an H100)
+  const aligned = alignedRows(a.inputs, a.weight);
+  const shader = few ? (aligned ? 'matvec_rows' : 'matvec') : aligned && N <= MATMUL_OUTPUTS ? 'matvec_rows' : 'matmul';
   const { norm, residual } = a;
   if (norm || residual) {
     if (norm && !normFoldable(ctx, { numTokens: a.numTokens, inputs: a.inputs, weight: a.weight, normWeight: norm.weight, layerNorm: false })) {
@@ -129,6 +133,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   }
   const workgroups = shader === 'matvec_rows' ? Math.ceil(N / MATVEC_ROWS) : N;
   const x = Math.min(workgroups, 65535);
+  const tokenBlocks = shader === 'matvec_rows' ? Math.ceil(a.numTokens / MATVEC_MAX_TOKENS) : 1; // matvec_rows' grid z
   const split1 = a.outputs;
   const split2 = split1 + (more[0]?.rows ?? N - split1);
   const part = (i: number) => parts[i] ?? { y: i === 2 && norm?.writeNormed ? norm.writeNormed : ctx.placeholder(i), rows: 0 };
@@ -150,7 +155,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
       a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, part(0).y, part(1).y, part(2).y,
       ...(shader === 'matvec_rows' ? [norm?.weight.buffer ?? ctx.placeholder(3), pending ?? ctx.placeholder(4)] : []),
     ],
-    grid: few ? [x, Math.ceil(workgroups / x)] : [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)],
+    grid: shader === 'matmul' ? [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)] : [x, Math.ceil(workgroups / x), tokenBlocks],
   });
 }
 

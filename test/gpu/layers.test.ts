@@ -46,7 +46,7 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     }
   });
 
-  it('linear layers with bias, writing into a column range of a wider output (matvec ≤ 8 tokens: rows 16-byte aligned or not; matmul above)', async () => {
+  it('linear layers with bias, writing into a column range of a wider output (matvec ≤ 8 tokens: rows 16-byte aligned or not; above: matvec_rows over token blocks for ≤ 128 aligned rows, else matmul)', async () => {
     const gpu = await variantGpu(variant);
     const rand = seededRandom(3);
     for (const dtype of DTYPES) {
@@ -83,11 +83,34 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     }
   });
 
+  it('a router over many tokens (≤ 128 outputs: matvec_rows, 8 tokens per workgroup) with a stacked gate row, into a range of a wider buffer', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(29);
+    for (const dtype of DTYPES) {
+      // token counts that are and are not multiples of 8; the most outputs this path takes; a long row
+      for (const [T, E, K] of [[9, 60, 64], [40, 127, 8 * randomInt(rand, 1, 20)], [517, 31, 2048], [16, 3, 8]] as const) {
+        const x = randomValues(rand, T * K);
+        const w = weight(gpu, randomValues(rand, (E + 1) * K), dtype); // E router rows, then a shared-expert gate row
+        const offset = 5; // the layer's range starts mid-buffer, as in the routing arena
+        const logits = emptyBuffer(gpu, offset + T * E + 3);
+        const gate = emptyBuffer(gpu, T);
+        await run(gpu, (enc) => linear(gpu, enc, { x: f32Buffer(gpu, x), weight: w.ref, bias: null, y: logits, outOffset: offset, numTokens: T, outputs: E, inputs: K, more: [{ y: gate, rows: 1 }] }));
+        const got = await readF32(gpu, logits, offset + T * E + 3);
+        const want = linearRef(x, w.values, null, K); // [T, E + 1]
+        const wantLogits = Float32Array.from({ length: T * E }, (_, j) => want[Math.floor(j / E) * (E + 1) + (j % E)]!);
+        const wantGate = Float32Array.from({ length: T }, (_, t) => want[t * (E + 1) + E]!);
+        expect(relativeError(got.subarray(offset, offset + T * E), wantLogits), `${dtype} ${T}×${E}×${K} logits`).toBeLessThan(TOL);
+        expect(relativeError(await readF32(gpu, gate, T), wantGate), `${dtype} ${T}×${E}×${K} gate`).toBeLessThan(TOL);
+        expect([...got.subarray(0, offset), ...got.subarray(offset + T * E)], 'bytes around the range').toEqual(Array(offset + 3).fill(0));
+      }
+    }
+  });
+
   it('a stacked weight (q, k, v in one) writes each part to its own output, in one dispatch', async () => {
     const gpu = await variantGpu(variant);
     const rand = seededRandom(14);
     for (const dtype of DTYPES) {
-      for (const [T, K] of [[1, 64], [3, 27], [20, 48]] as const) { // matvec_rows, matvec, matmul
+      for (const [T, K] of [[1, 64], [3, 27], [20, 48], [20, 27]] as const) { // matvec_rows, matvec, matvec_rows over token blocks (N ≤ 128) or matmul, matmul
         const rows = [randomInt(rand, 1, 90), randomInt(rand, 1, 40), randomInt(rand, 1, 40)];
         const N = rows[0]! + rows[1]! + rows[2]!;
         const x = randomValues(rand, T * K);
