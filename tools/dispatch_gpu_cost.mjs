@@ -5,6 +5,7 @@
 //   node tools/dispatch_gpu_cost.mjs [dawn flags…]
 // Uses the `webgpu` package from NODE_PATH or node_modules (on a GPU host: after `source .gpu/setup.sh`).
 import { createRequire } from 'node:module';
+import { dispatchPass, gpuTimer } from './timed_pass.mjs';
 
 const require = createRequire(import.meta.url);
 const dawn = require(process.env.NODE_PATH ? require.resolve('webgpu', { paths: process.env.NODE_PATH.split(':') }) : 'webgpu');
@@ -28,9 +29,7 @@ const pipeline = device.createComputePipeline({ layout: 'auto', compute: { modul
 const SIZE = 1 << 20; // bytes per buffer: 262,144 floats
 const buffers = Array.from({ length: 64 }, () => device.createBuffer({ size: SIZE, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }));
 const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-const querySet = device.createQuerySet({ type: 'timestamp', count: 4 });
-const resolve = device.createBuffer({ size: 32, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-const readback = device.createBuffer({ size: 32, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+const timer = gpuTimer(device);
 const staging = device.createBuffer({ size: 1 << 16, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
 
 const group = (a, b) =>
@@ -39,32 +38,11 @@ const group = (a, b) =>
 const chained = Array.from({ length: 63 }, (_, d) => group(d, d + 1));
 const apart = Array.from({ length: 32 }, (_, d) => group(2 * d, 2 * d + 1));
 
-/** GPU µs between the first pass's start and the last pass's end, best of `runs`. */
-async function time(record, runs = 20) {
-  let best = Infinity;
-  for (let r = 0; r < runs; r++) {
-    const encoder = device.createCommandEncoder();
-    record(encoder);
-    encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
-    encoder.copyBufferToBuffer(resolve, 0, readback, 0, 16);
-    device.queue.submit([encoder.finish()]);
-    await readback.mapAsync(GPUMapMode.READ);
-    const [t0, t1] = new BigUint64Array(readback.getMappedRange().slice(0));
-    readback.unmap();
-    best = Math.min(best, Number(t1 - t0) / 1000);
-  }
-  return best;
-}
+const time = (record) => timer.time(record);
 
 function dispatches(encoder, groups, count, workgroups, floats) {
   device.queue.writeBuffer(params, 0, new Uint32Array([floats, 0, 0, 0]));
-  const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
-  pass.setPipeline(pipeline);
-  for (let d = 0; d < count; d++) {
-    pass.setBindGroup(0, groups[d % groups.length]);
-    pass.dispatchWorkgroups(workgroups);
-  }
-  pass.end();
+  dispatchPass(encoder, timer, pipeline, groups, count, workgroups);
 }
 
 for (const workgroups of [1, 64, 1024]) {
@@ -79,13 +57,13 @@ for (const workgroups of [1, 64, 1024]) {
 // a decode step's readback: a trivial dispatch, then `count` copies of `bytes`, then a trivial dispatch
 function copies(encoder, count, bytes) {
   device.queue.writeBuffer(params, 0, new Uint32Array([256, 0, 0, 0]));
-  let pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0 } });
+  let pass = encoder.beginComputePass({ timestampWrites: { querySet: timer.querySet, beginningOfPassWriteIndex: 0 } });
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, chained[0]);
   pass.dispatchWorkgroups(1);
   pass.end();
   for (let c = 0; c < count; c++) encoder.copyBufferToBuffer(buffers[1 + (c % 62)], 0, staging, c * bytes, bytes);
-  pass = encoder.beginComputePass({ timestampWrites: { querySet, endOfPassWriteIndex: 1 } });
+  pass = encoder.beginComputePass({ timestampWrites: { querySet: timer.querySet, endOfPassWriteIndex: 1 } });
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, chained[1]);
   pass.dispatchWorkgroups(1);
