@@ -12,6 +12,7 @@ import type { OpenedModel } from '../model/openModel.ts';
 import { ExpertProbe, type ProbeLayer } from './expertProbe.ts';
 import { ForwardPass, type StepBuffers } from './forward.ts';
 import { uploadModel, type GpuModel } from './gpuModel.ts';
+import type { LayerRoutingRows } from './routingArena.ts';
 
 export interface LayerTrace {
   layer: number;
@@ -68,15 +69,28 @@ export interface GenerateOptions {
   stepTimer?: StepTimer;
 }
 
-function rows(flat: Float32Array | Uint32Array, width: number): number[][] {
+/** Rows `from` … of a [rows, width] array, as JS arrays. */
+function rows(flat: Float32Array | Uint32Array, width: number, from = 0): number[][] {
   // an indexed loop: Array.from(subarray) per row was ~20× slower in V8 and cost 60 ms per 512-token prefill
-  const out: number[][] = new Array(flat.length / width);
+  const out: number[][] = new Array(Math.max(0, flat.length / width - from));
   for (let r = 0; r < out.length; r++) {
     const row: number[] = new Array(width);
-    for (let i = 0, at = r * width; i < width; i++) row[i] = flat[at + i]!;
+    for (let i = 0, at = (from + r) * width; i < width; i++) row[i] = flat[at + i]!;
     out[r] = row;
   }
   return out;
+}
+
+/** One MoE layer's routing for a step's tokens from `from` on, as the trace holds it. */
+interface LayerTraceRows {
+  layer: number;
+  routerLogits: number[][];
+  experts: number[][];
+  weights: number[][];
+}
+
+function traceRows(r: LayerRoutingRows, from: number): LayerTraceRows {
+  return { layer: r.layer, routerLogits: rows(r.routerLogits, r.numExperts, from), experts: rows(r.expertIds, r.topK, from), weights: rows(r.weights, r.topK, from) };
 }
 
 /** A number per GPU buffer, to tell in a replay key which buffer a step read. */
@@ -200,7 +214,12 @@ export class MoeEngine {
         } else {
           result.decodeRecordMs += performance.now() - recordStart;
         }
-        return { buffers: kept.buffers, next: kept.next, isPrefill, allLogits, T, pos, keepFrom, timedPasses: kept.timedPasses, read: kept.readback.read() };
+        // a step submitted layer by layer read each layer's routing as it ran: its trace rows are built as
+        // those reads land, while the GPU runs the later layers
+        const early = kept.buffers.routingArena.early();
+        const routing = early ? Promise.all(early.map((read) => read.then((r) => traceRows(r, keepFrom)))) : null;
+        routing?.catch(() => undefined); // awaited in absorb; a step dropped on an error must not leave it unhandled
+        return { buffers: kept.buffers, next: kept.next, isPrefill, allLogits, T, pos, keepFrom, timedPasses: kept.timedPasses, read: kept.readback.read(), routing };
       };
       // Steps repeat the same work: validate the prefill and the first decode step (every pipeline and
       // binding the run uses); waiting on an error scope every step would cost a round trip each.
@@ -209,15 +228,15 @@ export class MoeEngine {
     type Step = Awaited<ReturnType<typeof submit>>;
 
     /** Append a finished step's token and routing to the result. */
-    const absorb = (step: Step, parts: ArrayBuffer[]): number => {
+    const absorb = async (step: Step, parts: ArrayBuffer[]): Promise<number> => {
       const nextId = new Uint32Array(parts.shift()!)[0]!;
-      for (const r of step.buffers.routingArena.parse(parts)) {
-        const { routerLogits, expertIds, weights } = r;
+      const routed = step.routing ? await step.routing : step.buffers.routingArena.parse(parts).map((r) => traceRows(r, step.keepFrom));
+      for (const r of routed) {
         let trace = layerTraces.get(r.layer);
         if (!trace) layerTraces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
-        trace.routerLogits.push(...rows(routerLogits, r.numExperts).slice(step.keepFrom));
-        trace.experts.push(...rows(expertIds, r.topK).slice(step.keepFrom));
-        trace.weights.push(...rows(weights, r.topK).slice(step.keepFrom));
+        trace.routerLogits.push(...r.routerLogits);
+        trace.experts.push(...r.experts);
+        trace.weights.push(...r.weights);
       }
       if (step.allLogits) result.logits = rows(new Float32Array(parts.shift()!), V);
       if (options.stepLogits) {
@@ -244,7 +263,7 @@ export class MoeEngine {
         const more = result.tokens.length + 1 < total && !options.signal?.aborted;
         const nextPos = current.pos + current.T;
         if (more && !profiler && nextPos !== recomputeAt) ahead = await submit(index, current.next, 1, nextPos);
-        const nextId = absorb(current, await current.read);
+        const nextId = await absorb(current, await current.read);
         if (current.isPrefill) result.prefillMs = performance.now() - started;
         result.tokens.push(nextId);
         result.layers = [...layerTraces.values()];

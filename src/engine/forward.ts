@@ -194,9 +194,9 @@ export class ForwardPass {
       const routes = layer.mlp.kind === 'moe' && layer.spec.mlp.kind === 'moe';
       await this.mlp(enc, layer, h, mlpOut, T, routes ? arena.layer(moeIndex++) : null, router);
       if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
-      // a prefill's layers go to the GPU as they are recorded (a decode step is recorded while the
-      // previous one runs, and replays as one unit)
-      if (T > 1) enc.submitSoFar();
+      // a prefill's layers go to the GPU as they are recorded, each MoE layer's routing read back behind
+      // it (a decode step is recorded while the previous one runs, and replays as one unit)
+      if (T > 1 && enc.submitSoFar() && routes) arena.readLayerNow(enc, moeIndex - 1);
     }
 
     // logits = lm_head(norm(x)) / logits_scaling, for every position or only the last

@@ -62,6 +62,24 @@ export class RoutingArena {
     }
   }
 
+  /** Each MoE layer's rows, read as soon as the layer ran (readLayerNow), in layer order. */
+  readonly earlyReads: Promise<LayerRoutingRows>[] = [];
+
+  /**
+   * Read the j-th MoE layer's ranges now, behind the work submitted so far (Recorder.readBackNow): a step
+   * submitted layer by layer reads each layer while later ones run. Call for every MoE layer in order, or
+   * for none (then the step's readback takes readParts()).
+   */
+  readLayerNow(enc: Recorder, j: number): void {
+    if (j !== this.earlyReads.length) throw new RangeError(`routing arena: MoE layer ${j} read early out of order (next is ${this.earlyReads.length})`);
+    const r = this.layer(j);
+    const { numExperts: E, topK: k } = this.layers[j]!;
+    const T = this.numTokens;
+    const parts = [[r.routerLogits, E], [r.expertIds, k], [r.weights, k]] as const;
+    const reading = enc.readBackNow(parts.map(([range, width]) => ({ buffer: range.buffer, offset: range.offset ?? 0, bytes: T * width * 4 })));
+    this.earlyReads.push(reading.read().then((buffers) => this.rows(j, buffers, [0, 0, 0])));
+  }
+
   /** The ranges of the j-th MoE layer. */
   layer(j: number): LayerRoutingRanges {
     const r = this.ranges[j];
@@ -69,9 +87,9 @@ export class RoutingArena {
     return r;
   }
 
-  /** What the step reads back: the three buffers whole (none without MoE layers). */
+  /** What the step reads back: the three buffers whole (none without MoE layers, or when read early). */
   readParts(): ReadPart[] {
-    if (this.ranges.length === 0) return [];
+    if (this.ranges.length === 0 || this.earlyReads.length > 0) return [];
     return [
       { buffer: this.logits, bytes: this.bytes[0] },
       { buffer: this.ids, bytes: this.bytes[1] },
@@ -79,19 +97,29 @@ export class RoutingArena {
     ];
   }
 
+  /** Every layer's early read (readLayerNow), or null when the step reads its routing with readParts(). */
+  early(): Promise<LayerRoutingRows>[] | null {
+    if (this.earlyReads.length === 0) return null;
+    if (this.earlyReads.length !== this.ranges.length) throw new Error(`routing arena: ${this.earlyReads.length} of ${this.ranges.length} MoE layers were read early`);
+    return this.earlyReads;
+  }
+
   /** Take what readParts() read back off the front of `parts`; each MoE layer's rows (views of it). */
   parse(parts: ArrayBuffer[]): LayerRoutingRows[] {
-    if (this.ranges.length === 0) return [];
-    const [logits, ids, weights] = parts.splice(0, 3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer];
+    if (this.ranges.length === 0 || this.earlyReads.length > 0) return [];
+    const whole = parts.splice(0, 3);
+    return this.ranges.map((r, j) => this.rows(j, whole, [r.routerLogits.offset ?? 0, r.expertIds.offset ?? 0, r.weights.offset ?? 0]));
+  }
+
+  /** Layer j's rows as views of its logits, ids and weights, starting at these byte offsets of each. */
+  private rows(j: number, [logits, ids, weights]: ArrayBuffer[], [a, b, c]: readonly [number, number, number]): LayerRoutingRows {
+    const { numExperts: E, topK: k } = this.layers[j]!;
     const T = this.numTokens;
-    return this.ranges.map((r, j) => {
-      const { numExperts: E, topK: k } = this.layers[j]!;
-      return {
-        ...this.layers[j]!,
-        routerLogits: new Float32Array(logits, r.routerLogits.offset, T * E),
-        expertIds: new Uint32Array(ids, r.expertIds.offset, T * k),
-        weights: new Float32Array(weights, r.weights.offset, T * k),
-      };
-    });
+    return {
+      ...this.layers[j]!,
+      routerLogits: new Float32Array(logits!, a, T * E),
+      expertIds: new Uint32Array(ids!, b, T * k),
+      weights: new Float32Array(weights!, c, T * k),
+    };
   }
 }

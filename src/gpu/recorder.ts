@@ -237,6 +237,34 @@ export class Profiler {
 export interface ReadPart {
   buffer: GPUBuffer;
   bytes: number;
+  offset?: number; // where in the buffer they start (bytes, a multiple of 4); 0 when absent
+}
+
+/** Where each part lands in a staging buffer: 4-byte aligned sizes, one after another. */
+interface StagingLayout {
+  offsets: number[];
+  sizes: number[];
+  total: number;
+}
+
+function stagingLayout(parts: readonly ReadPart[]): StagingLayout {
+  const sizes = parts.map((p) => Math.ceil(p.bytes / 4) * 4);
+  const offsets: number[] = [];
+  let total = 0;
+  for (const size of sizes) {
+    offsets.push(total);
+    total += size;
+  }
+  return { offsets, sizes, total: Math.max(total, 4) };
+}
+
+/** Map the staging buffer once; each part's bytes (copies, so that the buffer can be reused). */
+async function readStaging(staging: GPUBuffer, parts: readonly ReadPart[], layout: StagingLayout): Promise<ArrayBuffer[]> {
+  await staging.mapAsync(GPUMapMode.READ, 0, layout.total);
+  const mapped = staging.getMappedRange(0, layout.total);
+  const out = parts.map((p, i) => mapped.slice(layout.offsets[i]!, layout.offsets[i]! + p.bytes));
+  staging.unmap();
+  return out;
 }
 
 /**
@@ -306,13 +334,38 @@ export class Recorder {
    * (a 512-token prefill takes the host 6–9 ms to record, which the GPU otherwise waits out); later
    * commands go to a fresh encoder and finish() returns the rest. Queue order keeps the step's order.
    * Not while profiling: the profiler resolves its timestamps in the step's last encoder and times one
-   * step at a time anyway.
+   * step at a time anyway. Returns whether it submitted.
    */
-  submitSoFar(): void {
-    if (this.profiler) return;
+  submitSoFar(): boolean {
+    if (this.profiler) return false;
     this.endPass();
     this.ctx.device.queue.submit([this.encoder.finish()]);
     this.encoder = this.ctx.device.createCommandEncoder({ label: this.label });
+    return true;
+  }
+
+  /**
+   * Copy `parts` into a staging buffer of their own and submit the copies at once, behind what was
+   * submitted so far (submitSoFar): a prefill reads each layer's routing while later layers run, so that
+   * the host turns it into trace rows in the GPU's shadow. `read()` maps it once, then frees it. Not part
+   * of a recording that replays.
+   */
+  readBackNow(parts: readonly ReadPart[]): { read(): Promise<ArrayBuffer[]> } {
+    const { device } = this.ctx;
+    const layout = stagingLayout(parts);
+    const staging = device.createBuffer({ label: 'early readback', size: layout.total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = device.createCommandEncoder({ label: `${this.label}: early readback` });
+    parts.forEach((p, i) => encoder.copyBufferToBuffer(p.buffer, p.offset ?? 0, staging, layout.offsets[i]!, layout.sizes[i]!));
+    device.queue.submit([encoder.finish()]);
+    return {
+      async read() {
+        try {
+          return await readStaging(staging, parts, layout);
+        } finally {
+          staging.destroy();
+        }
+      },
+    };
   }
 
   /** A storage buffer that lives as long as the cache: the same one each time this step is recorded. */
@@ -459,33 +512,20 @@ export class Recorder {
    */
   readBack(parts: readonly ReadPart[]): { read(): Promise<ArrayBuffer[]> } {
     this.endPass();
-    const offsets: number[] = [];
-    let total = 0;
-    for (const p of parts) {
-      offsets.push(total);
-      total += Math.ceil(p.bytes / 4) * 4;
-    }
-    total = Math.max(total, 4);
-    if (!this.cache.staging || this.cache.staging.size < total) {
+    const layout = stagingLayout(parts);
+    if (!this.cache.staging || this.cache.staging.size < layout.total) {
       this.cache.forgetProgram();
       this.cache.staging?.destroy();
-      this.cache.staging = this.ctx.device.createBuffer({ label: 'step readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.cache.staging = this.ctx.device.createBuffer({ label: 'step readback', size: layout.total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     }
     const staging = this.cache.staging;
     parts.forEach((p, i) => {
-      const size = Math.ceil(p.bytes / 4) * 4;
-      this.commands.push({ kind: 'copy', source: p.buffer, sourceOffset: 0, destination: staging, destinationOffset: offsets[i]!, size });
-      this.encoder.copyBufferToBuffer(p.buffer, 0, staging, offsets[i]!, size);
+      const size = layout.sizes[i]!;
+      const from = p.offset ?? 0;
+      this.commands.push({ kind: 'copy', source: p.buffer, sourceOffset: from, destination: staging, destinationOffset: layout.offsets[i]!, size });
+      this.encoder.copyBufferToBuffer(p.buffer, from, staging, layout.offsets[i]!, size);
     });
-    return {
-      async read() {
-        await staging.mapAsync(GPUMapMode.READ, 0, total);
-        const mapped = staging.getMappedRange(0, total);
-        const out = parts.map((p, i) => mapped.slice(offsets[i]!, offsets[i]! + p.bytes));
-        staging.unmap();
-        return out;
-      },
-    };
+    return { read: () => readStaging(staging, parts, layout) };
   }
 
   finish(): GPUCommandBuffer {

@@ -1,6 +1,7 @@
 // The step Recorder against a plain-TS simulation of the same commands: dispatches recorded in full, a
 // step replayed from the Program learned from three recordings, Params in one shared uniform buffer that
-// grows while the first step is recorded, and a step submitted in parts (submitSoFar).
+// grows while the first step is recorded, a step submitted in parts (submitSoFar), and ranges read back
+// behind each part (readBackNow).
 import { describe, expect, it } from 'vitest';
 import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
 import { Recorder, RecordingCache } from '../../src/gpu/recorder.ts';
@@ -51,6 +52,39 @@ describe('step recorder', () => {
       // Program comes from the recordings at 3, 5 and 9, and the steps at 20 and 21 replay
       expect(replayed).toBe(2);
       expect(Array.from(got)).toEqual(Array.from(want));
+    } finally {
+      cache.destroy();
+      a.destroy();
+    }
+  });
+
+  it('reads a range right behind what was submitted so far (readBackNow): the values of that part, none of later parts', async () => {
+    const gpu = await testGpu();
+    const a = uploadStorage(gpu.device, new Float32Array(ELEMENTS).fill(1), 'values');
+    const want = new Float64Array(ELEMENTS).fill(1);
+    const cache = new RecordingCache();
+    const reads: Promise<ArrayBuffer[]>[] = [];
+    const snapshots: number[][] = [];
+    try {
+      await gpu.checked('readBackNow test', async () => {
+        const rec = new Recorder(gpu, cache);
+        for (let d = 0; d < DISPATCHES; d++) {
+          await elementwise(gpu, rec, { op: 'scale', a, count: 1, scale: 2 + (d % 3), offset: d });
+          want[d]! *= 2 + (d % 3);
+          if (d % 40 === 39) {
+            expect(rec.submitSoFar()).toBe(true);
+            // elements d − 7 … d + 8: the last ones of this part, the first ones of the next
+            reads.push(rec.readBackNow([{ buffer: a, offset: (d - 7) * 4, bytes: 16 * 4 }]).read());
+            snapshots.push(Array.from(want.subarray(d - 7, d + 9)));
+          }
+        }
+        gpu.device.queue.submit([rec.finish()]);
+      });
+      expect(reads.length).toBe(3);
+      for (const [i, read] of reads.entries()) {
+        const [bytes] = await read;
+        expect(Array.from(new Float32Array(bytes!)), `read after part ${i}`).toEqual(snapshots[i]);
+      }
     } finally {
       cache.destroy();
       a.destroy();
