@@ -214,12 +214,9 @@ export class MoeEngine {
         } else {
           result.decodeRecordMs += performance.now() - recordStart;
         }
-        // a step submitted layer by layer read each layer's routing as it ran: its trace rows are built as
-        // those reads land, while the GPU runs the later layers
         const early = kept.buffers.routingArena.early();
-        const routing = early ? Promise.all(early.map((read) => read.then((r) => traceRows(r, keepFrom)))) : null;
-        routing?.catch(() => undefined); // awaited in absorb; a step dropped on an error must not leave it unhandled
-        return { buffers: kept.buffers, next: kept.next, isPrefill, allLogits, T, pos, keepFrom, timedPasses: kept.timedPasses, read: kept.readback.read(), routing };
+        early?.forEach((chunk) => chunk.catch(() => undefined)); // awaited in absorb; a failed step must not leave them unhandled
+        return { buffers: kept.buffers, next: kept.next, isPrefill, allLogits, T, pos, keepFrom, timedPasses: kept.timedPasses, read: kept.readback.read(), early };
       };
       // Steps repeat the same work: validate the prefill and the first decode step (every pipeline and
       // binding the run uses); waiting on an error scope every step would cost a round trip each.
@@ -228,9 +225,9 @@ export class MoeEngine {
     type Step = Awaited<ReturnType<typeof submit>>;
 
     /** Append a finished step's token and routing to the result. */
-    const absorb = async (step: Step, parts: ArrayBuffer[]): Promise<number> => {
+    const absorb = async (step: Step, parts: ArrayBuffer[], early: Promise<LayerTraceRows[]> | null): Promise<number> => {
       const nextId = new Uint32Array(parts.shift()!)[0]!;
-      const routed = step.routing ? await step.routing : step.buffers.routingArena.parse(parts).map((r) => traceRows(r, step.keepFrom));
+      const routed = early ? await early : step.buffers.routingArena.parse(parts).map((r) => traceRows(r, step.keepFrom));
       for (const r of routed) {
         let trace = layerTraces.get(r.layer);
         if (!trace) layerTraces.set(r.layer, (trace = { layer: r.layer, routerLogits: [], experts: [], weights: [] }));
@@ -263,7 +260,12 @@ export class MoeEngine {
         const more = result.tokens.length + 1 < total && !options.signal?.aborted;
         const nextPos = current.pos + current.T;
         if (more && !profiler && nextPos !== recomputeAt) ahead = await submit(index, current.next, 1, nextPos);
-        const nextId = await absorb(current, await current.read);
+        // a step whose routing was read in chunks (a prefill): each chunk becomes trace rows as it lands,
+        // now that the next step is recorded, while the GPU runs the step's later layers
+        const step = current;
+        const early = step.early ? Promise.all(step.early.map((chunk) => chunk.then((layers) => layers.map((r) => traceRows(r, step.keepFrom))))).then((chunks) => chunks.flat()) : null;
+        early?.catch(() => undefined); // awaited below unless the step's own read fails first
+        const nextId = await absorb(current, await current.read, early);
         if (current.isPrefill) result.prefillMs = performance.now() - started;
         result.tokens.push(nextId);
         result.layers = [...layerTraces.values()];

@@ -167,6 +167,7 @@ export class ForwardPass {
     const moe = model.layers.flatMap(({ mlp, spec: { mlp: ms, index } }) => (mlp.kind === 'moe' && ms.kind === 'moe' ? [{ layer: index, numExperts: ms.numExperts, topK: ms.topK }] : []));
     const arena = new RoutingArena(enc, moe, T, ctx.device.limits.minStorageBufferOffsetAlignment);
     let moeIndex = 0; // MoE layers so far: this one's routing is the arena's range moeIndex
+    const earlyReadsAt = new Set([1 / 2, 3 / 4, 7 / 8, 1].map((f) => Math.ceil(f * moe.length)));
     const { eps } = spec.norm;
     const rs = spec.residualMultiplier;
     for (const [i, layer] of model.layers.entries()) {
@@ -194,9 +195,11 @@ export class ForwardPass {
       const routes = layer.mlp.kind === 'moe' && layer.spec.mlp.kind === 'moe';
       await this.mlp(enc, layer, h, mlpOut, T, routes ? arena.layer(moeIndex++) : null, router);
       if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
-      // a prefill's layers go to the GPU as they are recorded, each MoE layer's routing read back behind
-      // it (a decode step is recorded while the previous one runs, and replays as one unit)
-      if (T > 1 && enc.submitSoFar() && routes) arena.readLayerNow(enc, moeIndex - 1);
+      // a prefill's layers go to the GPU as they are recorded, and its routing is read back behind them in
+      // chunks (half the MoE layers, a quarter, an eighth, the rest), so that little is left to turn into
+      // trace rows when the GPU is done (a decode step is recorded while the previous one runs, and
+      // replays as one unit)
+      if (T > 1 && enc.submitSoFar() && routes && earlyReadsAt.has(moeIndex)) arena.readLayersNow(enc, moeIndex);
     }
 
     // logits = lm_head(norm(x)) / logits_scaling, for every position or only the last

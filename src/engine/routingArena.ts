@@ -62,22 +62,34 @@ export class RoutingArena {
     }
   }
 
-  /** Each MoE layer's rows, read as soon as the layer ran (readLayerNow), in layer order. */
-  readonly earlyReads: Promise<LayerRoutingRows>[] = [];
+  /** Chunks of MoE layers read as soon as they ran (readLayersNow), in layer order: each chunk's rows. */
+  private readonly earlyReads: Promise<LayerRoutingRows[]>[] = [];
+  private readEarlyUpTo = 0; // MoE layers read early so far
 
   /**
-   * Read the j-th MoE layer's ranges now, behind the work submitted so far (Recorder.readBackNow): a step
-   * submitted layer by layer reads each layer while later ones run. Call for every MoE layer in order, or
-   * for none (then the step's readback takes readParts()).
+   * Read MoE layers readEarlyUpTo … end − 1 now, in one copy per buffer (a layer's ranges follow the
+   * previous layer's), behind the work submitted so far (Recorder.readBackNow): a step submitted layer
+   * by layer reads its routing in chunks while later layers run. Read every layer this way, or none
+   * (then the step's readback takes readParts()).
    */
-  readLayerNow(enc: Recorder, j: number): void {
-    if (j !== this.earlyReads.length) throw new RangeError(`routing arena: MoE layer ${j} read early out of order (next is ${this.earlyReads.length})`);
-    const r = this.layer(j);
-    const { numExperts: E, topK: k } = this.layers[j]!;
-    const T = this.numTokens;
-    const parts = [[r.routerLogits, E], [r.expertIds, k], [r.weights, k]] as const;
-    const reading = enc.readBackNow(parts.map(([range, width]) => ({ buffer: range.buffer, offset: range.offset ?? 0, bytes: T * width * 4 })));
-    this.earlyReads.push(reading.read().then((buffers) => this.rows(j, buffers, [0, 0, 0])));
+  readLayersNow(enc: Recorder, end: number): void {
+    const begin = this.readEarlyUpTo;
+    if (end <= begin || end > this.ranges.length) throw new RangeError(`routing arena: MoE layers ${begin}..${end - 1} to read early (it holds ${this.ranges.length})`);
+    const first = this.ranges[begin]!;
+    const last = this.ranges[end - 1]!;
+    const span = (a: GPUBufferBinding, b: GPUBufferBinding): ReadPart => ({ buffer: a.buffer, offset: a.offset ?? 0, bytes: (b.offset ?? 0) + (b.size ?? 0) - (a.offset ?? 0) });
+    const parts = [span(first.routerLogits, last.routerLogits), span(first.expertIds, last.expertIds), span(first.weights, last.weights)];
+    const reading = enc.readBackNow(parts, this.earlyReads.length);
+    const starts = parts.map((p) => p.offset ?? 0);
+    this.earlyReads.push(
+      reading.read().then((buffers) =>
+        this.ranges.slice(begin, end).map((r, i) => {
+          const at = (range: GPUBufferBinding, k: number) => (range.offset ?? 0) - starts[k]!;
+          return this.rows(begin + i, buffers, [at(r.routerLogits, 0), at(r.expertIds, 1), at(r.weights, 2)]);
+        }),
+      ),
+    );
+    this.readEarlyUpTo = end;
   }
 
   /** The ranges of the j-th MoE layer. */
@@ -97,10 +109,10 @@ export class RoutingArena {
     ];
   }
 
-  /** Every layer's early read (readLayerNow), or null when the step reads its routing with readParts(). */
-  early(): Promise<LayerRoutingRows>[] | null {
+  /** The chunks read early (readLayersNow), or null when the step reads its routing with readParts(). */
+  early(): Promise<LayerRoutingRows[]>[] | null {
     if (this.earlyReads.length === 0) return null;
-    if (this.earlyReads.length !== this.ranges.length) throw new Error(`routing arena: ${this.earlyReads.length} of ${this.ranges.length} MoE layers were read early`);
+    if (this.readEarlyUpTo !== this.ranges.length) throw new Error(`routing arena: ${this.readEarlyUpTo} of ${this.ranges.length} MoE layers were read early`);
     return this.earlyReads;
   }
 

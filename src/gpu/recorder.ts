@@ -70,6 +70,8 @@ export class RecordingCache {
   readonly dispatches: DispatchSlot[] = [];
   readonly allocations: GPUBuffer[] = [];
   staging: GPUBuffer | null = null;
+  /** Staging buffers of readBackNow, by slot: kept, since a fresh mappable buffer per read cost ~0.5 ms. */
+  readonly earlyStaging: GPUBuffer[] = [];
   /**
    * Every dispatch's Params in one uniform buffer, slot i at PARAMS_STRIDE · i, and what it holds: a
    * replayed step writes the words that moved in one call rather than one per dispatch (~4 µs each).
@@ -103,6 +105,7 @@ export class RecordingCache {
     for (const b of this.retired) b.destroy();
     this.params?.destroy();
     this.staging?.destroy();
+    for (const b of this.earlyStaging) b.destroy();
     this.dispatches.length = 0;
     this.allocations.length = 0;
     this.retired.length = 0;
@@ -345,27 +348,23 @@ export class Recorder {
   }
 
   /**
-   * Copy `parts` into a staging buffer of their own and submit the copies at once, behind what was
-   * submitted so far (submitSoFar): a prefill reads each layer's routing while later layers run, so that
-   * the host turns it into trace rows in the GPU's shadow. `read()` maps it once, then frees it. Not part
-   * of a recording that replays.
+   * Copy `parts` into staging buffer `slot` and submit the copies at once, behind what was submitted so
+   * far (submitSoFar): a prefill reads its routing in a few chunks of layers while later layers run, so
+   * that the host turns it into trace rows in the GPU's shadow. `read()` maps it once; read it before the
+   * slot is used again. Not part of a recording that replays.
    */
-  readBackNow(parts: readonly ReadPart[]): { read(): Promise<ArrayBuffer[]> } {
+  readBackNow(parts: readonly ReadPart[], slot: number): { read(): Promise<ArrayBuffer[]> } {
     const { device } = this.ctx;
     const layout = stagingLayout(parts);
-    const staging = device.createBuffer({ label: 'early readback', size: layout.total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    let staging = this.cache.earlyStaging[slot];
+    if (!staging || staging.size < layout.total) {
+      staging?.destroy();
+      staging = this.cache.earlyStaging[slot] = device.createBuffer({ label: `early readback ${slot}`, size: layout.total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    }
     const encoder = device.createCommandEncoder({ label: `${this.label}: early readback` });
     parts.forEach((p, i) => encoder.copyBufferToBuffer(p.buffer, p.offset ?? 0, staging, layout.offsets[i]!, layout.sizes[i]!));
     device.queue.submit([encoder.finish()]);
-    return {
-      async read() {
-        try {
-          return await readStaging(staging, parts, layout);
-        } finally {
-          staging.destroy();
-        }
-      },
-    };
+    return { read: () => readStaging(staging, parts, layout) };
   }
 
   /** A storage buffer that lives as long as the cache: the same one each time this step is recorded. */

@@ -74,7 +74,7 @@ describe('step recorder', () => {
           if (d % 40 === 39) {
             expect(rec.submitSoFar()).toBe(true);
             // elements d − 7 … d + 8: the last ones of this part, the first ones of the next
-            reads.push(rec.readBackNow([{ buffer: a, offset: (d - 7) * 4, bytes: 16 * 4 }]).read());
+            reads.push(rec.readBackNow([{ buffer: a, offset: (d - 7) * 4, bytes: 16 * 4 }], reads.length).read());
             snapshots.push(Array.from(want.subarray(d - 7, d + 9)));
           }
         }
@@ -85,6 +85,10 @@ describe('step recorder', () => {
         const [bytes] = await read;
         expect(Array.from(new Float32Array(bytes!)), `read after part ${i}`).toEqual(snapshots[i]);
       }
+      // slot 0 again, now larger: the whole array after the step
+      const rec = new Recorder(gpu, cache);
+      const [all] = await rec.readBackNow([{ buffer: a, bytes: ELEMENTS * 4 }], 0).read();
+      expect(Array.from(new Float32Array(all!))).toEqual(Array.from(want));
     } finally {
       cache.destroy();
       a.destroy();
