@@ -5,9 +5,10 @@
 // Same contract as attention.wgsl (which serves single tokens and other head sizes):
 //   out[t, h, :] = Σ_p softmax_p(scale · q[t,h,:] · K[p, h / group, :]) · V[p, h / group, :]
 // over cached positions p ≤ pos0 + t (and p > pos0 + t − window when a sliding window is set).
-// Needs head dims d, dv ≤ 128 and multiples of 4, and 27,136 bytes of workgroup memory.
-// Thread (row sr, lane sk) scores keys sk and sk + 16 of its row, and owns dims 4sk … 4sk+3 and
-// 64 + 4sk … of its row's output; each keeps its row's running max and sum itself.
+// Needs head dims d, dv ≤ 128 and multiples of 4, and 29,184 bytes of workgroup memory.
+// Thread (row sr, lane sk) scores keys sk and sk + 16 of its row, turns those two scores into weights
+// (each exp computed once, not once per thread of the row), and owns dims 4sk … 4sk+3 and 64 + 4sk …
+// of its row's output; each keeps its row's running max and sum itself.
 
 #include "attention_params"
 
@@ -24,6 +25,7 @@ const MASKED = -0x1.fffffep+127f;
 var<workgroup> qTile: array<vec4<f32>, 512>;    // [QUERIES][d / 4]
 var<workgroup> kvTile: array<vec4<f32>, 1056>;  // [KEYS][ROW]: the block's keys, then its values
 var<workgroup> scores: array<f32, 512>;         // [QUERIES][KEYS], MASKED where a query may not look
+var<workgroup> weights: array<f32, 512>;        // [QUERIES][KEYS]: exp(score − the row's block max), 0 where masked
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
@@ -66,36 +68,38 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
       kvTile[key * ROW + e % d4] = v;
     }
     workgroupBarrier();
+    var mine = array<f32, 2>(MASKED, MASKED);   // this thread's two scores: keys sk, sk + 16
     for (var j = 0u; j < 2u; j++) {
       let key = sk + 16u * j;
       let p = kb + key;
-      var s = MASKED;
       if (rowExists && p >= myFirst && p <= myLast) {
         var total = 0.0;
         for (var i = 0u; i < d4; i++) { total += dot(qTile[sr * d4 + i], kvTile[key * ROW + i]); }
-        s = total * params.scale;
+        mine[j] = total * params.scale;
       }
-      scores[sr * KEYS + key] = s;
+      scores[sr * KEYS + key] = mine[j];
     }
     workgroupBarrier();
-    // the values of the block replace its keys
+    // the values of the block replace its keys; each thread turns its two scores into weights against
+    // the row's max over the block (online softmax: running max and sum per row)
     for (var e = li; e < KEYS * dv4; e += 256u) {
       let key = e / dv4;
       var v = vec4<f32>(0.0);
       if (kb + key <= lastKey) { v = vCache[((kb + key) * params.numKvHeads + kvh) * dv4 + e % dv4]; }
       kvTile[key * ROW + e % dv4] = v;
     }
-    workgroupBarrier();
-    // online softmax of this row over the block, then its weighted values
     var blockMax = runningMax;
     for (var key = 0u; key < KEYS; key++) { blockMax = max(blockMax, scores[sr * KEYS + key]); }
+    for (var j = 0u; j < 2u; j++) {
+      weights[sr * KEYS + sk + 16u * j] = select(0.0, exp(mine[j] - blockMax), mine[j] > MASKED);
+    }
+    workgroupBarrier();
     let rescale = exp(runningMax - blockMax);
     runningSum *= rescale;
     acc0 *= rescale;
     acc1 *= rescale;
     for (var key = 0u; key < KEYS; key++) {
-      let s = scores[sr * KEYS + key];
-      let weight = select(0.0, exp(s - blockMax), s > MASKED);
+      let weight = weights[sr * KEYS + key];
       runningSum += weight;
       acc0 += weight * kvTile[key * ROW + sk];
       acc1 += weight * kvTile[key * ROW + 16u + sk];

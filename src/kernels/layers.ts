@@ -212,7 +212,7 @@ export interface QkNormOnRead {
 }
 
 /** What attention_tiled.wgsl handles: query tokens per workgroup, head dims, workgroup memory it declares. */
-const TILED_ATTENTION = { queries: 16, maxDim: 128, workgroupBytes: 27_136 };
+const TILED_ATTENTION = { queries: 16, maxDim: 128, workgroupBytes: 29_184 };
 const tiledDim = (dim: number) => dim <= TILED_ATTENTION.maxDim && dim % 4 === 0;
 
 /** Positions per block of attention.wgsl; a split takes every S-th block. */
