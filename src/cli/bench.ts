@@ -81,14 +81,15 @@ function printProfile(profile: Record<string, KernelTimes>): void {
 export async function benchCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? 512);
   const newTokens = Number(values['new-tokens'] ?? 128);
   // tokens already in the cache when decoding starts (attention reads them all every step)
   const decodeContext = Number(values['decode-context'] ?? 32);
-  if (![promptTokens, newTokens, decodeContext].every((n) => Number.isInteger(n) && n >= 1)) throw new UsageError('--prompt-tokens, --new-tokens and --decode-context take positive integers');
+  const stepsInFlight = Number(values['steps-in-flight'] ?? 2);
+  if (![promptTokens, newTokens, decodeContext, stepsInFlight].every((n) => Number.isInteger(n) && n >= 1)) throw new UsageError('--prompt-tokens, --new-tokens, --decode-context and --steps-in-flight take positive integers');
   let dir = values.model;
   let label = dir ?? '';
   if (!dir) {
@@ -122,7 +123,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   const prefillRuns = [];
   for (let r = 0; r < PREFILL_RUNS; r++) prefillRuns.push(await engine.generate({ promptIds: prefillPrompt, maxNewTokens: 1, eosTokenIds: [], ...(timers ? { stepTimer: timers.prefill } : {}) }));
   const prefill = prefillRuns.reduce((a, b) => (a.prefillMs <= b.prefillMs ? a : b));
-  const decode = await engine.generate({ promptIds: prompt.slice(0, decodeContext), maxNewTokens: newTokens, eosTokenIds: [], ...(timers ? { stepTimer: timers.decode } : {}) });
+  const decode = await engine.generate({ promptIds: prompt.slice(0, decodeContext), maxNewTokens: newTokens, eosTokenIds: [], stepsInFlight, ...(timers ? { stepTimer: timers.decode } : {}) });
   const prefillGpu = timers?.prefill.steps.get('prefill');
   const decodeGpu = timers?.decode.steps.get('decode');
   for (const t of Object.values(timers ?? {})) t.destroy();
@@ -147,6 +148,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     prefillTokS,
     decodeTokens: decoded,
     decodeContext,
+    stepsInFlight,
     decodeTokS,
     /** The prefill's timeline: recorded and submitted, GPU done, readback absorbed (ms from its start). */
     prefillRecordMs: prefill.prefillRecordMs,

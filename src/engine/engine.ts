@@ -67,6 +67,11 @@ export interface GenerateOptions {
   profiler?: Profiler;
   /** Time each step on the GPU as it runs (two timestamps per compute pass; for the bench). */
   stepTimer?: StepTimer;
+  /**
+   * Decode steps submitted and not yet read back, at most (2 by default: step n+1 is recorded while the
+   * GPU runs step n). More hide a longer wait between a step's end on the GPU and its readback on the host.
+   */
+  stepsInFlight?: number;
 }
 
 /** Rows `from` … of a [rows, width] array, as JS arrays. */
@@ -162,6 +167,8 @@ export class MoeEngine {
     const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0, prefillRecordMs: 0, prefillGpuDoneMs: 0, decodeRecordMs: 0, replayedSteps: 0 };
     const layerTraces = new Map<number, LayerTrace>();
     const draw = options.sampling ? seededRandom(options.sampling.seed) : null;
+    const depth = options.stepsInFlight ?? 2;
+    if (!Number.isInteger(depth) || depth < 1 || depth > 8) throw new RangeError(`steps in flight: ${depth} (1 to 8)`);
     const profiler = options.profiler ?? null;
     const started = performance.now();
     const promptIds = uploadStorage(device, Uint32Array.from(prompt), 'prompt ids');
@@ -177,7 +184,7 @@ export class MoeEngine {
     const submit = async (index: number, ids: GPUBuffer, T: number, pos: number, keepFrom = 0) => {
       const isPrefill = index === 0;
       const allLogits = isPrefill && options.allLogits === true;
-      const rec = forward.recorder(T, allLogits, profiler, index % 2, options.stepTimer ?? null);
+      const rec = forward.recorder(T, allLogits, profiler, index % depth, options.stepTimer ?? null);
       const record = async () => {
         const recordStart = performance.now();
         // a decode step replays the recording learned from earlier steps where it can (Recorder.replay)
@@ -246,24 +253,29 @@ export class MoeEngine {
       return nextId;
     };
 
-    // While the GPU runs step n and its readback, record and submit step n+1: its input id is step n's
-    // output, already on the GPU. If step n ends the run (EOS), step n+1 is dropped unread. Steps alternate
-    // between two recording caches so that n+1 never overwrites what n's readback still has to read.
-    // Profiling times one step at a time, so it does not overlap steps.
-    let current: Step | null = null;
-    let ahead: Step | null = null;
+    // While the GPU runs step n and its readback, record and submit step n+1 (and more, up to `depth`
+    // steps in flight): its input id is step n's output, already on the GPU. If step n ends the run (EOS),
+    // the steps after it are dropped unread. Steps rotate over `depth` recording caches so that a step never
+    // overwrites what an earlier one's readback still has to read. Profiling times one step at a time, so
+    // it does not overlap steps.
+    const inFlight: Step[] = [];
     const recomputeAt = forward.recomputeAt;
     let recomputeIds: GPUBuffer | null = null;
+    let submitted = 0;
     try {
-      current = await submit(0, promptIds, prompt.length, 0);
-      for (let index = 1; ; index++) {
-        const more = result.tokens.length + 1 < total && !options.signal?.aborted;
-        const nextPos = current.pos + current.T;
-        if (more && !profiler && nextPos !== recomputeAt) ahead = await submit(index, current.next, 1, nextPos);
+      inFlight.push(await submit(submitted++, promptIds, prompt.length, 0));
+      for (;;) {
+        // top up: each new step reads the newest one's output; stop where the run ends or PhiMoE recomputes
+        while (!profiler && inFlight.length < depth && result.tokens.length + inFlight.length < total && !options.signal?.aborted) {
+          const newest = inFlight.at(-1)!;
+          const nextPos = newest.pos + newest.T;
+          if (nextPos === recomputeAt) break;
+          inFlight.push(await submit(submitted++, newest.next, 1, nextPos));
+        }
+        const current = inFlight.shift()!;
         // a step whose routing was read in chunks (a prefill): each chunk becomes trace rows as it lands,
         // now that the next step is recorded, while the GPU runs the step's later layers
-        const step = current;
-        const early = step.early ? Promise.all(step.early.map((chunk) => chunk.then((layers) => layers.map((r) => traceRows(r, step.keepFrom))))).then((chunks) => chunks.flat()) : null;
+        const early = current.early ? Promise.all(current.early.map((chunk) => chunk.then((layers) => layers.map((r) => traceRows(r, current.keepFrom))))).then((chunks) => chunks.flat()) : null;
         early?.catch(() => undefined); // awaited below unless the step's own read fails first
         const nextId = await absorb(current, await current.read, early);
         if (current.isPrefill) result.prefillMs = performance.now() - started;
@@ -279,19 +291,20 @@ export class MoeEngine {
           result.stoppedBy = 'cancelled';
           break;
         }
-        if (!ahead && nextPos === recomputeAt) {
+        if (inFlight.length > 0) continue;
+        const nextPos = current.pos + current.T;
+        if (nextPos === recomputeAt) {
           // PhiMoE's longrope (transformers' prepare_inputs_for_generation): the step that first passes the
           // pretraining length drops the cache and runs the whole sequence again with the long scale
           recomputeIds = uploadStorage(device, Uint32Array.from(result.tokens), 'recomputed sequence ids');
-          ahead = await submit(index, recomputeIds, nextPos + 1, 0, nextPos);
+          inFlight.push(await submit(submitted++, recomputeIds, nextPos + 1, 0, nextPos));
+        } else {
+          inFlight.push(await submit(submitted++, current.next, 1, nextPos));
         }
-        if (!ahead) ahead = await submit(index, current.next, 1, nextPos);
-        current = ahead;
-        ahead = null;
       }
     } finally {
-      // a step submitted ahead and not needed: let its readback settle before its buffers go
-      await ahead?.read.catch(() => undefined);
+      // steps submitted ahead and not needed: let their readbacks settle before their buffers go
+      await Promise.all(inFlight.map((step) => step.read.catch(() => undefined)));
       promptIds.destroy();
       recomputeIds?.destroy();
       probe?.destroy();

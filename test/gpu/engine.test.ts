@@ -123,6 +123,46 @@ describe('engine vs the plain-TS reference model', () => {
     }
   });
 
+  it('one, two or three decode steps in flight: the reference greedy continuation, its logits and routing; EOS drops the steps ahead', async () => {
+    const gpu = await testGpu();
+    const opened = await openModel(buildCheckpoint(SYNTHETIC['OlmoeForCausalLM']!, { randomSeed: 5 }));
+    const V = opened.spec.vocabSize;
+    const newTokens = 12;
+    const engine = await MoeEngine.load(gpu, opened, { maxPositions: 64 });
+    try {
+      const runs = [];
+      for (const stepsInFlight of [1, 2, 3]) {
+        const result = await engine.generate({ promptIds: PROMPT, maxNewTokens: newTokens, stepLogits: true, eosTokenIds: [], stepsInFlight });
+        expect(result.tokens.length, `${stepsInFlight} in flight`).toBe(PROMPT.length + newTokens);
+        runs.push(result);
+      }
+      // the reference over the whole sequence: each step's logits, and every processed token's routing
+      const tokens = runs[0]!.tokens;
+      const ref = await referenceForward(opened.spec, opened.weights, tokens.slice(0, -1));
+      for (const [i, result] of runs.entries()) {
+        expect(result.tokens, `${i + 1} in flight`).toEqual(tokens);
+        result.stepLogits!.forEach((row, j) => {
+          const p = PROMPT.length - 1 + j;
+          expect(relativeError(row, ref.logits.subarray(p * V, (p + 1) * V)), `${i + 1} in flight, logits at ${p}`).toBeLessThan(TOL);
+        });
+        expect(result.layers.map((l) => l.layer)).toEqual(opened.spec.moeLayers);
+        for (const layer of result.layers) {
+          expect(layer.experts.length, `${i + 1} in flight, layer ${layer.layer} rows`).toBe(tokens.length - 1);
+          expect(relativeError(layer.routerLogits.flat(), ref.routerLogits.get(layer.layer)!), `${i + 1} in flight, router logits of layer ${layer.layer}`).toBeLessThan(TOL);
+        }
+      }
+      // an end-of-sequence token mid-run: three in flight stop there, the steps already submitted dropped
+      const eos = tokens[PROMPT.length + 4]!;
+      const stopped = await engine.generate({ promptIds: PROMPT, maxNewTokens: newTokens, eosTokenIds: [eos], stepsInFlight: 3 });
+      const at = tokens.indexOf(eos, PROMPT.length);
+      expect(stopped.stoppedBy).toBe('eos');
+      expect(stopped.tokens).toEqual(tokens.slice(0, at + 1));
+      expect(stopped.layers[0]!.experts.length).toBe(at);
+    } finally {
+      engine.destroy();
+    }
+  });
+
   it('one engine runs prompt after prompt (recorded steps reused, decode steps replayed across prompts), and calls made at once run in turn', async () => {
     const gpu = await testGpu();
     const opened = await openModel(buildCheckpoint(SYNTHETIC['MixtralForCausalLM']!, { randomSeed: 7 }));
