@@ -81,7 +81,7 @@ function printProfile(profile: Record<string, KernelTimes>): void {
 export async function benchCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? 512);
@@ -119,7 +119,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   // clocks from run to run); decode: a short prompt, then newTokens greedy tokens
   const prefillPrompt = prompt.slice(0, promptTokens);
   // the GPU's own time per step, as the steps run (two timestamps per compute pass), where supported
-  const timers = Profiler.supported(gpu.device) ? { prefill: new StepTimer(gpu.device), decode: new StepTimer(gpu.device) } : null;
+  const timers = Profiler.supported(gpu.device) && !values['no-step-timer'] ? { prefill: new StepTimer(gpu.device), decode: new StepTimer(gpu.device) } : null;
   const prefillRuns = [];
   for (let r = 0; r < PREFILL_RUNS; r++) prefillRuns.push(await engine.generate({ promptIds: prefillPrompt, maxNewTokens: 1, eosTokenIds: [], ...(timers ? { stepTimer: timers.prefill } : {}) }));
   const prefill = prefillRuns.reduce((a, b) => (a.prefillMs <= b.prefillMs ? a : b));
@@ -159,6 +159,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     /** GPU time per decode step, start to end of its passes, and busy inside them (mean over the steps). */
     decodeGpuUs: decodeGpu ? mean(decodeGpu.spanUs) : null,
     decodeGpuBusyUs: decodeGpu ? mean(decodeGpu.busyUs) : null,
+    /** The GPU's idle time between one decode step's end and the next one's start. */
+    decodeGpuGapUs: decodeGpu && decodeGpu.gapUs.length > 0 ? mean(decodeGpu.gapUs) : null,
     /** Host time per decode step to record and submit it (overlaps the GPU's previous step). */
     decodeRecordUs: (decode.decodeRecordMs * 1000) / decoded,
     /** Decode steps that replayed a learned recording (Recorder.replay) instead of running the kernel code. */
@@ -181,7 +183,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     ['decode', `${report.decodeTokens} tokens after ${report.decodeContext} cached, ${report.decodeTokS.toFixed(1)} tok/s`],
     ['prefill timeline', `recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],
     ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step (${report.decodeReplayedSteps} of ${report.decodeTokens} steps replayed)`],
-    ['GPU time per step', report.decodeGpuUs === null ? 'no timestamp-query' : `decode ${report.decodeGpuUs.toFixed(0)} µs (busy ${report.decodeGpuBusyUs!.toFixed(0)}), prefill ${report.prefillGpuMs!.toFixed(1)} ms`],
+    ['GPU time per step', report.decodeGpuUs === null ? 'no timestamp-query' : `decode ${report.decodeGpuUs.toFixed(0)} µs (busy ${report.decodeGpuBusyUs!.toFixed(0)}, idle ${report.decodeGpuGapUs?.toFixed(0) ?? '–'} before each), prefill ${report.prefillGpuMs!.toFixed(1)} ms`],
     ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],
     ['copy bandwidth', `${report.copyGBs.toFixed(1)} GB/s (decode reaches ${(100 * report.shareOfCopyBandwidth).toFixed(1)}%)`],
     ['GPU memory (weights)', `${report.gpuMemoryGB.toFixed(3)} GB`],

@@ -25,7 +25,7 @@ Usage:
                             greedy unless --temperature is given
   npx moescope generate <checkpoint> --prompt TEXT [--max-new-tokens N] [sampling options as above]
                             print the continuation as it comes, then prefill and decode tok/s
-  npx moescope bench [--shape NAME | --model DIR] [--prompt-tokens 512] [--new-tokens 128] [--decode-context 32] [--steps-in-flight 2] [--profile] [--profile-grids] [--no-subgroups]
+  npx moescope bench [--shape NAME | --model DIR] [--prompt-tokens 512] [--new-tokens 128] [--decode-context 32] [--steps-in-flight 2] [--no-step-timer] [--profile] [--profile-grids] [--no-subgroups]
                             time load, prefill and decode (shapes: tiny, olmoe-1b-7b,
                             granite-3.0-1b-a400m, qwen1.5-moe-a2.7b; synthetic bf16 weights)
   npx moescope analyze <checkpoint> --analysis NAME [--layer 0-3,7] [--experts 0-7]

@@ -281,8 +281,12 @@ export class StepTimer {
   static readonly MAX_PASSES = 512;
   readonly querySet: GPUQuerySet;
   readonly resolve: GPUBuffer;
-  /** Per kind of step: GPU microseconds per step, first pass start to last pass end, and busy in passes. */
-  readonly steps = new Map<string, { spanUs: number[]; busyUs: number[] }>();
+  /**
+   * Per kind of step, in the order recorded: GPU microseconds per step (first pass start to last pass
+   * end), busy in passes, and the GPU's idle time since the previous step of that kind ended.
+   */
+  readonly steps = new Map<string, { spanUs: number[]; busyUs: number[]; gapUs: number[] }>();
+  private readonly lastEnd = new Map<string, bigint>();
 
   constructor(device: GPUDevice) {
     this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * StepTimer.MAX_PASSES });
@@ -301,9 +305,12 @@ export class StepTimer {
     let busy = 0n;
     for (let i = 0; i < passes; i++) busy += t[2 * i + 1]! - t[2 * i]!;
     let entry = this.steps.get(kind);
-    if (!entry) this.steps.set(kind, (entry = { spanUs: [], busyUs: [] }));
+    if (!entry) this.steps.set(kind, (entry = { spanUs: [], busyUs: [], gapUs: [] }));
     entry.spanUs.push(Number(t[2 * passes - 1]! - t[0]!) / 1000);
     entry.busyUs.push(Number(busy) / 1000);
+    const previous = this.lastEnd.get(kind);
+    if (previous !== undefined) entry.gapUs.push(Number(t[0]! - previous) / 1000);
+    this.lastEnd.set(kind, t[2 * passes - 1]!);
   }
 
   destroy(): void {

@@ -4,7 +4,7 @@
 // behind each part (readBackNow).
 import { describe, expect, it } from 'vitest';
 import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
-import { Recorder, RecordingCache } from '../../src/gpu/recorder.ts';
+import { Recorder, RecordingCache, StepTimer } from '../../src/gpu/recorder.ts';
 import { elementwise } from '../../src/kernels/layers.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
@@ -55,6 +55,21 @@ describe('step recorder', () => {
     } finally {
       cache.destroy();
       a.destroy();
+    }
+  });
+
+  it('StepTimer: the span of a step, its time in passes, and the idle GPU time since the previous step of its kind', async () => {
+    const gpu = await testGpu();
+    const timer = new StepTimer(gpu.device);
+    try {
+      // nanoseconds: step 1 has two passes (1000–1400, 1500–2000), step 2 one (2300–2700), a prefill one
+      timer.record('decode', new BigUint64Array([1000n, 1400n, 1500n, 2000n]).buffer, 2);
+      timer.record('prefill', new BigUint64Array([5000n, 9000n]).buffer, 1);
+      timer.record('decode', new BigUint64Array([2300n, 2700n]).buffer, 1);
+      expect(timer.steps.get('decode')).toEqual({ spanUs: [1, 0.4], busyUs: [0.9, 0.4], gapUs: [0.3] });
+      expect(timer.steps.get('prefill')).toEqual({ spanUs: [4], busyUs: [4], gapUs: [] });
+    } finally {
+      timer.destroy();
     }
   });
 
