@@ -1,7 +1,9 @@
 // Where a step's routing lands: every MoE layer's router logits, expert ids and combine weights side by
 // side in three buffers, one range per layer, so that the step reads them back in three copies instead
 // of three per layer. (A small copy cost the host ~3 µs to record and the GPU ~1.8 µs on an H100;
-// granite's 72 per decode step were ~10% of the step.)
+// granite's 72 per decode step were ~10% of the step.) A prefill, submitted layer by layer, reads
+// consecutive layers' ranges in a few chunks as they finish instead (readLayersNow), so that the host
+// turns them into trace rows while the GPU runs the later layers.
 
 import type { Recorder, ReadPart } from '../gpu/recorder.ts';
 import { storageSize } from '../gpu/buffers.ts';
