@@ -8,9 +8,7 @@
 //   CANDIDATE_SHADERS=dir1,dir2   also time matmul.wgsl with the .wgsl files of each dir replacing shaders/'s
 // Prints one line per variant and a JSON line at the end. A tool for choosing kernels; not part of CI.
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { shaderSource } from './shader_source.mjs';
 
 const require = createRequire(import.meta.url);
 const dawn = require(process.env.NODE_PATH ? require.resolve('webgpu', { paths: process.env.NODE_PATH.split(':') }) : 'webgpu');
@@ -27,17 +25,8 @@ const device = await adapter.requestDevice({
 device.addEventListener?.('uncapturederror', (e) => console.error('uncaptured', e.error?.message));
 console.log(`adapter: ${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}; M N K = ${M} ${N} ${K}; flags: ${flags.join(' ') || 'none'}`);
 
-// --- the production kernel, includes expanded as src/gpu/shaderLibrary.ts does ---
-const shaderDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'shaders');
-// CANDIDATE_SHADERS=dir: files there replace shaders/ ones in a second copy of the production kernel
-function shader(name, dir = shaderDir, seen = new Set([name])) {
-  const file = existsSync(join(dir, `${name}.wgsl`)) ? join(dir, `${name}.wgsl`) : join(shaderDir, `${name}.wgsl`);
-  return readFileSync(file, 'utf8').replace(/^#include "([\w-]+)"\s*$/gm, (_, inc) => {
-    if (seen.has(inc)) return '';
-    seen.add(inc);
-    return shader(inc, dir, seen);
-  });
-}
+// --- the production kernel (tools/shader_source.mjs); CANDIDATE_SHADERS=dir: files there replace shaders/ ones in a second copy ---
+const shader = (name, dir) => shaderSource(name, { dir });
 
 // --- generated variants ---
 /**

@@ -8,9 +8,7 @@
 //                                 (a dir named …rowsR… has R output rows per workgroup; 8 otherwise)
 import { createRequire } from 'node:module';
 import { dispatchPass, gpuTimer } from './timed_pass.mjs';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { shaderDir, shaderSource } from './shader_source.mjs';
 
 const require = createRequire(import.meta.url);
 const dawn = require(process.env.NODE_PATH ? require.resolve('webgpu', { paths: process.env.NODE_PATH.split(':') }) : 'webgpu');
@@ -26,21 +24,8 @@ const device = await adapter.requestDevice({
 device.addEventListener?.('uncapturederror', (e) => console.error('uncaptured', e.error?.message));
 console.log(`adapter: ${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}; subgroups: ${subgroups}; flags: ${flags.join(' ') || 'none'}`);
 
-// includes expanded as src/gpu/shaderLibrary.ts does (name.subgroups.wgsl where it exists, enables hoisted)
-const shaderDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'shaders');
-function shader(name, dir, seen = new Set([name])) {
-  const pick = (n) => (existsSync(join(dir, `${n}.wgsl`)) ? join(dir, `${n}.wgsl`) : join(shaderDir, `${n}.wgsl`));
-  const file = subgroups && existsSync(pick(`${name}.subgroups`)) ? pick(`${name}.subgroups`) : pick(name);
-  return readFileSync(file, 'utf8').replace(/^#include "([\w-]+)"\s*$/gm, (_, inc) => {
-    if (seen.has(inc)) return '';
-    seen.add(inc);
-    return shader(inc, dir, seen);
-  });
-}
 function module(dir) {
-  const text = shader('matvec_rows', dir);
-  const enables = [...new Set(text.match(/^enable [\w, ]+;\s*$/gm)?.map((l) => l.trim()) ?? [])];
-  return device.createShaderModule({ code: `${enables.join('\n')}\n${text.replace(/^enable [\w, ]+;\s*$/gm, '')}` });
+  return device.createShaderModule({ code: shaderSource('matvec_rows', { dir, subgroups }) });
 }
 
 const H = 2048;
