@@ -43,12 +43,12 @@ type KernelTimes = Record<string, { microsecondsPerStep: number; dispatchesPerSt
 /** Prefills timed per bench; the fastest is reported. */
 const PREFILL_RUNS = 5;
 
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 /**
  * GPU time per kernel from timestamp queries: one prefill of the prompt and 16 decode steps, each dispatch
  * in its own timed pass (so the sum exceeds the real step time by the passes' overhead).
  */
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 async function profileKernels(gpu: GpuContext, engine: MoeEngine, prefillPrompt: number[], decodePrompt: number[], byGrid: boolean): Promise<Record<string, KernelTimes> | null> {
   if (!Profiler.supported(gpu.device)) {
     console.error('profile: this adapter has no timestamp-query feature');

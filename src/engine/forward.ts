@@ -192,7 +192,7 @@ export class ForwardPass {
         await this.norm(enc, layer.postAttentionNorm, x, h, T, mlpOut);
       }
       // the MoE block (or dense MLP) into mlpOut; its residual add joins the next layer's first step
-      const routes = layer.mlp.kind === 'moe' && layer.spec.mlp.kind === 'moe';
+      const routes = moe[moeIndex]?.layer === layer.spec.index; // an MoE layer: the arena's next range
       await this.mlp(enc, layer, h, mlpOut, T, routes ? arena.layer(moeIndex++) : null, router);
       if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
       // a prefill's layers go to the GPU as they are recorded, and its routing is read back behind them in
