@@ -51,8 +51,17 @@ export async function openBrowser(): Promise<BrowserSession> {
     pageErrors,
     async screenshot(name) {
       const path = join(SCREENSHOT_DIR, `${name}.png`);
-      await page.screenshot({ path, fullPage: true });
-      return path;
+      // Chromium's compositor lives in the GPU process: right after that process dies (the device-lost
+      // test kills it) a capture can fail until the new one is up, so a failed capture is tried again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await page.screenshot({ path, fullPage: true });
+          return path;
+        } catch (e) {
+          if (attempt >= 10 || !/Unable to capture screenshot/.test(String(e))) throw e;
+          await page.waitForTimeout(1_000);
+        }
+      }
     },
     async close() {
       await context.close();
