@@ -237,6 +237,8 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
       { T: 40, pos0: 5, NH: 4, NKV: 2, d: 128, dv: 128, window: null },
       { T: 37, pos0: 0, NH: 2, NKV: 1, d: 32, dv: 48, window: 9 },
       { T: 20, pos0: 70, NH: 3, NKV: 3, d: 80, dv: 100, window: 50 },
+      { T: 70, pos0: 0, NH: 2, NKV: 2, d: 64, dv: 64, window: 20 }, // five query blocks, a window shorter than a key block
+      { T: 33, pos0: 31, NH: 8, NKV: 2, d: 128, dv: 4, window: null }, // one row of the last block; dv of one vec4
       { T: 9, pos0: 0, NH: 2, NKV: 1, d: 18, dv: 16, window: null }, // d not a multiple of 4: the per-query kernel
       // decode split over several workgroups per head, partial softmaxes merged by attention_combine
       { T: 1, pos0: 700, NH: 4, NKV: 2, d: 64, dv: 64, window: null, splits: 4 },
