@@ -24,6 +24,9 @@ struct Params {
   residualScale: f32,    // r's multiplier
   writeNormed: u32,      // NORM: 1 = also write the normed row to y2 (two projections at most)
   accumulate: u32,       // 1: y0[n] += residualScale · (value + r[n]): a projection that is a residual branch
+  // matmul.wgsl only (many tokens): the inputs split into chunks, one per workgroup z (see there)
+  kChunk: u32,           // inputs per chunk (K when not split)
+  splits: u32,           // S, chunks
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

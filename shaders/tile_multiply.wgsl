@@ -80,14 +80,17 @@ fn accumulateTile(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b:
   }
 }
 
-/** acc[4j + i] = Σ_k a[4ty + i, k] · b[64j + 4tx … +3, k] over all K inputs, staged STEP at a time by loadStep. */
-fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, K: u32, li: u32, local: vec3u) {
+/**
+ * acc[4j + i] = Σ_k a[4ty + i, k] · b[64j + 4tx … +3, k] over inputs kBegin … kEnd − 1, staged STEP at a
+ * time by loadStep (kBegin a multiple of STEP; kEnd K or a multiple of STEP: loadStep bounds loads by K).
+ */
+fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, kBegin: u32, kEnd: u32, li: u32, local: vec3u) {
   stagingThread = li;
-  loadStep(0u);
-  for (var k0 = 0u; k0 < K; k0 += STEP) {
+  loadStep(kBegin);
+  for (var k0 = kBegin; k0 < kEnd; k0 += STEP) {
     storeStaged(a, b, li);
     workgroupBarrier();
-    if (k0 + STEP < K) { loadStep(k0 + STEP); }
+    if (k0 + STEP < kEnd) { loadStep(k0 + STEP); }
     accumulateTile(acc, a, b, local);
     workgroupBarrier();
   }

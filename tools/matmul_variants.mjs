@@ -144,7 +144,7 @@ const S = GPUBufferUsage.STORAGE;
 const xBuf = make(xHost, S);
 const wBuf = make(wBits, S);
 const yBuf = device.createBuffer({ size: M * N * 4, usage: S | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-const dummy = [0, 1].map(() => device.createBuffer({ size: 16, usage: S }));
+const dummy = [0, 1, 2].map(() => device.createBuffer({ size: 16, usage: S })); // y1, y2, partials (matmul.wgsl)
 const readBuf = device.createBuffer({ size: M * N * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
 const uniform = (words) => make(new Uint32Array(words), GPUBufferUsage.UNIFORM);
 
@@ -200,7 +200,8 @@ const production = {
   code: shader('matmul'),
   grid: [Math.ceil(N / 128), Math.ceil(M / 32)],
   constants: { WEIGHT_DTYPE: 1, VECTOR_LOADS: K % 8 === 0 ? 1 : 0 },
-  entries: [uniform([M, N, K, 0, N, N, N, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), xBuf, wBuf, wBuf, yBuf, ...dummy],
+  // Params (linear_output.wgsl): T, N, K, no bias, one part (split1 = split2 = N, strides N), …, kChunk = K, one split
+  entries: [uniform([M, N, K, 0, N, N, N, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, K, 1, 0]), xBuf, wBuf, wBuf, yBuf, ...dummy],
 };
 const candidates = (process.env.CANDIDATE_SHADERS ?? '').split(',').filter(Boolean).map((dir) => ({ ...production, name: `production with ${dir}`, code: shader('matmul', dir) }));
 const configs = process.env.VARIANTS ? JSON.parse(process.env.VARIANTS) : [

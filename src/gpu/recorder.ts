@@ -72,6 +72,8 @@ export class RecordingCache {
   staging: GPUBuffer | null = null;
   /** Staging buffers of readBackNow, by slot: kept, since a fresh mappable buffer per read cost ~0.5 ms. */
   readonly earlyStaging: GPUBuffer[] = [];
+  /** Scratch that the step's dispatches share (see Recorder.shared), by purpose and size. */
+  readonly shared = new Map<string, GPUBuffer>();
   /**
    * Every dispatch's Params in one uniform buffer, slot i at PARAMS_STRIDE · i, and what it holds: a
    * replayed step writes the words that moved in one call rather than one per dispatch (~4 µs each).
@@ -106,6 +108,8 @@ export class RecordingCache {
     this.params?.destroy();
     this.staging?.destroy();
     for (const b of this.earlyStaging) b.destroy();
+    for (const b of this.shared.values()) b.destroy();
+    this.shared.clear();
     this.dispatches.length = 0;
     this.allocations.length = 0;
     this.retired.length = 0;
@@ -387,6 +391,19 @@ export class Recorder {
     return fresh;
   }
 
+  /**
+   * Scratch of `bytes` that every call with the same `purpose` and size in this step gets, unlike
+   * storage(): for a value that lives from one dispatch to the next only (a split multiply's partial sums,
+   * once per layer), so that a prefill does not hold one copy per layer.
+   */
+  shared(purpose: string, bytes: number): GPUBuffer {
+    const size = storageSize(bytes);
+    const key = `${purpose}:${size}`;
+    let buffer = this.cache.shared.get(key);
+    if (!buffer) this.cache.shared.set(key, (buffer = storageBuffer(this.ctx.device, size, purpose)));
+    return buffer;
+  }
+
   /** Record one dispatch; the params `bytes` are read during the call only (the slot keeps its own copy). */
   dispatch(pipeline: GPUComputePipeline, bytes: Uint8Array, buffers: readonly Binding[], grid: readonly [number, number, number], label: string): void {
     const { device } = this.ctx;
@@ -574,4 +591,9 @@ export type Encoder = GPUCommandEncoder | Recorder;
 /** A kernel's output buffer: from the recorder's cache when recording a step, else a fresh one (caller frees). */
 export function allocate(ctx: GpuContext, enc: Encoder, bytes: number, label: string): GPUBuffer {
   return enc instanceof Recorder ? enc.storage(bytes, label) : storageBuffer(ctx.device, bytes, label);
+}
+
+/** Scratch shared by the step's calls with the same purpose and size (Recorder.shared), else a fresh buffer (caller frees). */
+export function allocateShared(ctx: GpuContext, enc: Encoder, bytes: number, purpose: string): GPUBuffer {
+  return enc instanceof Recorder ? enc.shared(purpose, bytes) : storageBuffer(ctx.device, bytes, purpose);
 }

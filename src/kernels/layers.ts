@@ -1,7 +1,7 @@
 // Host side of the per-token layers: embedding, norms, linear layers, RoPE, attention, element-wise
 // steps and greedy sampling. Each function records one dispatch; shapes in elements.
 
-import { allocate, type Encoder } from '../gpu/recorder.ts';
+import { allocate, allocateShared, type Encoder } from '../gpu/recorder.ts';
 import { dispatchGrid } from '../gpu/buffers.ts';
 import { dispatch, type ParamField } from '../gpu/dispatch.ts';
 import type { GpuContext } from '../gpu/context.ts';
@@ -50,6 +50,22 @@ export const MATVEC_MAX_TOKENS = 8;
 const MATVEC_ROWS = 8; // output rows per workgroup of matvec_rows.wgsl
 const MATMUL_TOKENS = 32; // tokens per workgroup of matmul.wgsl (tile_multiply's A_ROWS)
 const MATMUL_OUTPUTS = 128; // outputs per workgroup (B_ROWS)
+const MATMUL_STEP = 16; // inputs per staged step (tile_multiply's STEP): a split's chunks are whole steps
+const SPLIT_TARGET = 1024; // workgroups a split multiply aims for (H100, 32 × 128 tiles: 256 of them ran at 78% of the FLOP rate of 1,024, 768 at 81% of 3,072's)
+const SPLIT_MIN_INPUTS = 256; // inputs per chunk, at least
+const SPLIT_MAX = 16;
+
+/**
+ * How matmul.wgsl splits a multiply's K inputs: into as many chunks as bring `tiles` workgroups to about
+ * SPLIT_TARGET, each at least SPLIT_MIN_INPUTS long and a whole number of staged steps. One chunk (no
+ * split) when the tiles are enough or the rows short.
+ */
+export function matmulSplit(tiles: number, inputs: number): { splits: number; kChunk: number } {
+  const wanted = Math.min(SPLIT_MAX, Math.floor(inputs / SPLIT_MIN_INPUTS), 2 ** Math.ceil(Math.log2(SPLIT_TARGET / tiles)));
+  if (wanted < 2) return { splits: 1, kChunk: inputs };
+  const kChunk = Math.ceil(inputs / wanted / MATMUL_STEP) * MATMUL_STEP;
+  return { splits: Math.ceil(inputs / kChunk), kChunk };
+}
 
 /** Rows of a stacked weight that go to their own output (see shaders/linear_output.wgsl). */
 export interface LinearPart {
@@ -138,25 +154,37 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   const split2 = split1 + (more[0]?.rows ?? N - split1);
   const part = (i: number) => parts[i] ?? { y: i === 2 && norm?.writeNormed ? norm.writeNormed : ctx.placeholder(i), rows: 0 };
   const pending = norm?.pending?.r ?? residual?.pending;
-  return dispatch(ctx, enc, {
-    shader,
-    constants: {
-      WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype),
-      ...(norm ? { NORM: 1, NORMED_VEC4S: a.inputs / 4 } : {}),
-      ...(shader === 'matmul' ? { VECTOR_LOADS: tileVectorLoads(a.inputs) } : {}),
-    },
-    params: [
-      ['u32', a.numTokens], ['u32', N], ['u32', a.inputs], ['u32', a.bias ? 1 : 0], ['u32', split1], ['u32', split2],
-      ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outStride ?? part(i).rows]),
-      ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outOffset ?? 0]),
-      ['f32', norm?.eps ?? 0], ['u32', pending ? 1 : 0], ['f32', norm?.pending?.scale ?? residual?.scale ?? 1], ['u32', norm?.writeNormed ? 1 : 0], ['u32', residual ? 1 : 0],
-    ],
-    buffers: [
-      a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, part(0).y, part(1).y, part(2).y,
-      ...(shader === 'matvec_rows' ? [norm?.weight.buffer ?? ctx.placeholder(3), pending ?? ctx.placeholder(4)] : []),
-    ],
-    grid: shader === 'matmul' ? [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)] : [x, Math.ceil(workgroups / x), tokenBlocks],
-  });
+  // matmul: tiles of 32 tokens × 128 outputs, split over the inputs when they are few (see matmulSplit)
+  const tileGrid = [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)] as const;
+  const { splits, kChunk } = shader === 'matmul' ? matmulSplit(tileGrid[0] * tileGrid[1], a.inputs) : { splits: 1, kChunk: a.inputs };
+  const partials = splits > 1 ? allocateShared(ctx, enc, splits * a.numTokens * N * 4, 'split multiply partial sums [S,T,N]') : ctx.placeholder(5);
+  const run = (phase: number, grid: readonly [number, number, number]) =>
+    dispatch(ctx, enc, {
+      shader,
+      constants: {
+        WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype),
+        ...(norm ? { NORM: 1, NORMED_VEC4S: a.inputs / 4 } : {}),
+        ...(shader === 'matmul' ? { VECTOR_LOADS: tileVectorLoads(a.inputs), SPLIT_PHASE: phase } : {}),
+      },
+      params: [
+        ['u32', a.numTokens], ['u32', N], ['u32', a.inputs], ['u32', a.bias ? 1 : 0], ['u32', split1], ['u32', split2],
+        ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outStride ?? part(i).rows]),
+        ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outOffset ?? 0]),
+        ['f32', norm?.eps ?? 0], ['u32', pending ? 1 : 0], ['f32', norm?.pending?.scale ?? residual?.scale ?? 1], ['u32', norm?.writeNormed ? 1 : 0], ['u32', residual ? 1 : 0],
+        ['u32', kChunk], ['u32', splits],
+      ],
+      buffers: [
+        a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, part(0).y, part(1).y, part(2).y,
+        ...(shader === 'matvec_rows' ? [norm?.weight.buffer ?? ctx.placeholder(3), pending ?? ctx.placeholder(4)] : []),
+        ...(shader === 'matmul' ? [partials] : []),
+      ],
+      grid,
+      ...(phase === 2 ? { label: 'matmul (sum of split partials)' } : {}),
+    });
+  if (shader !== 'matmul') return run(0, [x, Math.ceil(workgroups / x), tokenBlocks]);
+  if (splits === 1) return run(0, [...tileGrid, 1]);
+  // partial sums over each chunk of the inputs, then their sum (+ bias) into y
+  return run(1, [...tileGrid, splits]).then(() => run(2, [...tileGrid, 1]));
 }
 
 /**

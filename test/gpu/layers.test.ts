@@ -1,7 +1,8 @@
 // Each per-token kernel against its plain-TS reference on random shapes, for every stored dtype.
 import { describe, expect, it } from 'vitest';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
-import { argmax, attention, elementwise, embed, linear, norm, rope, ropeTables } from '../../src/kernels/layers.ts';
+import type { GpuContext } from '../../src/gpu/context.ts';
+import { argmax, attention, elementwise, embed, linear, matmulSplit, norm, rope, ropeTables } from '../../src/kernels/layers.ts';
 import { argmaxRef, attentionRef, embedRef, linearRef, normRef, ropeRef } from '../../src/reference/layers.ts';
 import { KERNEL_VARIANTS, variantGpu } from '../helpers/gpu.ts';
 import { emptyBuffer, f32Buffer, randomValues, readF32, readU32, relativeError, run, u32Buffer, weight } from '../helpers/gpuData.ts';
@@ -9,6 +10,32 @@ import { randomInt, seededRandom } from '../helpers/random.ts';
 
 const DTYPES: ComputeDtype[] = ['BF16', 'F16', 'F32'];
 const TOL = 1e-5;
+
+/**
+ * linear() over a weight of three stacked parts (rows[i] rows each, with a bias) writes part i into its
+ * own output, at row stride rows[i] + 2i from column i, as linearRef computes it.
+ */
+async function expectStackedParts(gpu: GpuContext, rand: () => number, dtype: ComputeDtype, T: number, K: number, rows: readonly number[]) {
+  const N = rows.reduce((n, r) => n + r, 0);
+  const x = randomValues(rand, T * K);
+  const w = weight(gpu, randomValues(rand, N * K), dtype);
+  const b = weight(gpu, randomValues(rand, N), dtype);
+  const layout = rows.map((r, i) => ({ rows: r, stride: r + 2 * i, offset: i }));
+  const ys = layout.map((l) => emptyBuffer(gpu, T * l.stride));
+  const [p0, p1, p2] = layout;
+  await run(gpu, (enc) => linear(gpu, enc, {
+    x: f32Buffer(gpu, x), weight: w.ref, bias: b.ref, y: ys[0]!, numTokens: T, outputs: p0!.rows, inputs: K, outStride: p0!.stride, outOffset: p0!.offset,
+    more: [{ y: ys[1]!, rows: p1!.rows, outStride: p1!.stride, outOffset: p1!.offset }, { y: ys[2]!, rows: p2!.rows, outStride: p2!.stride, outOffset: p2!.offset }],
+  }));
+  let first = 0;
+  for (const [i, l] of layout.entries()) {
+    const got = await readF32(gpu, ys[i]!, T * l.stride);
+    const picked = Float32Array.from({ length: T * l.rows }, (_, j) => got[Math.floor(j / l.rows) * l.stride + l.offset + (j % l.rows)]!);
+    const want = linearRef(x, w.values.subarray(first * K, (first + l.rows) * K), b.values.subarray(first, first + l.rows), K);
+    expect(relativeError(picked, want), `${dtype} ${T}×${N}×${K} part ${i}`).toBeLessThan(TOL);
+    first += l.rows;
+  }
+}
 
 for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS references (${variant} kernels)`, () => {
   it('embedding gather with scale', async () => {
@@ -83,6 +110,20 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     }
   });
 
+  it('prefill matmul split over chunks of the inputs where the tiles are few (partial sums, then their sum with the bias), stacked parts', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(23);
+    for (const dtype of DTYPES) {
+      // K 8-aligned (16-byte loads) in three chunks; K unaligned, its last chunk ending mid-step
+      for (const [T, K, wantSplits] of [[100, 1000, 3], [40, 4100, 16]] as const) {
+        const rows = [randomInt(rand, 100, 150), randomInt(rand, 1, 40), randomInt(rand, 1, 40)];
+        const N = rows[0]! + rows[1]! + rows[2]!;
+        expect(matmulSplit(Math.ceil(N / 128) * Math.ceil(T / 32), K).splits, `${T}×${N}×${K} splits`).toBe(wantSplits);
+        await expectStackedParts(gpu, rand, dtype, T, K, rows);
+      }
+    }
+  });
+
   it('a router over many tokens (≤ 128 outputs: matvec_rows, 8 tokens per workgroup) with a stacked gate row, into a range of a wider buffer', async () => {
     const gpu = await variantGpu(variant);
     const rand = seededRandom(29);
@@ -111,28 +152,7 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     const rand = seededRandom(14);
     for (const dtype of DTYPES) {
       for (const [T, K] of [[1, 64], [3, 27], [20, 48], [20, 27]] as const) { // matvec_rows, matvec, matvec_rows over token blocks (N ≤ 128) or matmul, matmul
-        const rows = [randomInt(rand, 1, 90), randomInt(rand, 1, 40), randomInt(rand, 1, 40)];
-        const N = rows[0]! + rows[1]! + rows[2]!;
-        const x = randomValues(rand, T * K);
-        const wValues = randomValues(rand, N * K);
-        const bValues = randomValues(rand, N);
-        const w = weight(gpu, wValues, dtype);
-        const b = weight(gpu, bValues, dtype);
-        const layout = rows.map((r, i) => ({ rows: r, stride: r + 2 * i, offset: i }));
-        const ys = layout.map((l) => emptyBuffer(gpu, T * l.stride));
-        const [p0, p1, p2] = layout;
-        await run(gpu, (enc) => linear(gpu, enc, {
-          x: f32Buffer(gpu, x), weight: w.ref, bias: b.ref, y: ys[0]!, numTokens: T, outputs: p0!.rows, inputs: K, outStride: p0!.stride, outOffset: p0!.offset,
-          more: [{ y: ys[1]!, rows: p1!.rows, outStride: p1!.stride, outOffset: p1!.offset }, { y: ys[2]!, rows: p2!.rows, outStride: p2!.stride, outOffset: p2!.offset }],
-        }));
-        let first = 0;
-        for (const [i, l] of layout.entries()) {
-          const got = await readF32(gpu, ys[i]!, T * l.stride);
-          const picked = Float32Array.from({ length: T * l.rows }, (_, j) => got[Math.floor(j / l.rows) * l.stride + l.offset + (j % l.rows)]!);
-          const want = linearRef(x, w.values.subarray(first * K, (first + l.rows) * K), b.values.subarray(first, first + l.rows), K);
-          expect(relativeError(picked, want), `${dtype} T=${T} part ${i}`).toBeLessThan(TOL);
-          first += l.rows;
-        }
+        await expectStackedParts(gpu, rand, dtype, T, K, [randomInt(rand, 1, 90), randomInt(rand, 1, 40), randomInt(rand, 1, 40)]);
       }
     }
   });

@@ -109,4 +109,21 @@ describe('step recorder', () => {
       a.destroy();
     }
   });
+
+  it('shared scratch: one buffer per purpose and size for the whole step and its re-recordings, destroyed with the cache', async () => {
+    const gpu = await testGpu();
+    const cache = new RecordingCache();
+    const first = new Recorder(gpu, cache);
+    const a = first.shared('partials', 1000);
+    expect(first.shared('partials', 1000)).toBe(a); // a second layer of the same step
+    const b = first.shared('partials', 4000);
+    const c = first.shared('other', 1000);
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(a.size).toBeGreaterThanOrEqual(1000);
+    expect(b.size).toBeGreaterThanOrEqual(4000);
+    expect(new Recorder(gpu, cache).shared('partials', 1000)).toBe(a); // the step recorded again
+    expect(new Recorder(gpu, new RecordingCache()).shared('partials', 1000)).not.toBe(a); // another step shape
+    cache.destroy();
+    expect(cache.shared.size).toBe(0);
+  });
 });
