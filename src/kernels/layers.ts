@@ -1,5 +1,6 @@
 // Host side of the per-token layers: embedding, norms, linear layers, RoPE, attention, element-wise
-// steps and greedy sampling. Each function records one dispatch; shapes in elements.
+// steps and greedy sampling. Each function records one dispatch (a split multiply two, decode attention
+// split over positions two); shapes in elements.
 
 import { allocate, allocateShared, type Encoder } from '../gpu/recorder.ts';
 import { dispatchGrid } from '../gpu/buffers.ts';
@@ -124,7 +125,8 @@ export function normFoldable(ctx: GpuContext, a: { numTokens: number; inputs: nu
 
 /**
  * y[t, outOffset + n] = x[t] · W[n] (+ b[n]) for W [N, K]. With `more`, W stacks several projections
- * (q, k, v): its first `outputs` rows go to y, the next parts' rows to theirs; all in one dispatch.
+ * (q, k, v): its first `outputs` rows go to y, the next parts' rows to theirs; all in one dispatch (a
+ * multiply split over its inputs, two: see matmulSplit).
  */
 export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   const more = a.more ?? [];
