@@ -14,7 +14,7 @@ import { routingReference } from '../../src/reference/routing.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { relativeError } from '../helpers/gpuData.ts';
 import { seededRandom } from '../helpers/random.ts';
-import { attentionSplits } from '../../src/kernels/layers.ts';
+import { attentionSplits, matmulSplit } from '../../src/kernels/layers.ts';
 import { buildCheckpoint, SYNTHETIC, type BuildOptions, type SyntheticModel } from '../helpers/syntheticCheckpoints.ts';
 
 async function correctionBias(t: TensorEntry): Promise<Float32Array> {
@@ -26,30 +26,30 @@ const PROMPT = [3, 17, 5, 29, 11, 2, 8];
 const NEW_TOKENS = 6;
 const TOL = 1e-4; // f32 GPU vs f64 reference, relative to the largest magnitude
 
-async function checkParity(model: SyntheticModel, options: BuildOptions, label: string) {
+async function checkParity(model: SyntheticModel, options: BuildOptions, label: string, prompt: readonly number[] = PROMPT) {
   const gpu = await testGpu();
   const opened = await openModel(buildCheckpoint(model, { randomSeed: 7, ...options }));
   const engine = await MoeEngine.load(gpu, opened, { maxPositions: 64 });
   try {
-    const result = await engine.generate({ promptIds: PROMPT, maxNewTokens: NEW_TOKENS, allLogits: true, eosTokenIds: [] });
-    const ref = await referenceForward(opened.spec, opened.weights, PROMPT);
+    const result = await engine.generate({ promptIds: [...prompt], maxNewTokens: NEW_TOKENS, allLogits: true, eosTokenIds: [] });
+    const ref = await referenceForward(opened.spec, opened.weights, [...prompt]);
     expect(relativeError(result.logits!.flat(), ref.logits), `${label} logits`).toBeLessThan(TOL);
     expect(result.layers.map((l) => l.layer), label).toEqual(opened.spec.moeLayers);
     for (const layer of result.layers) {
       const want = ref.routerLogits.get(layer.layer)!;
-      const got = layer.routerLogits.slice(0, PROMPT.length).flat();
+      const got = layer.routerLogits.slice(0, prompt.length).flat();
       expect(relativeError(got, want), `${label} router logits, layer ${layer.layer}`).toBeLessThan(TOL);
       const m = opened.spec.layers[layer.layer]!.mlp;
       if (m.kind !== 'moe') throw new Error('not MoE');
       const bias = opened.weights.layers[layer.layer]!.mlp;
       const correction = bias.kind === 'moe' && bias.correctionBias ? await correctionBias(bias.correctionBias) : null;
       const chosen = routingReference(want, m.routing, m.numExperts, m.topK, correction);
-      expect(layer.experts.slice(0, PROMPT.length).flat(), `${label} experts, layer ${layer.layer}`).toEqual(chosen.expertIds);
-      expect(relativeError(layer.weights.slice(0, PROMPT.length).flat(), chosen.weights), `${label} weights`).toBeLessThan(TOL);
+      expect(layer.experts.slice(0, prompt.length).flat(), `${label} experts, layer ${layer.layer}`).toEqual(chosen.expertIds);
+      expect(relativeError(layer.weights.slice(0, prompt.length).flat(), chosen.weights), `${label} weights`).toBeLessThan(TOL);
       // one routing row per processed token: the prompt, then every generated token fed back
-      expect(layer.experts.length).toBe(PROMPT.length + NEW_TOKENS - 1);
+      expect(layer.experts.length).toBe(prompt.length + NEW_TOKENS - 1);
     }
-    expect(result.tokens.slice(PROMPT.length), `${label} greedy`).toEqual(await referenceGreedy(opened.spec, opened.weights, PROMPT, NEW_TOKENS));
+    expect(result.tokens.slice(prompt.length), `${label} greedy`).toEqual(await referenceGreedy(opened.spec, opened.weights, [...prompt], NEW_TOKENS));
   } finally {
     engine.destroy();
   }
@@ -83,6 +83,28 @@ describe('engine vs the plain-TS reference model', () => {
       .filter(([n]) => !/q_a_proj|q_a_layernorm|q_b_proj/.test(n))
       .concat([0, 1].map((l) => [`model.layers.${l}.self_attn.q_proj.weight`, [4 * 8, 16]] as [string, number[]]));
     await checkParity({ ...ds, config, tensors }, {}, 'deepseek plain q');
+  });
+
+  it('a prefill wide enough for the tiled paths: multiplies split over their inputs, tiled attention over query blocks, grouped experts', async () => {
+    // Mixtral's layout at hidden 512 (4 heads of 128, 2 kv heads) over a 40-token prompt: q/k/v (1,024
+    // outputs) and o_proj run as split multiplies, attention_tiled takes three blocks of queries
+    const [H, NH, KV, D, E, I, V] = [512, 4, 2, 128, 4, 64, 32];
+    const mixtral = SYNTHETIC['MixtralForCausalLM']!;
+    const layer = (p: string): [string, number[]][] => [
+      [`${p}.input_layernorm.weight`, [H]], [`${p}.post_attention_layernorm.weight`, [H]],
+      [`${p}.self_attn.q_proj.weight`, [NH * D, H]], [`${p}.self_attn.k_proj.weight`, [KV * D, H]], [`${p}.self_attn.v_proj.weight`, [KV * D, H]], [`${p}.self_attn.o_proj.weight`, [H, NH * D]],
+      [`${p}.block_sparse_moe.gate.weight`, [E, H]],
+      ...Array.from({ length: E }, (_, e) => [[`${p}.block_sparse_moe.experts.${e}.w1.weight`, [I, H]], [`${p}.block_sparse_moe.experts.${e}.w3.weight`, [I, H]], [`${p}.block_sparse_moe.experts.${e}.w2.weight`, [H, I]]] as [string, number[]][]).flat(),
+    ];
+    const wide: SyntheticModel = {
+      ...mixtral,
+      config: { ...mixtral.config, hidden_size: H, num_attention_heads: NH, num_key_value_heads: KV, head_dim: D, intermediate_size: I, num_local_experts: E, vocab_size: V },
+      tensors: [['model.embed_tokens.weight', [V, H]], ['model.norm.weight', [H]], ['lm_head.weight', [V, H]], ...layer('model.layers.0'), ...layer('model.layers.1')],
+    };
+    const prompt = Array.from({ length: 40 }, (_, i) => (i * 7 + 3) % V);
+    const tiles = (outputs: number) => Math.ceil(outputs / 128) * Math.ceil(prompt.length / 32);
+    expect([matmulSplit(tiles(NH * D + 2 * KV * D), H).splits, matmulSplit(tiles(H), NH * D).splits]).toEqual([2, 2]);
+    await checkParity(wide, {}, 'mixtral wide', prompt);
   });
 
   it('refuses, before uploading, what it cannot run yet', async () => {
