@@ -15,7 +15,7 @@ import { testGpu } from '../helpers/gpu.ts';
 import { relativeError } from '../helpers/gpuData.ts';
 import { seededRandom } from '../helpers/random.ts';
 import { attentionSplits, matmulSplit } from '../../src/kernels/layers.ts';
-import { buildCheckpoint, SYNTHETIC, type BuildOptions, type SyntheticModel } from '../helpers/syntheticCheckpoints.ts';
+import { buildCheckpoint, mixtralModel, SYNTHETIC, TINY, type BuildOptions, type SyntheticModel } from '../helpers/syntheticCheckpoints.ts';
 
 async function correctionBias(t: TensorEntry): Promise<Float32Array> {
   return decodeWeights(await readTensorBytes(t.file, t), t.dtype as ComputeDtype);
@@ -88,19 +88,8 @@ describe('engine vs the plain-TS reference model', () => {
   it('a prefill wide enough for the tiled paths: multiplies split over their inputs, tiled attention over query blocks, grouped experts', async () => {
     // Mixtral's layout at hidden 512 (4 heads of 128, 2 kv heads) over a 40-token prompt: q/k/v (1,024
     // outputs) and o_proj run as split multiplies, attention_tiled takes three blocks of queries
-    const [H, NH, KV, D, E, I, V] = [512, 4, 2, 128, 4, 64, 32];
-    const mixtral = SYNTHETIC['MixtralForCausalLM']!;
-    const layer = (p: string): [string, number[]][] => [
-      [`${p}.input_layernorm.weight`, [H]], [`${p}.post_attention_layernorm.weight`, [H]],
-      [`${p}.self_attn.q_proj.weight`, [NH * D, H]], [`${p}.self_attn.k_proj.weight`, [KV * D, H]], [`${p}.self_attn.v_proj.weight`, [KV * D, H]], [`${p}.self_attn.o_proj.weight`, [H, NH * D]],
-      [`${p}.block_sparse_moe.gate.weight`, [E, H]],
-      ...Array.from({ length: E }, (_, e) => [[`${p}.block_sparse_moe.experts.${e}.w1.weight`, [I, H]], [`${p}.block_sparse_moe.experts.${e}.w3.weight`, [I, H]], [`${p}.block_sparse_moe.experts.${e}.w2.weight`, [H, I]]] as [string, number[]][]).flat(),
-    ];
-    const wide: SyntheticModel = {
-      ...mixtral,
-      config: { ...mixtral.config, hidden_size: H, num_attention_heads: NH, num_key_value_heads: KV, head_dim: D, intermediate_size: I, num_local_experts: E, vocab_size: V },
-      tensors: [['model.embed_tokens.weight', [V, H]], ['model.norm.weight', [H]], ['lm_head.weight', [V, H]], ...layer('model.layers.0'), ...layer('model.layers.1')],
-    };
+    const [H, NH, KV, D, V] = [512, 4, 2, 128, 32];
+    const wide = mixtralModel({ ...TINY, H, NH, KV, D, I: 64, V });
     const prompt = Array.from({ length: 40 }, (_, i) => (i * 7 + 3) % V);
     const tiles = (outputs: number) => Math.ceil(outputs / 128) * Math.ceil(prompt.length / 32);
     expect([matmulSplit(tiles(NH * D + 2 * KV * D), H).splits, matmulSplit(tiles(H), NH * D).splits]).toEqual([2, 2]);

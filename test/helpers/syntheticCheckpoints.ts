@@ -10,9 +10,13 @@ import { encodeSafetensors, tensorByteLength } from '../../src/checkpoint/safete
 
 export type TensorList = [name: string, shape: number[]][];
 
-const H = 16, V = 32, L = 2, E = 4, I = 8, NH = 4, KV = 2, D = 4;
+/** A synthetic model's sizes: hidden, vocab, layers, experts, expert width, heads, kv heads, head dim. */
+export interface SyntheticDims { H: number; V: number; L: number; E: number; I: number; NH: number; KV: number; D: number }
+/** Every architecture's sizes here. */
+export const TINY: SyntheticDims = { H: 16, V: 32, L: 2, E: 4, I: 8, NH: 4, KV: 2, D: 4 };
+const { H, V, L, E, I, NH } = TINY;
 
-function attention(p: string, opts: { qkvBias?: boolean; oBias?: boolean; qk?: 'head' | 'full' } = {}): TensorList {
+function attention(p: string, opts: { qkvBias?: boolean; oBias?: boolean; qk?: 'head' | 'full' } = {}, { H, NH, KV, D } = TINY): TensorList {
   const t: TensorList = [
     [`${p}.self_attn.q_proj.weight`, [NH * D, H]],
     [`${p}.self_attn.k_proj.weight`, [KV * D, H]],
@@ -26,16 +30,16 @@ function attention(p: string, opts: { qkvBias?: boolean; oBias?: boolean; qk?: '
   return t;
 }
 
-function norms(p: string, bias = false): TensorList {
+function norms(p: string, bias = false, { H } = TINY): TensorList {
   const t: TensorList = [[`${p}.input_layernorm.weight`, [H]], [`${p}.post_attention_layernorm.weight`, [H]]];
   if (bias) t.push([`${p}.input_layernorm.bias`, [H]], [`${p}.post_attention_layernorm.bias`, [H]]);
   return t;
 }
 
-function experts(p: string, names: [string, string, string], count = E, width = I): TensorList {
+function experts(p: string, names: [string, string, string], count = E, width = I, hidden = H): TensorList {
   const t: TensorList = [];
   for (let e = 0; e < count; e++) {
-    t.push([`${p}.${e}.${names[0]}.weight`, [width, H]], [`${p}.${e}.${names[1]}.weight`, [width, H]], [`${p}.${e}.${names[2]}.weight`, [H, width]]);
+    t.push([`${p}.${e}.${names[0]}.weight`, [width, hidden]], [`${p}.${e}.${names[1]}.weight`, [width, hidden]], [`${p}.${e}.${names[2]}.weight`, [hidden, width]]);
   }
   return t;
 }
@@ -44,9 +48,19 @@ function mlp(p: string, width: number): TensorList {
   return [[`${p}.gate_proj.weight`, [width, H]], [`${p}.up_proj.weight`, [width, H]], [`${p}.down_proj.weight`, [H, width]]];
 }
 
-const common = { hidden_size: H, vocab_size: V, num_hidden_layers: L, num_attention_heads: NH, num_key_value_heads: KV, head_dim: D, max_position_embeddings: 64, rms_norm_eps: 1e-6, dtype: 'bfloat16', tie_word_embeddings: false };
-const ends = (bias = false): TensorList => [['model.embed_tokens.weight', [V, H]], ['model.norm.weight', [H]], ...(bias ? [['model.norm.bias', [H]] as [string, number[]]] : []), ['lm_head.weight', [V, H]]];
-const layers = (f: (p: string, l: number) => TensorList): TensorList => Array.from({ length: L }, (_, l) => f(`model.layers.${l}`, l)).flat();
+const commonConfig = (d: SyntheticDims) => ({ hidden_size: d.H, vocab_size: d.V, num_hidden_layers: d.L, num_attention_heads: d.NH, num_key_value_heads: d.KV, head_dim: d.D, max_position_embeddings: 64, rms_norm_eps: 1e-6, dtype: 'bfloat16', tie_word_embeddings: false });
+const common = commonConfig(TINY);
+const ends = (bias = false, { V, H } = TINY): TensorList => [['model.embed_tokens.weight', [V, H]], ['model.norm.weight', [H]], ...(bias ? [['model.norm.bias', [H]] as [string, number[]]] : []), ['lm_head.weight', [V, H]]];
+const layers = (f: (p: string, l: number) => TensorList, count = L): TensorList => Array.from({ length: count }, (_, l) => f(`model.layers.${l}`, l)).flat();
+
+/** Mixtral's layout at sizes `d` (SYNTHETIC's entry at TINY; wider ones reach the tiled prefill kernels). */
+export function mixtralModel(d: SyntheticDims = TINY): SyntheticModel {
+  return {
+    config: { ...commonConfig(d), architectures: ['MixtralForCausalLM'], model_type: 'mixtral', intermediate_size: d.I, num_local_experts: d.E, num_experts_per_tok: 2, rope_theta: 1e6, torch_dtype: 'bfloat16' },
+    tensors: [...ends(false, d), ...layers((p) => [...norms(p, false, d), ...attention(p, {}, d), [`${p}.block_sparse_moe.gate.weight`, [d.E, d.H]], ...experts(`${p}.block_sparse_moe.experts`, ['w1', 'w3', 'w2'], d.E, d.I, d.H)], d.L)],
+    expect: { numExperts: d.E, topK: 2, moeLayers: Array.from({ length: d.L }, (_, l) => l) },
+  };
+}
 
 export interface SyntheticModel {
   config: Record<string, unknown>;
@@ -56,11 +70,7 @@ export interface SyntheticModel {
 }
 
 export const SYNTHETIC: Record<string, SyntheticModel> = {
-  MixtralForCausalLM: {
-    config: { ...common, architectures: ['MixtralForCausalLM'], model_type: 'mixtral', intermediate_size: I, num_local_experts: E, num_experts_per_tok: 2, rope_theta: 1e6, torch_dtype: 'bfloat16' },
-    tensors: [...ends(), ...layers((p) => [...norms(p), ...attention(p), [`${p}.block_sparse_moe.gate.weight`, [E, H]], ...experts(`${p}.block_sparse_moe.experts`, ['w1', 'w3', 'w2'])])],
-    expect: { numExperts: E, topK: 2, moeLayers: [0, 1] },
-  },
+  MixtralForCausalLM: mixtralModel(),
   Qwen2MoeForCausalLM: {
     config: { ...common, architectures: ['Qwen2MoeForCausalLM'], model_type: 'qwen2_moe', intermediate_size: 24, moe_intermediate_size: I, shared_expert_intermediate_size: 12, num_experts: E, num_experts_per_tok: 2, decoder_sparse_step: 1, mlp_only_layers: [0], norm_topk_prob: false, rope_parameters: { rope_type: 'default', rope_theta: 1e6 } },
     tensors: [
