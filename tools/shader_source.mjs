@@ -1,6 +1,6 @@
 // A shader's source with its #includes expanded, as src/gpu/shaderLibrary.ts does for the engine (each
 // include once; name.subgroups.wgsl in place of name.wgsl where it exists and `subgroups` is asked for;
-// `enable` directives hoisted to the top), for the measuring tools (matmul_variants, matvec_cost).
+// `enable` directives hoisted to the top), for the measuring tools (matmul_variants, matvec_cost, attention_cost).
 // `dir`: a folder whose .wgsl files replace shaders/'s (CANDIDATE_SHADERS).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
