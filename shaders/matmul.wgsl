@@ -6,7 +6,9 @@
 // Split over the inputs where the tiles are too few to fill the GPU (a 512-token prefill's o_proj has 256;
 // the same multiply over 2,048 tokens ran 1.3× faster per FLOP on an H100): with SPLIT_PHASE = 1 workgroup
 // z multiplies inputs z · kChunk … into partials[z] (no bias); a second dispatch with SPLIT_PHASE = 2, one
-// workgroup per tile again, sums the S partial tiles, adds the bias and writes y.
+// workgroup per tile again, sums the S partial tiles, adds the bias and writes y. The host splits only
+// multiplies with N % 4 == 0, so the sum reads a thread's four consecutive outputs as one vec4 (14–20%
+// faster than four loads on an H100; phase 1 still stores them one by one, 1% faster than as a vec4).
 
 #include "weights"
 #include "linear_output"
@@ -14,7 +16,7 @@
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;     // [T, K] f32
 @group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;     // [N, K] packed
 @group(0) @binding(3) var<storage, read> b: array<u32>;           // [N] packed (bound to w when unused)
-@group(0) @binding(7) var<storage, read_write> partials: array<f32>; // [S, T, N] f32 (SPLIT_PHASE 1 and 2; else a placeholder)
+@group(0) @binding(7) var<storage, read_write> partials: array<vec4<f32>>; // [S, T, N / 4] f32 (SPLIT_PHASE 1 and 2; else a placeholder)
 
 override SPLIT_PHASE: u32 = 0u; // 0: all inputs, into y; 1: inputs of chunk z, into partials[z]; 2: Σ_z partials[z], into y
 
@@ -44,12 +46,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
   if (SPLIT_PHASE == 2u) {
     for (var z = 0u; z < params.splits; z++) {
       for (var j = 0u; j < 2u; j++) {
+        let nj = n0 + 64u * j + 4u * local.x;
         for (var i = 0u; i < 4u; i++) {
           let ti = t0 + 4u * local.y + i;
-          for (var c = 0u; c < 4u; c++) {
-            let nj = n0 + 64u * j + 4u * local.x + c;
-            if (ti < T && nj < N) { acc[4u * j + i][c] += partials[(z * T + ti) * N + nj]; }
-          }
+          if (ti < T && nj < N) { acc[4u * j + i] += partials[((z * T + ti) * N + nj) / 4u]; }
         }
       }
     }
@@ -66,7 +66,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
         let nj = n0 + 64u * j + 4u * local.x + c;
         if (ti < T && nj < N) {
           if (SPLIT_PHASE == 1u) {
-            partials[(wid.z * T + ti) * N + nj] = acc[4u * j + i][c];
+            partials[((wid.z * T + ti) * N + nj) / 4u][c] = acc[4u * j + i][c];
           } else {
             var bias = 0.0;
             if (params.hasBias == 1u) { bias = weightValue(b[weightWord(nj)], nj); }

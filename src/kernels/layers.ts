@@ -59,9 +59,10 @@ const SPLIT_MAX = 16;
 /**
  * How matmul.wgsl splits a multiply's K inputs: into as many chunks as bring `tiles` workgroups to about
  * SPLIT_TARGET, each at least SPLIT_MIN_INPUTS long and a whole number of staged steps. One chunk (no
- * split) when the tiles are enough or the rows short.
+ * split) when the tiles are enough, the rows short, or the outputs not a multiple of 4.
  */
-export function matmulSplit(tiles: number, inputs: number): { splits: number; kChunk: number } {
+export function matmulSplit(tiles: number, inputs: number, outputs: number): { splits: number; kChunk: number } {
+  if (outputs % 4 !== 0) return { splits: 1, kChunk: inputs }; // matmul.wgsl keeps partial sums as vec4s
   const wanted = Math.min(SPLIT_MAX, Math.floor(inputs / SPLIT_MIN_INPUTS), 2 ** Math.ceil(Math.log2(SPLIT_TARGET / tiles)));
   if (wanted < 2) return { splits: 1, kChunk: inputs };
   const kChunk = Math.ceil(inputs / wanted / MATMUL_STEP) * MATMUL_STEP;
@@ -158,7 +159,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   const pending = norm?.pending?.r ?? residual?.pending;
   // matmul: tiles of 32 tokens × 128 outputs, split over the inputs when they are few (see matmulSplit)
   const tileGrid = [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)] as const;
-  const { splits, kChunk } = shader === 'matmul' ? matmulSplit(tileGrid[0] * tileGrid[1], a.inputs) : { splits: 1, kChunk: a.inputs };
+  const { splits, kChunk } = shader === 'matmul' ? matmulSplit(tileGrid[0] * tileGrid[1], a.inputs, N) : { splits: 1, kChunk: a.inputs };
   const partials = splits > 1 ? allocateShared(ctx, enc, splits * a.numTokens * N * 4, 'split multiply partial sums [S,T,N]') : ctx.placeholder(5);
   const run = (phase: number, grid: readonly [number, number, number]) =>
     dispatch(ctx, enc, {

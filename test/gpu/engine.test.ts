@@ -92,7 +92,7 @@ describe('engine vs the plain-TS reference model', () => {
     const wide = mixtralModel({ ...TINY, H, NH, KV, D, I: 64, V });
     const prompt = Array.from({ length: 40 }, (_, i) => (i * 7 + 3) % V);
     const tiles = (outputs: number) => Math.ceil(outputs / 128) * Math.ceil(prompt.length / 32);
-    expect([matmulSplit(tiles(NH * D + 2 * KV * D), H).splits, matmulSplit(tiles(H), NH * D).splits]).toEqual([2, 2]);
+    expect([matmulSplit(tiles(NH * D + 2 * KV * D), H, NH * D + 2 * KV * D).splits, matmulSplit(tiles(H), NH * D, H).splits]).toEqual([2, 2]);
     await checkParity(wide, {}, 'mixtral wide', prompt);
   });
 

@@ -116,10 +116,15 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     for (const dtype of DTYPES) {
       // K 8-aligned (16-byte loads) in three chunks; K unaligned, its last chunk ending mid-step
       for (const [T, K, wantSplits] of [[100, 1000, 3], [40, 4100, 16]] as const) {
-        const rows = [randomInt(rand, 100, 150), randomInt(rand, 1, 40), randomInt(rand, 1, 40)];
+        // the partial sums are vec4s: N a multiple of 4 splits, one part's rows not of 4 themselves
+        const rows = [randomInt(rand, 100, 150), randomInt(rand, 1, 40), 0];
+        rows[2] = 4 * randomInt(rand, 1, 10) - ((rows[0]! + rows[1]!) % 4);
         const N = rows[0]! + rows[1]! + rows[2]!;
-        expect(matmulSplit(Math.ceil(N / 128) * Math.ceil(T / 32), K).splits, `${T}×${N}×${K} splits`).toBe(wantSplits);
+        expect(matmulSplit(Math.ceil(N / 128) * Math.ceil(T / 32), K, N).splits, `${T}×${N}×${K} splits`).toBe(wantSplits);
         await expectStackedParts(gpu, rand, dtype, T, K, rows);
+        // N not a multiple of 4: not split
+        expect(matmulSplit(Math.ceil((N + 1) / 128) * Math.ceil(T / 32), K, N + 1).splits).toBe(1);
+        await expectStackedParts(gpu, rand, dtype, T, K, [rows[0]! + 1, rows[1]!, rows[2]!]);
       }
     }
   });
