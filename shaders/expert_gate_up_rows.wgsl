@@ -6,6 +6,13 @@
 // bank [1, 2Is, H] in sharedGateUp, its rows after the routed pairs' in hiddenOut:
 //   hidden[T·k·I + t·Is + i] = silu(Ws_gate x_t)[i] · (Ws_up x_t)[i]
 // Workgroups are numbered along x (spilling into y): the routed pairs' row blocks, then the shared ones.
+// With CHOOSE (softmax routing, E ≤ 256) the router's top-k runs here too, instead of in a softmax_topk
+// dispatch of its own: every routed workgroup ranks its token's router logits (chooseByLogit, see
+// choose_experts) and takes the expert of its slot; the first workgroup of each token also computes the
+// softmax and writes the token's expert ids and combine weights for the down projection and the trace:
+//   expertIds[t·k + r], weights[t·k + r] = rank r of softmax(logits[t]), its weight (renormalised or not)
+// (Ranking with the full softmax in every workgroup, as softmax_topk does, made this kernel 12 µs per
+// layer slower on an H100; ranking logits, 4 µs.)
 
 #include "weights"
 #include "row_reduce"
@@ -16,16 +23,25 @@ struct Params {
   hidden: u32,       // H
   width: u32,        // I, expert intermediate size
   sharedWidth: u32,  // Is (SHARED = 1)
+  numExperts: u32,   // E (CHOOSE)
+  renormalize: u32,  // 1: the k weights divided by their sum (CHOOSE)
 }
 
 override SHARED: u32 = 0u;
+override CHOOSE: bool = false;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;       // [T, H/4]
-@group(0) @binding(2) var<storage, read> expertIds: array<u32>;     // [T · k] u32
+@group(0) @binding(2) var<storage, read_write> expertIds: array<u32>; // [T · k] u32 (CHOOSE: written)
 @group(0) @binding(3) var<storage, read> gateUp: array<vec4<u32>>;  // [E, 2I, H] packed
 @group(0) @binding(4) var<storage, read_write> hiddenOut: array<f32>; // [T · k, I] f32, then [T, Is] (SHARED)
 @group(0) @binding(5) var<storage, read> sharedGateUp: array<vec4<u32>>; // [1, 2Is, H] packed (SHARED)
+@group(0) @binding(6) var<storage, read> logits: array<f32>;        // [T, E] router logits (CHOOSE)
+@group(0) @binding(7) var<storage, read_write> weights: array<f32>; // [T · k] combine weights, written (CHOOSE)
+
+const WORKGROUP_SIZE: u32 = 256u;
+#include "workgroup_reduce"
+#include "choose_experts"
 
 /** The token's x values weight word c covers (its row from vec4 xBase): two vec4s, or for f32 weights one (twice). */
 struct XWord {
@@ -61,6 +77,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     width = params.sharedWidth;
     exists = SHARED == 1u && p < params.numPairs / params.topK;
   }
+  var expert = 0u;
+  if (CHOOSE && routed) { // uniform: w is the workgroup's
+    let t = p / params.topK;
+    let slot = p % params.topK;
+    let k = min(params.topK, MAX_K);
+    let row = t * params.numExperts;
+    chooseByLogit(row, params.numExperts, k, lid);
+    if (w % blocks == 0u && slot == 0u) { // the token's first workgroup
+      chosenProbabilities(row, params.numExperts, k, lid);
+      if (lid < k) {
+        expertIds[t * k + lid] = chosen[lid];
+        weights[t * k + lid] = chosenWeight(lid, k, params.renormalize == 1u);
+      }
+    }
+    // read here, after the first workgroup's reductions: read before them, it stayed live across their
+    // barriers and this kernel ran 120 µs per OLMoE step slower on an H100 (likely more registers per
+    // thread: OLMoE's 1,024 workgroups fit 132 SMs in one wave only at 8 per SM)
+    expert = chosen[slot];
+  } else if (routed) {
+    expert = expertIds[p];
+  }
   let valid = exists && i < width;
   let words = params.hidden / valuesPerWord();  // 16-byte words per row
   var g = 0.0;
@@ -70,7 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     var gateRow: u32;
     if (routed) {
       xBase = (p / params.topK) * (params.hidden / 4u);
-      gateRow = (expertIds[p] * 2u * width + i) * words;
+      gateRow = (expert * 2u * width + i) * words;
     } else {
       xBase = p * (params.hidden / 4u);
       gateRow = i * words;

@@ -4,10 +4,10 @@
 import { storageBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
 import { Recorder, RecordingCache, type Profiler, type StepTimer } from '../gpu/recorder.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank, type FusedSharedExpert } from '../kernels/experts.ts';
+import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank, type FusedChoice, type FusedSharedExpert } from '../kernels/experts.ts';
 import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
 import type { WeightRef } from '../kernels/weightRef.ts';
-import { selectExperts } from '../kernels/routing.ts';
+import { selectExperts, softmaxRenormalizes } from '../kernels/routing.ts';
 import { ropeSchedule, type RopeSchedule } from '../model/rope.ts';
 import { dispatch } from '../gpu/dispatch.ts';
 import type { GqaAttention, MlaAttention, ModelSpec } from '../model/spec.ts';
@@ -374,10 +374,13 @@ export class ForwardPass {
     const H = spec.hiddenSize;
     // prefill groups the pairs by expert (one grouped multiply per projection); decode reads the chosen
     // experts' rows directly, and can run a shared expert inside the same two dispatches
-    const ffn = (bank: ExpertBank, expertIds: Binding, weights: Binding, topK: number, accumulate: boolean, sigmoidWeights = false, shared?: FusedSharedExpert) =>
+    const ffn = (bank: ExpertBank, expertIds: Binding, weights: Binding, topK: number, accumulate: boolean, sigmoidWeights = false, shared?: FusedSharedExpert, choose?: FusedChoice) =>
       T > 1
         ? expertFfnGrouped(ctx, enc, { bank, x: h, expertIds, weights, out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights, alloc: (bytes, label) => enc.storage(bytes, label) })
-        : expertFfn(ctx, enc, { bank, x: h, expertIds, weights, hidden: f32(enc, expertHiddenFloats(bank, T, topK, shared?.bank ?? null), 'expert hidden [k,I] (+ shared [Is])'), out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights, ...(shared ? { shared } : {}) });
+        : expertFfn(ctx, enc, {
+          bank, x: h, expertIds, weights, hidden: f32(enc, expertHiddenFloats(bank, T, topK, shared?.bank ?? null), 'expert hidden [k,I] (+ shared [Is])'), out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights,
+          ...(shared ? { shared } : {}), ...(choose ? { choose } : {}),
+        });
     const dense = (bank: ExpertBank, weights: GPUBuffer, accumulate: boolean, sigmoidWeights = false) => ffn(bank, this.zeros, weights, 1, accumulate, sigmoidWeights);
     const m = layer.mlp;
     const ms = layer.spec.mlp;
@@ -396,15 +399,18 @@ export class ForwardPass {
       ...(routerInput ?? { x: h }), weight: m.router, bias: null, y: routerLogits.buffer, outOffset: (routerLogits.offset ?? 0) / 4, numTokens: T, outputs: E, inputs: H,
       ...(m.gateInRouter && gate ? { more: [{ y: gate, rows: 1 }] } : {}),
     });
-    // experts, weights = the architecture's routing rule over the logits
-    const chosen = await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null, into: { expertIds, weights } });
+    // experts, weights = the architecture's routing rule over the logits; a decode step with softmax
+    // routing chooses them inside the experts' gate/up dispatch instead (one dispatch fewer per layer)
+    const renormalize = softmaxRenormalizes(ms.routing);
+    const choose = T === 1 && renormalize !== null && chooseFusable(m.experts, H, k) ? { logits: routerLogits, numExperts: E, renormalize } : undefined;
+    const chosen = choose ? { expertIds, weights } : await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null, into: { expertIds, weights } });
     // the shared expert's weight: sigmoid(shared_expert_gate(h)) (the combine takes the sigmoid), or 1 ungated
     if (m.shared && m.sharedGate && gate) await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });
     const sharedWeight = gate ? { weights: gate, sigmoid: true } : { weights: this.ones, sigmoid: false };
     // decode: out = Σ_k weight · expert(h) + shared weight · shared_expert(h), in the routed experts' two dispatches
     const fused = T === 1 && m.shared && sharedFusable(m.experts, m.shared, H) ? { bank: m.shared, ...sharedWeight } : undefined;
     // out = Σ_k weight · expert(h)
-    await ffn(m.experts, chosen.expertIds, chosen.weights, k, false, false, fused);
+    await ffn(m.experts, chosen.expertIds, chosen.weights, k, false, false, fused, choose);
     // out += shared weight · shared_expert(h)
     if (m.shared && !fused) await dense(m.shared, sharedWeight.weights, true, sharedWeight.sigmoid);
   }

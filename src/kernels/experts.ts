@@ -63,6 +63,21 @@ export function sharedFusable(routed: ExpertBank, shared: ExpertBank, hiddenSize
   return shared.numExperts === 1 && rows(routed) && rows(shared) && routed.gateUp.dtype === shared.gateUp.dtype && routed.down.dtype === shared.down.dtype;
 }
 
+/** Router logits for expertFfn to choose the experts from itself (softmax routing; see chooseFusable). */
+export interface FusedChoice {
+  logits: Binding; // [T, E] f32 router logits
+  numExperts: number; // E
+  renormalize: boolean; // divide the k weights by their sum
+}
+
+/**
+ * Whether expertFfn can choose the experts itself (expert_gate_up_rows with CHOOSE): the gate/up bank
+ * stored row-wise on 16-byte boundaries, E ≤ 256 (one expert per thread of the workgroup), k ≤ 8.
+ */
+export function chooseFusable(bank: ExpertBank, hiddenSize: number, topK: number): boolean {
+  return !bank.gateUpTransposed && alignedRows(hiddenSize, bank.gateUp) && bank.numExperts <= 256 && topK <= 8;
+}
+
 /** Floats of hidden scratch expertFfn needs: [T·k, I], then [T, Is] for a fused shared expert. */
 export function expertHiddenFloats(bank: ExpertBank, numTokens: number, topK: number, shared: ExpertBank | null): number {
   return numTokens * (topK * bank.width + (shared?.width ?? 0));
@@ -71,11 +86,15 @@ export function expertHiddenFloats(bank: ExpertBank, numTokens: number, topK: nu
 /**
  * The decode path: gate/up + SwiGLU per (token, slot) pair straight from the chosen experts' rows, then
  * down + weighted combine per token; with `shared` (see sharedFusable) the shared expert joins both
- * dispatches (two dispatches fewer per layer).
+ * dispatches (two dispatches fewer per layer). With `choose` (see chooseFusable) the gate/up dispatch
+ * also runs the router's softmax and top-k, writing expertIds and weights (one dispatch fewer).
  */
-export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* expertHiddenFloats f32 scratch */; shared?: FusedSharedExpert }): Promise<void> {
-  const { bank, shared } = a;
+export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* expertHiddenFloats f32 scratch */; shared?: FusedSharedExpert; choose?: FusedChoice }): Promise<void> {
+  const { bank, shared, choose } = a;
   if (shared && !sharedFusable(bank, shared.bank, a.hiddenSize)) throw new RangeError('expertFfn: this shared expert cannot join the routed dispatches (see sharedFusable)');
+  if (choose && (!chooseFusable(bank, a.hiddenSize, a.topK) || choose.numExperts !== bank.numExperts)) {
+    throw new RangeError(`expertFfn: cannot choose ${a.topK} of ${choose.numExperts} experts inside gate/up for this bank (see chooseFusable)`);
+  }
   const pairs = a.numTokens * a.topK;
   const H = a.hiddenSize;
   const I = bank.width;
@@ -88,9 +107,12 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
     const x = Math.min(blocks, 65535);
     await dispatch(ctx, enc, {
       shader: 'expert_gate_up_rows',
-      constants: { ...gateUpDtype, SHARED },
-      params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', Is]],
-      buffers: [a.x, a.expertIds, bank.gateUp.buffer, a.hidden, shared?.bank.gateUp.buffer ?? ctx.placeholder()],
+      constants: { ...gateUpDtype, SHARED, CHOOSE: choose ? 1 : 0 },
+      params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', Is], ['u32', choose?.numExperts ?? 0], ['u32', choose?.renormalize ? 1 : 0]],
+      buffers: [
+        a.x, a.expertIds, bank.gateUp.buffer, a.hidden, shared?.bank.gateUp.buffer ?? ctx.placeholder(),
+        choose?.logits ?? ctx.placeholder(1), choose ? a.weights : ctx.placeholder(2),
+      ],
       grid: [x, Math.ceil(blocks / x)],
     });
   } else {

@@ -13,15 +13,24 @@ export interface Selection {
   weights: Binding; // [T, k] f32
 }
 
+/**
+ * For the softmax rules, whether their k weights are renormalised (Mixtral's top-k then softmax equals
+ * renormalising the top-k of the softmax); null for the rules router_select runs.
+ */
+export function softmaxRenormalizes(rule: RoutingRule): boolean | null {
+  if (rule.kind === 'softmax-topk') return rule.normalize;
+  if (rule.kind === 'topk-softmax') return true;
+  return null;
+}
+
 export async function selectExperts(
   ctx: GpuContext,
   enc: Encoder,
   a: { logits: Binding; rule: RoutingRule; numTokens: number; numExperts: number; topK: number; correctionBias: GPUBuffer | null; into?: Selection },
 ): Promise<Selection> {
   const { rule, numTokens: T, numExperts: E, topK: k } = a;
-  if (rule.kind === 'softmax-topk' || rule.kind === 'topk-softmax') {
-    // Mixtral's top-k then softmax equals renormalising the top-k of the softmax
-    const renormalize = rule.kind === 'topk-softmax' || rule.normalize;
+  const renormalize = softmaxRenormalizes(rule);
+  if (renormalize !== null) {
     const shape = { numTokens: T, numExperts: E, topK: k, renormalize };
     const out = a.into ? await encodeSoftmaxTopK(ctx, enc, a.logits, shape, a.into) : await encodeSoftmaxTopK(ctx, enc, a.logits, shape);
     return { expertIds: out.expertIds, weights: out.weights };

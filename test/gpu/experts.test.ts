@@ -2,11 +2,13 @@
 // sparse MoE blocks, for both packed orientations, every dtype, and ids chosen on the GPU side.
 import { describe, expect, it } from 'vitest';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
-import { expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank } from '../../src/kernels/experts.ts';
+import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank } from '../../src/kernels/experts.ts';
 import { storageBuffer } from '../../src/gpu/buffers.ts';
+import type { GpuContext } from '../../src/gpu/context.ts';
 import { expertFfnRef } from '../../src/reference/layers.ts';
+import { softmaxTopKReference } from '../../src/reference/softmaxTopK.ts';
 import { KERNEL_VARIANTS, variantGpu } from '../helpers/gpu.ts';
-import { emptyBuffer, f32Buffer, randomValues, readF32, relativeError, run, u32Buffer, weight } from '../helpers/gpuData.ts';
+import { emptyBuffer, f32Buffer, randomValues, readF32, readU32, relativeError, run, u32Buffer, weight } from '../helpers/gpuData.ts';
 import { randomInt, seededRandom } from '../helpers/random.ts';
 
 /** Pack per-expert [I,H]/[I,H]/[H,I] matrices as [E,2I,H] + [E,H,I], or transposed [E,H,2I] + [E,I,H]. */
@@ -24,6 +26,27 @@ function pack(experts: { gate: Float32Array; up: Float32Array; down: Float32Arra
     for (let h = 0; h < H; h++) for (let i = 0; i < I; i++) down[transposed ? e * H * I + i * H + h : e * H * I + h * I + i] = x.down[h * I + i]!;
   });
   return { gateUp, down };
+}
+
+type ExpertValues = { gate: Float32Array; up: Float32Array; down: Float32Array };
+
+/** One expert's random SwiGLU weights: gate and up [width, H], down [H, width]. */
+function randomExpert(rand: () => number, H: number, width: number): ExpertValues {
+  return { gate: randomValues(rand, width * H, 0.5), up: randomValues(rand, width * H, 0.5), down: randomValues(rand, H * width, 0.5) };
+}
+
+/** Experts uploaded row-wise as a bank in `dtype`, with the values as stored (per expert) for the reference. */
+function storedBank(gpu: GpuContext, experts: ExpertValues[], H: number, width: number, dtype: ComputeDtype) {
+  const packed = pack(experts, H, width, false);
+  const gateUp = weight(gpu, packed.gateUp, dtype);
+  const down = weight(gpu, packed.down, dtype);
+  const bank: ExpertBank = { gateUp: gateUp.ref, down: down.ref, gateUpTransposed: false, downTransposed: false, numExperts: experts.length, width };
+  const asStored = experts.map((_, e) => ({
+    gate: gateUp.values.slice(e * 2 * width * H, e * 2 * width * H + width * H),
+    up: gateUp.values.slice(e * 2 * width * H + width * H, (e + 1) * 2 * width * H),
+    down: down.values.slice(e * H * width, (e + 1) * H * width),
+  }));
+  return { bank, asStored };
 }
 
 for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the reference MoE loop (${variant} kernels)`, () => {
@@ -102,24 +125,8 @@ for (const variant of KERNEL_VARIANTS) describe(`shared expert fused into the de
       const H = 8 * randomInt(rand, 1, 70);
       const I = 8 * randomInt(rand, 1, 20);
       const Is = 8 * sharedUnits;
-      const expert = (width: number) => ({ gate: randomValues(rand, width * H, 0.5), up: randomValues(rand, width * H, 0.5), down: randomValues(rand, H * width, 0.5) });
-      const routed = Array.from({ length: E }, () => expert(I));
-      const shared = [expert(Is)];
-      const stored = (experts: ReturnType<typeof expert>[], width: number) => {
-        const packed = pack(experts, H, width, false);
-        const gateUp = weight(gpu, packed.gateUp, dtype);
-        const down = weight(gpu, packed.down, dtype);
-        const bank: ExpertBank = { gateUp: gateUp.ref, down: down.ref, gateUpTransposed: false, downTransposed: false, numExperts: experts.length, width };
-        // the values as stored, per expert, for the reference
-        const asStored = experts.map((_, e) => ({
-          gate: gateUp.values.slice(e * 2 * width * H, e * 2 * width * H + width * H),
-          up: gateUp.values.slice(e * 2 * width * H + width * H, (e + 1) * 2 * width * H),
-          down: down.values.slice(e * H * width, (e + 1) * H * width),
-        }));
-        return { bank, asStored };
-      };
-      const r = stored(routed, I);
-      const s = stored(shared, Is);
+      const r = storedBank(gpu, Array.from({ length: E }, () => randomExpert(rand, H, I)), H, I, dtype);
+      const s = storedBank(gpu, [randomExpert(rand, H, Is)], H, Is, dtype);
       expect(sharedFusable(r.bank, s.bank, H)).toBe(true);
       const x = randomValues(rand, T * H);
       const ids = Array.from({ length: T }, () => Array.from({ length: E }, (_, e) => e).sort(() => rand() - 0.5).slice(0, k)).flat();
@@ -139,5 +146,65 @@ for (const variant of KERNEL_VARIANTS) describe(`shared expert fused into the de
       const want = routedOut.map((v, i) => v + sharedOut[i]!);
       expect(relativeError(await readF32(gpu, out, T * H), want), `${dtype} sigmoid=${sigmoid} E=${E} k=${k} H=${H} I=${I} Is=${Is} T=${T}`).toBeLessThan(1e-5);
     }
+  });
+});
+
+// Decode with softmax routing: the gate/up dispatch runs the router's softmax and top-k itself
+for (const variant of KERNEL_VARIANTS) describe(`decode experts choosing from the router logits (${variant} kernels)`, () => {
+  it('expert ids (ranked by logit), combine weights and output match softmax + top-k and the reference loop, with ties, renormalised or not, with a shared expert', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(31);
+    const cases: [ComputeDtype, number, number, boolean, boolean][] = [
+      // dtype, experts, tokens, renormalise, shared expert
+      ['BF16', 64, 1, false, false], ['F32', 7, 3, true, false], ['F16', 256, 1, true, true], ['BF16', 40, 2, false, true], ['BF16', 1, 1, true, false],
+    ];
+    for (const [dtype, E, T, renormalize, withShared] of cases) {
+      const k = Math.min(E, randomInt(rand, 1, 8));
+      const H = 8 * randomInt(rand, 1, 40);
+      const I = 8 * randomInt(rand, 1, 12);
+      const r = storedBank(gpu, Array.from({ length: E }, () => randomExpert(rand, H, I)), H, I, dtype);
+      const s = withShared ? storedBank(gpu, [randomExpert(rand, H, 16)], H, 16, dtype) : null;
+      expect(chooseFusable(r.bank, H, k)).toBe(true);
+      // logits with ties: each token repeats some of its values, so the lower expert id must win
+      const logits = randomValues(rand, T * E, 3);
+      for (let t = 0; t < T; t++) for (let e = 1; e < E; e += 3) logits[t * E + e] = logits[t * E + e - 1]!;
+      const want = softmaxTopKReference(logits, { numTokens: T, numExperts: E, topK: k, renormalize });
+      const x = randomValues(rand, T * H);
+      const ids = u32Buffer(gpu, new Uint32Array(T * k).fill(9999));
+      const weights = emptyBuffer(gpu, T * k);
+      const out = emptyBuffer(gpu, T * H);
+      await run(gpu, (enc) =>
+        expertFfn(gpu, enc, {
+          bank: r.bank, x: f32Buffer(gpu, x), expertIds: ids, weights, out, numTokens: T, topK: k, hiddenSize: H, accumulate: false,
+          hidden: emptyBuffer(gpu, expertHiddenFloats(r.bank, T, k, s?.bank ?? null)),
+          choose: { logits: f32Buffer(gpu, logits), numExperts: E, renormalize },
+          ...(s ? { shared: { bank: s.bank, weights: f32Buffer(gpu, new Float32Array(T).fill(1)), sigmoid: false } } : {}),
+        }),
+      );
+      const label = `${dtype} E=${E} k=${k} T=${T} renormalize=${renormalize} shared=${withShared}`;
+      expect([...(await readU32(gpu, ids, T * k))], label).toEqual([...want.expertIds]);
+      expect(relativeError(await readF32(gpu, weights, T * k), want.weights), label).toBeLessThan(1e-6);
+      const routedOut = expertFfnRef(x, [...want.expertIds], want.weights, k, H, r.asStored);
+      const sharedOut = s ? expertFfnRef(x, new Array(T).fill(0), new Float32Array(T).fill(1), 1, H, s.asStored) : null;
+      expect(relativeError(await readF32(gpu, out, T * H), routedOut.map((v, i) => v + (sharedOut?.[i] ?? 0))), label).toBeLessThan(1e-5);
+    }
+  });
+
+  it('refuses to choose inside gate/up where the kernel cannot (transposed bank, over 256 experts)', async () => {
+    const gpu = await variantGpu(variant);
+    const bank = (E: number, transposed: boolean): ExpertBank => {
+      const w = weight(gpu, new Float32Array(16), 'F32').ref;
+      return { gateUp: w, down: w, gateUpTransposed: transposed, downTransposed: transposed, numExperts: E, width: 8 };
+    };
+    expect(chooseFusable(bank(8, true), 8, 2)).toBe(false);
+    expect(chooseFusable(bank(257, false), 8, 2)).toBe(false);
+    expect(chooseFusable(bank(8, false), 8, 9)).toBe(false);
+    const b = bank(8, true);
+    await expect(run(gpu, (enc) =>
+      expertFfn(gpu, enc, {
+        bank: b, x: emptyBuffer(gpu, 8), expertIds: emptyBuffer(gpu, 2), weights: emptyBuffer(gpu, 2), out: emptyBuffer(gpu, 8), numTokens: 1, topK: 2, hiddenSize: 8,
+        accumulate: false, hidden: emptyBuffer(gpu, 16), choose: { logits: emptyBuffer(gpu, 8), numExperts: 8, renormalize: false },
+      }),
+    )).rejects.toThrow(/cannot choose 2 of 8 experts/);
   });
 });
