@@ -6,8 +6,9 @@
 // length works with fixed workgroup memory: four threads share each position's dot product, the block's
 // max, weights and sum are computed once across the workgroup, then each value dim sums the block's
 // weighted values (two threads per dim, every other position each, when dv ≤ 128; head dims up to 256).
-// Loads of keys and values are issued eight at a time: with one workgroup per head a decode step has few
-// threads, so waiting on memory once per element would dominate.
+// Loads of keys are issued eight at a time, and a block's values all at once before its keys are scored:
+// with one workgroup per head a decode step has few threads, so waiting on memory once per element, or
+// for the values only after the scores, would dominate.
 // With ROPE (a decode step, T = 1): RoPE is applied here instead of in a dispatch of its own. q is rotated
 // as it is staged; the new key comes raw from kNew, is rotated into workgroup memory, used for the newest
 // position, and written to its cache row by the first query head of its group (no workgroup reads that
@@ -98,27 +99,50 @@ fn cachedKeyDot(kBase: u32, part: u32, d: u32) -> f32 {
   return dot;
 }
 
-/**
- * Σ scores[j] · v[j] for one value dim over the block's positions j = first, first + step, … < count
- * (v of position j at vBase + j · stride), eight loads in flight at a time.
- */
-fn weightedValues(vBase: u32, stride: u32, first: u32, step: u32, count: u32) -> f32 {
-  var sum = 0.0;
-  var j = first;
-  for (; j + 7u * step < count; j += 8u * step) {
-    let v0 = vCache[vBase + j * stride];
-    let v1 = vCache[vBase + (j + step) * stride];
-    let v2 = vCache[vBase + (j + 2u * step) * stride];
-    let v3 = vCache[vBase + (j + 3u * step) * stride];
-    let v4 = vCache[vBase + (j + 4u * step) * stride];
-    let v5 = vCache[vBase + (j + 5u * step) * stride];
-    let v6 = vCache[vBase + (j + 6u * step) * stride];
-    let v7 = vCache[vBase + (j + 7u * step) * stride];
-    sum += scores[j] * v0 + scores[j + step] * v1 + scores[j + 2u * step] * v2 + scores[j + 3u * step] * v3
-         + scores[j + 4u * step] * v4 + scores[j + 5u * step] * v5 + scores[j + 6u * step] * v6 + scores[j + 7u * step] * v7;
+/** One value dim at 32 of a block's positions, first + step · i (i = 0 … 31): component c of vi is i = 4·(vi's index) + c. */
+struct BlockValues {
+  v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>,
+  v4: vec4<f32>, v5: vec4<f32>, v6: vec4<f32>, v7: vec4<f32>,
+}
+
+/** v at positions j, j + step, j + 2·step, j + 3·step of the block (v of position j at vBase + j · stride); 0 from count on. */
+fn fourValues(vBase: u32, stride: u32, j: u32, step: u32, count: u32) -> vec4<f32> {
+  // branch-free: a position past count (or a dim past dv) still loads some word of the cache (robustness
+  // keeps it in bounds) and drops it, so all 32 loads of a thread are in flight together
+  var v: vec4<f32>;
+  for (var c = 0u; c < 4u; c++) {
+    let jc = j + c * step;
+    v[c] = select(0.0, vCache[vBase + jc * stride], jc < count);
   }
-  for (; j < count; j += step) { sum += scores[j] * vCache[vBase + j * stride]; }
-  return sum;
+  return v;
+}
+
+/**
+ * A block's values for one dim, loaded before its scores exist so that their latency overlaps the key
+ * dot products and the softmax (positions first, first + step, …, 32 of them).
+ */
+fn loadValues(vBase: u32, stride: u32, first: u32, step: u32, count: u32) -> BlockValues {
+  let s4 = 4u * step;
+  return BlockValues(
+    fourValues(vBase, stride, first, step, count), fourValues(vBase, stride, first + s4, step, count),
+    fourValues(vBase, stride, first + 2u * s4, step, count), fourValues(vBase, stride, first + 3u * s4, step, count),
+    fourValues(vBase, stride, first + 4u * s4, step, count), fourValues(vBase, stride, first + 5u * s4, step, count),
+    fourValues(vBase, stride, first + 6u * s4, step, count), fourValues(vBase, stride, first + 7u * s4, step, count),
+  );
+}
+
+/** The block's weights scores[j] at positions first + step · i (i = 4m … 4m + 3). */
+fn fourScores(j: u32, step: u32) -> vec4<f32> {
+  return vec4<f32>(scores[j], scores[j + step], scores[j + 2u * step], scores[j + 3u * step]);
+}
+
+/** Σ scores[j] · v[j] over the loaded positions (values past count are 0; so are their weights' effects). */
+fn sumValues(b: BlockValues, first: u32, step: u32) -> f32 {
+  let s4 = 4u * step;
+  return dot(b.v0, fourScores(first, step)) + dot(b.v1, fourScores(first + s4, step))
+       + dot(b.v2, fourScores(first + 2u * s4, step)) + dot(b.v3, fourScores(first + 3u * s4, step))
+       + dot(b.v4, fourScores(first + 4u * s4, step)) + dot(b.v5, fourScores(first + 5u * s4, step))
+       + dot(b.v6, fourScores(first + 6u * s4, step)) + dot(b.v7, fourScores(first + 7u * s4, step));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -178,7 +202,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let dim = lid % (WORKGROUP_SIZE / halves);
   let half = lid / (WORKGROUP_SIZE / halves);
 
+  let vStride = params.numKvHeads * dv;
   for (var block = first + split * BLOCK; block <= last; block += groups.z * BLOCK) {
+    let count = min(BLOCK, last + 1u - block);
+    // this thread's values of the block: 32 positions, or with one thread per dim all 64 (two loads)
+    let vBase = ((block * params.numKvHeads + kvh) * dv) + min(dim, dv - 1u);
+    let values = loadValues(vBase, vStride, half, halves, count);
+    var later = BlockValues();
+    if (halves == 1u) { later = loadValues(vBase, vStride, 32u, 1u, count); }
     // SPLIT threads score each position of the block
     let p = block + position;
     var dot = 0.0;
@@ -191,7 +222,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     }
     dotParts[lid] = dot;
     workgroupBarrier();
-    let count = min(BLOCK, last + 1u - block);
     var score = -0x1.fffffep+127f;
     if (lid < count) {
       score = (dotParts[lid * SPLIT] + dotParts[lid * SPLIT + 1u] + dotParts[lid * SPLIT + 2u] + dotParts[lid * SPLIT + 3u]) * params.scale;
@@ -209,7 +239,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     acc *= correction;
     runningMax = blockMax;
     if (dim < dv) {
-      acc += weightedValues(((block * params.numKvHeads + kvh) * dv) + dim, params.numKvHeads * dv, half, halves, count);
+      acc += sumValues(values, half, halves);
+      if (halves == 1u) { acc += sumValues(later, 32u, 1u); }
     }
     workgroupBarrier();                             // scores[] is rewritten by the next block
   }
