@@ -136,7 +136,7 @@ fn fourScores(j: u32, step: u32) -> vec4<f32> {
   return vec4<f32>(scores[j], scores[j + step], scores[j + 2u * step], scores[j + 3u * step]);
 }
 
-/** Σ scores[j] · v[j] over the loaded positions (values past count are 0; so are their weights' effects). */
+/** Σ scores[j] · v[j] over the loaded positions (values past count were loaded as 0, so the stale weights there add nothing). */
 fn sumValues(b: BlockValues, first: u32, step: u32) -> f32 {
   let s4 = 4u * step;
   return dot(b.v0, fourScores(first, step)) + dot(b.v1, fourScores(first + s4, step))
