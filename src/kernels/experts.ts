@@ -6,6 +6,7 @@ import { dispatch } from '../gpu/dispatch.ts';
 import type { Binding } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { alignedRows, tileVectorLoads, weightDtypeConstant, type WeightRef } from './weightRef.ts';
+import { SOFTMAX_TOPK_MAX_K } from './softmaxTopK.ts';
 
 /** An expert bank: E experts' SwiGLU weights packed as two tensors. */
 export interface ExpertBank {
@@ -70,12 +71,15 @@ export interface FusedChoice {
   renormalize: boolean; // divide the k weights by their sum
 }
 
+const GATE_UP_ROWS_THREADS = 256; // expert_gate_up_rows' workgroup size: chooseByLogit ranks one expert per thread
+
 /**
  * Whether expertFfn can choose the experts itself (expert_gate_up_rows with CHOOSE): the gate/up bank
- * stored row-wise on 16-byte boundaries, E ≤ 256 (one expert per thread of the workgroup), k ≤ 8.
+ * stored row-wise on 16-byte boundaries, E ≤ 256 (one expert per thread of the workgroup), and k no
+ * more than choose_experts' MAX_K (softmax_topk's limit too).
  */
 export function chooseFusable(bank: ExpertBank, hiddenSize: number, topK: number): boolean {
-  return !bank.gateUpTransposed && alignedRows(hiddenSize, bank.gateUp) && bank.numExperts <= 256 && topK <= 8;
+  return !bank.gateUpTransposed && alignedRows(hiddenSize, bank.gateUp) && bank.numExperts <= GATE_UP_ROWS_THREADS && topK <= SOFTMAX_TOPK_MAX_K;
 }
 
 /** Floats of hidden scratch expertFfn needs: [T·k, I], then [T, Is] for a fused shared expert. */
