@@ -350,11 +350,12 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     await run(gpu, (enc) => argmax(gpu, enc, { logits: f32Buffer(gpu, logits), ids, numRows: R, width: V }));
     expect(Array.from(await readU32(gpu, ids, R))).toEqual(argmaxRef(logits, V));
 
-    // a vocabulary-sized row: the unrolled part of the scan, ties inside one thread's four loads and across threads
-    const W = 5003;
+    // vocabulary-sized rows: the scan's rounds of 16 loads per thread (4,096 logits), ties inside one thread's
+    // round, across rounds and across threads, and the tail past the last whole round
+    const W = 9003;
     const wide = randomValues(rand, 2 * W);
-    for (const i of [300, 300 + 256, 300 + 1024, 4999]) wide[i] = 7;
-    for (const i of [W + 4100, W + 5002]) wide[i] = 8;
+    for (const i of [300, 300 + 256, 300 + 3840, 300 + 4096, 8999]) wide[i] = 7;
+    for (const i of [W + 4100, W + 8200, W + 9002]) wide[i] = 8;
     const wideIds = emptyBuffer(gpu, 2);
     await run(gpu, (enc) => argmax(gpu, enc, { logits: f32Buffer(gpu, wide), ids: wideIds, numRows: 2, width: W }));
     expect(Array.from(await readU32(gpu, wideIds, 2))).toEqual([300, 4100]);
