@@ -292,6 +292,7 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
       { pos0: 70, NH: 3, NKV: 1, d: 32, rotaryDim: 16, dv: 24, window: null, qkNorm: 'full', dtype: 'F16' }, // partial rotary dims
       { pos0: 100, NH: 2, NKV: 2, d: 64, rotaryDim: 64, dv: 64, window: 30, qkNorm: 'per-head', dtype: 'BF16' },
       { pos0: 5, NH: 16, NKV: 16, d: 128, rotaryDim: 128, dv: 128, window: null, qkNorm: 'full', dtype: 'F32' }, // OLMoE's heads
+      { pos0: 3, NH: 18, NKV: 6, d: 128, rotaryDim: 64, dv: 128, window: null, qkNorm: 'full', dtype: 'BF16' }, // q's row: a round of eight loads per thread and a tail
       { pos0: 600, NH: 16, NKV: 16, d: 128, rotaryDim: 128, dv: 128, window: null, qkNorm: 'full', dtype: 'BF16' }, // split in 4
       { pos0: 900, NH: 4, NKV: 2, d: 64, rotaryDim: 32, dv: 64, window: 700, qkNorm: 'per-head', dtype: 'BF16' }, // split, window
     ] as const;
