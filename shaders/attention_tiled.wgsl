@@ -75,7 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     let r = e / d4;
     var v = vec4<f32>(0.0);
     if (r < rows) { v = q[((t0 + r) * H + h) * d4 + e % d4]; }
-    qTile[(r % QUERIES) * 32u + e % d4] = v;
+    qTile[r * 32u + e % d4] = v;
   }
 
   let sr = li / 16u;
