@@ -5,10 +5,10 @@
 // threads accumulates 4 tokens × 8 outputs in registers over steps of 16 inputs staged in workgroup memory.
 // Split over the inputs where the tiles are too few to fill the GPU (a 512-token prefill's o_proj has 256;
 // the same multiply over 2,048 tokens ran 1.3× faster per FLOP on an H100): with SPLIT_PHASE = 1 workgroup
-// z multiplies inputs z · kChunk … into partials[z] (no bias); a second dispatch with SPLIT_PHASE = 2, one
-// workgroup per tile again, sums the S partial tiles, adds the bias and writes y. The host splits only
-// multiplies with N % 4 == 0, so the sum reads a thread's four consecutive outputs as one vec4 (14–20%
-// faster than four loads on an H100; phase 1 still stores them one by one, 1% faster than as a vec4).
+// z multiplies inputs z · kChunk … into partials[z] (no bias); a second dispatch with SPLIT_PHASE = 2 sums
+// the S partials, adds the bias and writes y: one thread per four consecutive outputs (a vec4: the host
+// splits only multiplies with N % 4 == 0), its S loads all in flight before the first add (phase 1 still
+// stores one by one, 1% faster than as a vec4 on an H100).
 
 #include "weights"
 #include "linear_output"
@@ -34,31 +34,48 @@ fn loadStep(k: u32) {
   for (var s = 0u; s < 2u; s++) { loadWeights(s, outputs[s] < params.numOutputs, outputs[s], k, K); }
 }
 
+fn bias(n: u32) -> f32 {
+  if (params.hasBias == 1u) { return weightValue(b[weightWord(n)], n); }
+  return 0.0;
+}
+
+const MAX_SPLITS: u32 = 16u; // layers.ts SPLIT_MAX
+
+/**
+ * Phase 2: thread `li` of workgroup `g` (128 threads) sums vec4 number g · 128 + li of y over the S
+ * partials. The loop counts to a constant so that all S loads are in flight before the first add.
+ */
+fn sumPartials(g: u32, li: u32) {
+  let N4 = params.numOutputs / 4u;
+  let T = params.numTokens;
+  let v = g * 128u + li;
+  if (v >= T * N4) { return; }
+  var sum = vec4<f32>(0.0);
+  for (var z = 0u; z < MAX_SPLITS; z++) {
+    if (z < params.splits) { sum += partials[z * T * N4 + v]; }
+  }
+  let t = v / N4;
+  let n = 4u * (v % N4);
+  for (var c = 0u; c < 4u; c++) { storeOutput(t, n + c, sum[c] + bias(n + c)); }
+}
+
 @compute @workgroup_size(16, 8)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u,
-        @builtin(local_invocation_index) li: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) li: u32) {
   let T = params.numTokens;
   let N = params.numOutputs;
   let K = params.inputs;
   let t0 = wid.y * A_ROWS;
   let n0 = wid.x * B_ROWS;
-  var acc: Accumulators; // [4j + i]: token t0 + 4ty + i, outputs n0 + 64j + 4tx … +3
   if (SPLIT_PHASE == 2u) {
-    for (var z = 0u; z < params.splits; z++) {
-      for (var j = 0u; j < 2u; j++) {
-        let nj = n0 + 64u * j + 4u * local.x;
-        for (var i = 0u; i < 4u; i++) {
-          let ti = t0 + 4u * local.y + i;
-          if (ti < T && nj < N) { acc[4u * j + i] += partials[((z * T + ti) * N + nj) / 4u]; }
-        }
-      }
-    }
-  } else {
-    token = t0 + aRow(li);
-    for (var s = 0u; s < 2u; s++) { outputs[s] = n0 + bRow(li) + 64u * s; }
-    let kBegin = wid.z * params.kChunk;
-    multiplyTiles(&acc, &xTile, &wTile, kBegin, min(K, kBegin + params.kChunk), li, local);
+    sumPartials(wid.x + wid.y * groups.x, li);
+    return;
   }
+  var acc: Accumulators; // [4j + i]: token t0 + 4ty + i, outputs n0 + 64j + 4tx … +3
+  token = t0 + aRow(li);
+  for (var s = 0u; s < 2u; s++) { outputs[s] = n0 + bRow(li) + 64u * s; }
+  let kBegin = wid.z * params.kChunk;
+  multiplyTiles(&acc, &xTile, &wTile, kBegin, min(K, kBegin + params.kChunk), li, local);
   for (var j = 0u; j < 2u; j++) {
     for (var i = 0u; i < 4u; i++) {
       let ti = t0 + 4u * local.y + i;
@@ -68,9 +85,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
           if (SPLIT_PHASE == 1u) {
             partials[((wid.z * T + ti) * N + nj) / 4u][c] = acc[4u * j + i][c];
           } else {
-            var bias = 0.0;
-            if (params.hasBias == 1u) { bias = weightValue(b[weightWord(nj)], nj); }
-            storeOutput(ti, nj, acc[4u * j + i][c] + bias);
+            storeOutput(ti, nj, acc[4u * j + i][c] + bias(nj));
           }
         }
       }

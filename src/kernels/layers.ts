@@ -54,7 +54,7 @@ const MATMUL_OUTPUTS = 128; // outputs per workgroup (B_ROWS)
 const MATMUL_STEP = 16; // inputs per staged step (tile_multiply's STEP): a split's chunks are whole steps
 const SPLIT_TARGET = 1024; // workgroups a split multiply aims for (H100, 32 × 128 tiles: 256 of them ran at 78% of the FLOP rate of 1,024, 768 at 81% of 3,072's)
 const SPLIT_MIN_INPUTS = 256; // inputs per chunk, at least
-const SPLIT_MAX = 16;
+const SPLIT_MAX = 16; // matmul.wgsl's MAX_SPLITS
 
 /**
  * How matmul.wgsl splits a multiply's K inputs: into as many chunks as bring `tiles` workgroups to about
@@ -186,8 +186,10 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
     });
   if (shader !== 'matmul') return run(0, [x, Math.ceil(workgroups / x), tokenBlocks]);
   if (splits === 1) return run(0, [...tileGrid, 1]);
-  // partial sums over each chunk of the inputs, then their sum (+ bias) into y
-  return run(1, [...tileGrid, splits]).then(() => run(2, [...tileGrid, 1]));
+  // partial sums over each chunk of the inputs, then their sum (+ bias) into y: 128 vec4s of y per workgroup
+  const sumGroups = Math.ceil((a.numTokens * N) / 4 / 128);
+  const sumX = Math.min(sumGroups, 65535);
+  return run(1, [...tileGrid, splits]).then(() => run(2, [sumX, Math.ceil(sumGroups / sumX), 1]));
 }
 
 /**
