@@ -150,7 +150,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     decodeContext,
     stepsInFlight,
     decodeTokS,
-    /** The prefill's timeline: recorded and submitted, GPU done, readback absorbed (ms from its start). */
+    /** The prefill's timeline, ms from its start: first submit, GPU done, readback absorbed; and the host's time to record and submit it. */
+    prefillFirstSubmitMs: prefill.prefillFirstSubmitMs,
     prefillRecordMs: prefill.prefillRecordMs,
     prefillGpuDoneMs: prefill.prefillGpuDoneMs,
     prefillMs: prefill.prefillMs,
@@ -181,7 +182,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s`],
     ['prefill', `${report.prefillTokens} tokens, ${report.prefillTokS.toFixed(1)} tok/s`],
     ['decode', `${report.decodeTokens} tokens after ${report.decodeContext} cached, ${report.decodeTokS.toFixed(1)} tok/s`],
-    ['prefill timeline', `recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],
+    ['prefill timeline', `first submit ${report.prefillFirstSubmitMs.toFixed(1)} ms, recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],
     ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step (${report.decodeReplayedSteps} of ${report.decodeTokens} steps replayed)`],
     ['GPU time per step', report.decodeGpuUs === null ? 'no timestamp-query' : `decode ${report.decodeGpuUs.toFixed(0)} µs (busy ${report.decodeGpuBusyUs!.toFixed(0)}, idle ${report.decodeGpuGapUs?.toFixed(0) ?? '–'} before each), prefill ${report.prefillGpuMs!.toFixed(1)} ms`],
     ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],

@@ -39,6 +39,8 @@ export interface GenerationResult {
   prefillRecordMs: number;
   /** From the start to the GPU finishing the prefill step (part of prefillMs; the rest is the readback). */
   prefillGpuDoneMs: number;
+  /** From the start to the prefill's first submit (its first layer; the whole step when it is submitted once). */
+  prefillFirstSubmitMs: number;
   /** Host time spent recording and submitting the decode steps (the part of a step the CPU pays). */
   decodeRecordMs: number;
   /** Decode steps that replayed a learned recording instead of running the kernel code (Recorder.replay). */
@@ -164,7 +166,7 @@ export class MoeEngine {
 
     const forward = this.forwardFor(total);
     const eos = new Set(options.eosTokenIds ?? this.opened.spec.eosTokenIds);
-    const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0, prefillRecordMs: 0, prefillGpuDoneMs: 0, decodeRecordMs: 0, replayedSteps: 0 };
+    const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0, prefillRecordMs: 0, prefillGpuDoneMs: 0, prefillFirstSubmitMs: 0, decodeRecordMs: 0, replayedSteps: 0 };
     const layerTraces = new Map<number, LayerTrace>();
     const draw = options.sampling ? seededRandom(options.sampling.seed) : null;
     const depth = options.stepsInFlight ?? 2;
@@ -217,6 +219,7 @@ export class MoeEngine {
         device.queue.submit([rec.finish()]);
         if (isPrefill) {
           result.prefillRecordMs = performance.now() - recordStart;
+          result.prefillFirstSubmitMs = (rec.firstSubmitAt ?? performance.now()) - started;
           void device.queue.onSubmittedWorkDone().then(() => (result.prefillGpuDoneMs = performance.now() - started));
         } else {
           result.decodeRecordMs += performance.now() - recordStart;

@@ -281,6 +281,9 @@ export class ForwardPass {
       await linear(ctx, enc, { ...input, weight: p.k.weight, bias: p.k.bias, y: kRaw, numTokens: T, outputs: kvWidth, inputs: H, outOffset: kOffset });
       await linear(ctx, enc, { ...input, weight: p.v.weight, bias: p.v.bias, y: vCache, numTokens: T, outputs: kvWidth, inputs: H, outOffset: cacheRow });
     }
+    // a prefill's first layer goes to the GPU from here on, so that the GPU starts while the host records
+    // the rest of the layer (later layers go one by one: encode)
+    if (T > 1 && index === 0) enc.submitSoFar();
     if (a.clipQkv !== null) {
       for (const [buf, n, offset] of [[q, qWidth, 0], [kRaw, kvWidth, kOffset], [vCache, kvWidth, cacheRow]] as const) {
         await elementwise(ctx, enc, { op: 'clamp', a: buf, count: T * n, scale: a.clipQkv, offset });

@@ -326,6 +326,8 @@ export class StepTimer {
 export class Recorder {
   /** Where commands go now: a fresh encoder after each submitSoFar(). */
   encoder: GPUCommandEncoder;
+  /** performance.now() of the first submitSoFar(), if any. */
+  firstSubmitAt: number | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private dispatchIndex = 0;
   private allocationIndex = 0;
@@ -354,6 +356,7 @@ export class Recorder {
     if (this.profiler) return false;
     this.endPass();
     this.ctx.device.queue.submit([this.encoder.finish()]);
+    this.firstSubmitAt ??= performance.now();
     this.encoder = this.ctx.device.createCommandEncoder({ label: this.label });
     return true;
   }
