@@ -54,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
   if (pairOk) { pair = sorted[begin + r]; }
   for (var s = 0u; s < 2u; s++) { outputs[s] = h0 + bRow(li) + 64u * s; }
   var acc: Accumulators; // [4j + a]: pair 4ty + a, outputs h0 + 64j + 4tx … +3
-  multiplyTiles(&acc, &hTile, &wTile, 0u, I, li, local);
+  multiplyTiles(&acc, &hTile, &wTile, 0u, I, count, li, local);
   for (var j = 0u; j < 2u; j++) {
     for (var a = 0u; a < 4u; a++) {
       let p = 4u * local.y + a;

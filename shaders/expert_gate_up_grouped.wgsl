@@ -70,7 +70,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
     bankRows[s] = select(units[s], units[s] + I, n % 4u >= 2u);
   }
   var acc: Accumulators; // [4j + a]: pair 4ty + a; gate, gate, up, up of units i0 + 32j + 2tx, +1
-  multiplyTiles(&acc, &xTile, &gateUpTile, 0u, H, li, local);
+  multiplyTiles(&acc, &xTile, &gateUpTile, 0u, H, count, li, local);
   for (var j = 0u; j < 2u; j++) {
     for (var a = 0u; a < 4u; a++) {
       let p = 4u * local.y + a;

@@ -85,15 +85,19 @@ fn accumulateTile(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b:
 /**
  * acc[4j + i] = Σ_k a[4ty + i, k] · b[64j + 4tx … +3, k] over inputs kBegin … kEnd − 1, staged STEP at a
  * time by loadStep (kBegin a multiple of STEP; kEnd K or a multiple of STEP: loadStep bounds loads by K).
+ * Rows of `a` from `rows` on are empty (an expert's last, part-filled tile of pairs): a thread whose four
+ * rows all are stages its share but does no multiply-adds, which leaves the SM's FMA units to the
+ * workgroups beside it (their accumulators stay zero).
  */
-fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, kBegin: u32, kEnd: u32, li: u32, local: vec3u) {
+fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, kBegin: u32, kEnd: u32, rows: u32, li: u32, local: vec3u) {
   stagingThread = li;
+  let multiplies = 4u * local.y < rows;
   loadStep(kBegin);
   for (var k0 = kBegin; k0 < kEnd; k0 += STEP) {
     storeStaged(a, b, li);
     workgroupBarrier();
     if (k0 + STEP < kEnd) { loadStep(k0 + STEP); }
-    accumulateTile(acc, a, b, local);
+    if (multiplies) { accumulateTile(acc, a, b, local); }
     workgroupBarrier();
   }
 }
