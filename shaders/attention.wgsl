@@ -15,7 +15,8 @@
 // row from the cache in this dispatch).
 // With QK_NORM (and ROPE) q and the new key are RMS-normalised before they rotate, replacing the q/k norm
 // dispatches: 1 = over the whole projection (OLMoE: every workgroup sums the squares of its token's q row
-// and of the new k row, a few KB), 2 = over each head (Qwen3-MoE).
+// and of the new k row, a few KB), 2 = over each head (Qwen3-MoE); then clamped to ±clip when set
+// (OLMoE's clip_qkv comes after its norms).
 // Split (num_workgroups.z = S > 1; long contexts, where one workgroup per head would leave the GPU
 // mostly idle): workgroup z takes blocks z, z + S, z + 2S, … of the query's positions and writes its
 // partial softmax to out as a row of [valueDim + 2]: Σ exp(score − m) · v per dim, then m (its running
@@ -212,6 +213,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
         qj *= weightValue(qkNorm[weightWord(qWeightBase + j)], qWeightBase + j);
         ki *= weightValue(qkNorm[weightWord(kWeightBase + i)], kWeightBase + i);
         kj *= weightValue(qkNorm[weightWord(kWeightBase + j)], kWeightBase + j);
+        if (params.clip > 0.0) {
+          qi = clamp(qi, -params.clip, params.clip);
+          qj = clamp(qj, -params.clip, params.clip);
+          ki = clamp(ki, -params.clip, params.clip);
+          kj = clamp(kj, -params.clip, params.clip);
+        }
       }
       query[i] = rotate(qi, qj, i, last);
       newKey[i] = rotate(ki, kj, i, last);

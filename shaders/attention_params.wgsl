@@ -13,6 +13,7 @@ struct Params {
   rotaryDim: u32,   // attention.wgsl with ROPE: elements of a head that rotate, pairs (i, i + rotaryDim/2)
   eps: f32,         // attention.wgsl with QK_NORM: the q/k norms' epsilon
   kNormOffset: u32, // attention.wgsl with QK_NORM: element of the norm weights where k's begin
+  clip: f32,        // attention.wgsl with QK_NORM: q and the new key clamped to ±clip after their norms (OLMoE's clip_qkv); 0 = none
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -45,7 +45,7 @@ ARCHITECTURES = {
     "Qwen3MoeForCausalLM": dict(model_type="qwen3_moe", intermediate_size=128, moe_intermediate_size=48, num_experts=8,
                                 num_experts_per_tok=2, norm_topk_prob=True, decoder_sparse_step=1, mlp_only_layers=[]),
     "OlmoeForCausalLM": dict(model_type="olmoe", intermediate_size=48, num_experts=8, num_experts_per_tok=2,
-                             norm_topk_prob=False, clip_qkv=4.0),
+                             norm_topk_prob=False, clip_qkv=0.5),  # bites after the q/k norms (values ~1), not before (~0.16)
     "GraniteMoeForCausalLM": dict(model_type="granitemoe", intermediate_size=48, num_local_experts=8, num_experts_per_tok=2,
                                   embedding_multiplier=12.0, attention_multiplier=0.0625, residual_multiplier=0.22,
                                   logits_scaling=6.0, tie_word_embeddings=True),

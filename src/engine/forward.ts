@@ -284,10 +284,15 @@ export class ForwardPass {
     // a prefill's first layer goes to the GPU from here on, so that the GPU starts while the host records
     // the rest of the layer (later layers go one by one: encode)
     if (T > 1 && index === 0) enc.submitSoFar();
-    if (a.clipQkv !== null) {
-      for (const [buf, n, offset] of [[q, qWidth, 0], [kRaw, kvWidth, kOffset], [vCache, kvWidth, cacheRow]] as const) {
-        await elementwise(ctx, enc, { op: 'clamp', a: buf, count: T * n, scale: a.clipQkv, offset });
-      }
+    // clip_qkv: q, k, v clamped to ±clip after the q/k norms (OLMoE's order), before RoPE; decode's
+    // attention kernel clamps q and k itself when it applies their norms
+    const clamp = async (buf: GPUBuffer, n: number, offset: number) => {
+      if (a.clipQkv !== null) await elementwise(ctx, enc, { op: 'clamp', a: buf, count: T * n, scale: a.clipQkv, offset });
+    };
+    await clamp(vCache, kvWidth, cacheRow);
+    if (qkNorm === null) {
+      await clamp(q, qWidth, 0);
+      await clamp(kRaw, kvWidth, kOffset);
     }
     if (normsApart) {
       // per head (Qwen3-MoE: rows of d) or over the whole projection (OLMoE: rows of heads·d)
@@ -295,6 +300,8 @@ export class ForwardPass {
       await norm(ctx, enc, { x: q, y: qn, weight: qkNorm.weight, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
       await norm(ctx, enc, { x: kRaw, y: kDest, outOffset: kDestOffset, weight: qkNorm.weight, weightOffset: qkNorm.kOffset, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
       q = qn;
+      await clamp(q, qWidth, 0);
+      await clamp(kDest, kvWidth, kDestOffset);
     }
     const rotaryDim = spec.rope.rotaryDim;
     if (!kNew) {
@@ -307,7 +314,7 @@ export class ForwardPass {
     await attention(ctx, enc, {
       q, kCache, vCache, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
-      ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew, qkNorm: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps } : undefined } } : {}),
+      ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew, qkNorm: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps, clip: a.clipQkv ?? undefined } : undefined } } : {}),
     });
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: qWidth });
   }

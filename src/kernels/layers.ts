@@ -242,6 +242,8 @@ export interface QkNormOnRead {
   kOffset: number;
   perHead: boolean;
   eps: number;
+  /** q and the new key clamped to ±clip after their norms, before RoPE (OLMoE's clip_qkv); none if absent. */
+  clip?: number | undefined;
 }
 
 /** What attention_tiled.wgsl handles: query tokens per workgroup, head dims, workgroup memory it declares. */
@@ -307,7 +309,7 @@ export async function attention(
     ...(tiled ? {} : { constants: { ROPE: a.rope ? 1 : 0, QK_NORM: qkNorm ? (qkNorm.perHead ? 2 : 1) : 0, ...(qkNorm ? { WEIGHT_DTYPE: weightDtypeConstant(qkNorm.weight.dtype) } : {}) } }),
     params: [
       ['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.numKvHeads], ['u32', a.headDim], ['u32', a.valueDim], ['u32', a.pos0], ['f32', a.scale], ['u32', a.window ?? 0],
-      ['u32', a.rope?.rotaryDim ?? 0], ['f32', qkNorm?.eps ?? 0], ['u32', qkNorm?.kOffset ?? 0],
+      ['u32', a.rope?.rotaryDim ?? 0], ['f32', qkNorm?.eps ?? 0], ['u32', qkNorm?.kOffset ?? 0], ['f32', qkNorm?.clip ?? 0],
     ],
     buffers: tiled ? [a.q, a.kCache, a.vCache, a.out] : [a.q, a.kCache, a.vCache, partials ?? a.out, ...ropeBuffers, normBuffer],
     grid: [grid[0], grid[1], splits],

@@ -48,7 +48,7 @@ export interface GqaAttention {
   qkNorm: 'none' | 'per-head' | 'full';
   /** Multiplies q·k: 1/√headDim unless the config sets it (GraniteMoE's attention_multiplier). */
   scale: number;
-  /** Clamp q, k, v to ±clipQkv (OLMoE), or null. */
+  /** Clamp q, k, v to ±clipQkv after the q/k norms (OLMoE), or null. */
   clipQkv: number | null;
   slidingWindow: number | null;
 }

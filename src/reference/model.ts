@@ -77,12 +77,13 @@ export async function referenceForward(spec: ModelSpec, weights: ModelWeights, i
     let q = await linearOf(w.attention.q, h, H);
     let k = await linearOf(w.attention.k, h, H);
     let v = await linearOf(w.attention.v, h, H);
-    if (a.clipQkv !== null) for (const t of [q, k, v]) t.forEach((val, i) => (t[i] = Math.min(a.clipQkv!, Math.max(-a.clipQkv!, val))));
     if (w.attention.qNorm && w.attention.kNorm) {
       const perHead = a.qkNorm === 'per-head';
       q = normRef(q, perHead ? a.headDim : a.numHeads * a.headDim, await f32(w.attention.qNorm), null, spec.norm.eps, false);
       k = normRef(k, perHead ? a.headDim : a.numKvHeads * a.headDim, await f32(w.attention.kNorm), null, spec.norm.eps, false);
     }
+    // OlmoeAttention: clip_qkv clamps after the q/k norms
+    if (a.clipQkv !== null) for (const t of [q, k, v]) t.forEach((val, i) => (t[i] = Math.min(a.clipQkv!, Math.max(-a.clipQkv!, val))));
     q = ropeRef(q, a.numHeads, a.headDim, spec.rope.rotaryDim, 0, invFreq, attentionFactor);
     k = ropeRef(k, a.numKvHeads, a.headDim, spec.rope.rotaryDim, 0, invFreq, attentionFactor);
     const attn = attentionRef(q, k, v, { numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0: 0, scale: a.scale, window: a.slidingWindow });

@@ -89,7 +89,7 @@ export const SYNTHETIC: Record<string, SyntheticModel> = {
     expect: { numExperts: E, topK: 2, moeLayers: [0, 1] },
   },
   OlmoeForCausalLM: {
-    config: { ...common, architectures: ['OlmoeForCausalLM'], model_type: 'olmoe', intermediate_size: I, num_experts: E, num_experts_per_tok: 2, clip_qkv: 8, norm_topk_prob: false },
+    config: { ...common, architectures: ['OlmoeForCausalLM'], model_type: 'olmoe', intermediate_size: I, num_experts: E, num_experts_per_tok: 2, clip_qkv: 0.5, norm_topk_prob: false },
     tensors: [...ends(), ...layers((p) => [...norms(p), ...attention(p, { qk: 'full' }), [`${p}.mlp.gate.weight`, [E, H]], ...experts(`${p}.mlp.experts`, ['gate_proj', 'up_proj', 'down_proj'])])],
     expect: { numExperts: E, topK: 2, moeLayers: [0, 1] },
   },

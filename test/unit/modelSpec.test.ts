@@ -59,7 +59,7 @@ describe('model spec from Hugging Face checkpoints', () => {
     expect((await spec('Qwen2MoeForCausalLM')).layers[0]!.mlp).toEqual({ kind: 'dense', intermediateSize: 24 });
     expect(moeOf(await spec('Qwen3MoeForCausalLM'))).toMatchObject({ routing: { kind: 'softmax-topk', normalize: true } });
     expect((await spec('Qwen3MoeForCausalLM')).layers[0]!.attention).toMatchObject({ qkNorm: 'per-head' });
-    expect((await spec('OlmoeForCausalLM')).layers[0]!.attention).toMatchObject({ qkNorm: 'full', clipQkv: 8 });
+    expect((await spec('OlmoeForCausalLM')).layers[0]!.attention).toMatchObject({ qkNorm: 'full', clipQkv: 0.5 });
     const granite = await spec('GraniteMoeForCausalLM');
     expect(granite).toMatchObject({ embeddingMultiplier: 12, residualMultiplier: 0.22, logitsScaling: 6, tieWordEmbeddings: true });
     expect(granite.layers[0]!.attention).toMatchObject({ scale: 0.015625 });
