@@ -5,7 +5,7 @@ import { storageBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
 import { Recorder, RecordingCache, type Profiler, type StepTimer } from '../gpu/recorder.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank, type FusedChoice, type FusedSharedExpert } from '../kernels/experts.ts';
-import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
+import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, qkvProjection, qkvProjectionFits, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
 import type { WeightRef } from '../kernels/weightRef.ts';
 import { selectExperts, softmaxRenormalizes } from '../kernels/routing.ts';
 import { ropeSchedule, type RopeSchedule } from '../model/rope.ts';
@@ -248,20 +248,59 @@ export class ForwardPass {
     throw new Error(`layer ${index}: spec and weights disagree on the attention kind`);
   }
 
-  /** q, k, v projections (one dispatch when stacked) → (clip) → q/k norms → RoPE (inside attention when decoding) → cache k, v → attention → o_proj, into `out`. */
+  /** q, k, v projections (one dispatch when stacked) → q/k norms → (clip) → RoPE (inside attention when decoding) → cache k, v → attention → o_proj, into `out`. */
   private async gqaAttention(enc: Recorder, a: GqaAttention, w: GpuAttention, index: number, input: BlockInput, out: BlockOutput, T: number, pos0: number) {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
-    const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
+    const qWidth = a.numHeads * a.headDim;
     // v goes straight to rows pos0 … pos0+T−1 of this layer's cache (past_key_values.update); so does k in
     // prefill, rotated where it lands
     const kCache = this.kCache[index]!;
     const vCache = this.vCache[index]!;
+    const q = f32(enc, T * qWidth, 'q [T,heads,d]');
+    // decode: the attention kernel applies the q/k norms, the clip and RoPE itself (fewer dispatches); k
+    // goes to a scratch row it reads raw and writes rotated to the cache
+    const kNew = T === 1 ? f32(enc, a.numKvHeads * a.headDim, 'new k [kvHeads,d]') : null;
+    const qkNorm = w.qkNorm;
+    const perHead = a.qkNorm === 'per-head';
+    const rotaryDim = spec.rope.rotaryDim;
+    const p = w.qkv;
+    const fused = p.kind === 'stacked' && !kNew && !input.norm
+      ? {
+        x: input.x, weight: p.qkv.weight, bias: p.qkv.bias, numTokens: T, inputs: H, numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim,
+        q, kCache, vCache, pos0, cos: this.cos, sin: this.sin, rotaryDim, clip: a.clipQkv,
+        norms: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps } : null,
+      }
+      : null;
+    let attendQ = q;
+    if (fused && qkvProjectionFits(fused)) {
+      // prefill: the multiply's partial sums, then the q/k norms, clip and RoPE in one pass; k and v land in their cache rows
+      await qkvProjection(ctx, enc, fused);
+      if (index === 0) enc.submitSoFar(); // see qkvApart
+    } else {
+      attendQ = await this.qkvApart(enc, a, w, index, input, T, pos0, q, kNew);
+    }
+    const attn = f32(enc, T * qWidth, 'attention [T,heads,d]');
+    await attention(ctx, enc, {
+      q: attendQ, kCache, vCache, out: attn, numTokens: T,
+      numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
+      ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew, qkNorm: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps, clip: a.clipQkv ?? undefined } : undefined } } : {}),
+    });
+    await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: qWidth });
+  }
+
+  /**
+   * gqaAttention's projections one step per dispatch (decode, q/k/v stored apart, or layers qkv_finish does
+   * not take): q into `q`, k and v into their cache rows (decode: k into kNew, for attention to rotate);
+   * then, in prefill, the q/k norms, the clip and RoPE. Returns the q that attention reads.
+   */
+  private async qkvApart(enc: Recorder, a: GqaAttention, w: GpuAttention, index: number, input: BlockInput, T: number, pos0: number, q: GPUBuffer, kNew: GPUBuffer | null): Promise<GPUBuffer> {
+    const { ctx, spec } = this;
+    const H = spec.hiddenSize;
+    const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
+    const kCache = this.kCache[index]!;
+    const vCache = this.vCache[index]!;
     const cacheRow = pos0 * kvWidth;
-    let q = f32(enc, T * qWidth, 'q [T,heads,d]');
-    // decode: the attention kernel applies RoPE itself (one dispatch fewer); k goes to a scratch row
-    // it reads raw and writes rotated to the cache
-    const kNew = T === 1 ? f32(enc, kvWidth, 'new k [kvHeads,d]') : null;
     const [kDest, kDestOffset] = kNew ? [kNew, 0] : [kCache, cacheRow];
     // q/k norms: decode applies them inside attention (before RoPE); prefill normalises k on its way to
     // the cache (a norm cannot write the buffer it reads)
@@ -294,29 +333,22 @@ export class ForwardPass {
       await clamp(q, qWidth, 0);
       await clamp(kRaw, kvWidth, kOffset);
     }
+    let attendQ = q;
     if (normsApart) {
       // per head (Qwen3-MoE: rows of d) or over the whole projection (OLMoE: rows of heads·d)
-      const qn = f32(enc, T * qWidth, 'q normed');
-      await norm(ctx, enc, { x: q, y: qn, weight: qkNorm.weight, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
+      attendQ = f32(enc, T * qWidth, 'q normed');
+      await norm(ctx, enc, { x: q, y: attendQ, weight: qkNorm.weight, bias: null, numRows: perHead ? T * a.numHeads : T, width: perHead ? a.headDim : qWidth, eps: spec.norm.eps, layerNorm: false });
       await norm(ctx, enc, { x: kRaw, y: kDest, outOffset: kDestOffset, weight: qkNorm.weight, weightOffset: qkNorm.kOffset, bias: null, numRows: perHead ? T * a.numKvHeads : T, width: perHead ? a.headDim : kvWidth, eps: spec.norm.eps, layerNorm: false });
-      q = qn;
-      await clamp(q, qWidth, 0);
+      await clamp(attendQ, qWidth, 0);
       await clamp(kDest, kvWidth, kDestOffset);
     }
-    const rotaryDim = spec.rope.rotaryDim;
     if (!kNew) {
       await rope(ctx, enc, {
-        tensors: [{ x: q, numHeads: a.numHeads, headStride: a.headDim }, { x: kCache, numHeads: a.numKvHeads, headStride: a.headDim, headOffset: cacheRow }],
-        cos: this.cos, sin: this.sin, numTokens: T, rotaryDim, pos0,
+        tensors: [{ x: attendQ, numHeads: a.numHeads, headStride: a.headDim }, { x: kCache, numHeads: a.numKvHeads, headStride: a.headDim, headOffset: cacheRow }],
+        cos: this.cos, sin: this.sin, numTokens: T, rotaryDim: spec.rope.rotaryDim, pos0,
       });
     }
-    const attn = f32(enc, T * qWidth, 'attention [T,heads,d]');
-    await attention(ctx, enc, {
-      q, kCache, vCache, out: attn, numTokens: T,
-      numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
-      ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew, qkNorm: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps, clip: a.clipQkv ?? undefined } : undefined } } : {}),
-    });
-    await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: qWidth });
+    return attendQ;
   }
 
   /**

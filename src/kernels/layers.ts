@@ -111,6 +111,11 @@ export interface LinearArgs {
   norm?: NormOnRead | undefined;
   /** y += scale · (x · Wᵀ (+ b) + pending.r): the layer is a residual branch (one token, one part). */
   residual?: { scale: number; pending?: GPUBuffer | undefined } | undefined;
+  /**
+   * Many tokens: only the multiply's partial sums into this buffer ([S, T, N] f32, S from matmulSplit,
+   * no bias), for a kernel that finishes them (qkvProjection); y is not written.
+   */
+  partialsOnly?: GPUBuffer | undefined;
 }
 
 /**
@@ -160,7 +165,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   // matmul: tiles of 32 tokens × 128 outputs, split over the inputs when they are few (see matmulSplit)
   const tileGrid = [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)] as const;
   const { splits, kChunk } = shader === 'matmul' ? matmulSplit(tileGrid[0] * tileGrid[1], a.inputs, N) : { splits: 1, kChunk: a.inputs };
-  const partials = splits > 1 ? allocateShared(ctx, enc, splits * a.numTokens * N * 4, 'split multiply partial sums [S,T,N]') : ctx.placeholder(5);
+  const partials = a.partialsOnly ?? (splits > 1 ? allocateShared(ctx, enc, splits * a.numTokens * N * 4, 'split multiply partial sums [S,T,N]') : ctx.placeholder(5));
   const run = (phase: number, grid: readonly [number, number, number]) =>
     dispatch(ctx, enc, {
       shader,
@@ -184,12 +189,89 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
       grid,
       ...(phase === 2 ? { label: 'matmul (sum of split partials)' } : {}),
     });
+  if (a.partialsOnly && shader !== 'matmul') throw new RangeError(`linear: partial sums come from the tiled multiply (T=${a.numTokens}, N=${N})`);
   if (shader !== 'matmul') return run(0, [x, Math.ceil(workgroups / x), tokenBlocks]);
+  if (a.partialsOnly) {
+    if (N % 4 !== 0) throw new RangeError(`linear: partial sums need outputs in fours, got ${N}`);
+    return run(1, [...tileGrid, splits]);
+  }
   if (splits === 1) return run(0, [...tileGrid, 1]);
   // partial sums over each chunk of the inputs, then their sum (+ bias) into y: 128 vec4s of y per workgroup
   const sumGroups = Math.ceil((a.numTokens * N) / 4 / 128);
   const sumX = Math.min(sumGroups, 65535);
   return run(1, [...tileGrid, splits]).then(() => run(2, [sumX, Math.ceil(sumGroups / sumX), 1]));
+}
+
+/** Floats of q and k that qkv_finish.wgsl holds in workgroup memory (its ROW_FLOATS). */
+const QKV_FINISH_FLOATS = 7168;
+
+/** The q/k norms qkvProjection applies, as in attention()'s QkNormOnRead. */
+export interface QkvNorms {
+  weight: WeightRef; // q's [heads·d] (or [d] per head), then k's from element kOffset
+  kOffset: number;
+  perHead: boolean;
+  eps: number;
+}
+
+/** Arguments of qkvProjection: a prefill's stacked q/k/v projection, finished into q and the caches. */
+export interface QkvProjectionArgs {
+  x: GPUBuffer; // [T, H] f32
+  weight: WeightRef; // [heads·d + 2·kvHeads·d, H]: q, k, v rows stacked
+  bias: WeightRef | null;
+  numTokens: number;
+  inputs: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  q: GPUBuffer; // out [T, heads·d]
+  kCache: GPUBuffer; // rows pos0 … pos0+T−1 written: [maxPos, kvHeads·d]
+  vCache: GPUBuffer;
+  pos0: number;
+  cos: GPUBuffer; // [maxPos, rotaryDim / 2]
+  sin: GPUBuffer;
+  rotaryDim: number;
+  norms: QkvNorms | null;
+  clip: number | null;
+}
+
+/**
+ * Whether qkvProjection takes this layer: a tiled multiply's token count, q and k within qkv_finish's
+ * workgroup memory, widths in fours, RoPE on whole pairs of a head, norm weights and bias of one dtype.
+ */
+export function qkvProjectionFits(a: Omit<QkvProjectionArgs, 'x' | 'q' | 'kCache' | 'vCache' | 'cos' | 'sin'>): boolean {
+  const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
+  const N = qWidth + 2 * kvWidth;
+  const dtypes = new Set([a.bias?.dtype, a.norms?.weight.dtype].filter((d) => d !== undefined));
+  return (
+    a.numTokens > MATVEC_MAX_TOKENS && N > MATMUL_OUTPUTS && alignedRows(a.inputs, a.weight) &&
+    qWidth + kvWidth <= QKV_FINISH_FLOATS && a.headDim % 4 === 0 && a.rotaryDim % 2 === 0 && a.rotaryDim <= a.headDim &&
+    dtypes.size <= 1 && (!a.norms?.perHead || a.numHeads + a.numKvHeads <= 256)
+  );
+}
+
+/**
+ * q, k, v = x · Wᵀ (+ b) for a prefill, then q/k norms, clip and RoPE, q into `q` and k, v into their
+ * cache rows: the multiply's partial sums (matmul, one chunk or more) and one qkv_finish dispatch.
+ */
+export async function qkvProjection(ctx: GpuContext, enc: Encoder, a: QkvProjectionArgs): Promise<void> {
+  if (!qkvProjectionFits(a)) throw new RangeError(`qkvProjection: a layer it does not take (T=${a.numTokens}, heads ${a.numHeads}/${a.numKvHeads} of ${a.headDim})`);
+  const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
+  const N = qWidth + 2 * kvWidth;
+  const tiles = Math.ceil(N / MATMUL_OUTPUTS) * Math.ceil(a.numTokens / MATMUL_TOKENS);
+  const { splits } = matmulSplit(tiles, a.inputs, N);
+  const partials = allocateShared(ctx, enc, splits * a.numTokens * N * 4, 'split multiply partial sums [S,T,N]');
+  await linear(ctx, enc, { x: a.x, weight: a.weight, bias: null, y: ctx.placeholder(), numTokens: a.numTokens, outputs: N, inputs: a.inputs, partialsOnly: partials });
+  const norms = a.norms;
+  await dispatch(ctx, enc, {
+    shader: 'qkv_finish',
+    constants: { QK_NORM: norms ? (norms.perHead ? 2 : 1) : 0, WEIGHT_DTYPE: weightDtypeConstant(a.bias?.dtype ?? norms?.weight.dtype ?? 'BF16') },
+    params: [
+      ['u32', a.numTokens], ['u32', splits], ['u32', qWidth], ['u32', kvWidth], ['u32', a.headDim], ['u32', a.bias ? 1 : 0],
+      ['f32', norms?.eps ?? 0], ['u32', norms?.kOffset ?? 0], ['f32', a.clip ?? 0], ['u32', a.rotaryDim], ['u32', a.pos0],
+    ],
+    buffers: [partials, a.bias?.buffer ?? ctx.placeholder(2), norms?.weight.buffer ?? ctx.placeholder(3), a.cos, a.sin, a.q, a.kCache, a.vCache],
+    grid: dispatchGrid(a.numTokens, ctx.device.limits.maxComputeWorkgroupsPerDimension),
+  });
 }
 
 /**

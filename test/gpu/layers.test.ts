@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
-import { argmax, attention, elementwise, embed, linear, matmulSplit, norm, rope, ropeTables } from '../../src/kernels/layers.ts';
+import { argmax, attention, elementwise, embed, linear, matmulSplit, norm, qkvProjection, qkvProjectionFits, rope, ropeTables } from '../../src/kernels/layers.ts';
 import { argmaxRef, attentionRef, embedRef, linearRef, normRef, ropeRef } from '../../src/reference/layers.ts';
 import { KERNEL_VARIANTS, variantGpu } from '../helpers/gpu.ts';
 import { emptyBuffer, f32Buffer, randomValues, readF32, readU32, relativeError, run, u32Buffer, weight } from '../helpers/gpuData.ts';
@@ -204,6 +204,62 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
         const want = stream.map((v, i) => v + scale * (projected[i]! + (withPending ? branch[i]! : 0)));
         expect(relativeError(await readF32(gpu, streamBuf, K), want), `${label} residual branch`).toBeLessThan(TOL);
       }
+    }
+  });
+
+  it('a prefill\'s q/k/v projection finished in one pass: partial sums (+ bias), q/k norms (whole or per head), clip, RoPE, k and v into cache rows', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(41);
+    const cases = [
+      // OLMoE-like: norms over the whole projection, clip after them, a multiply split in two
+      { T: 40, K: 512, heads: 8, kvHeads: 4, d: 16, rotaryDim: 16, pos0: 0, bias: false, norm: 'whole', clip: 0.5, dtype: 'BF16', splits: 2 },
+      // Qwen-like: bias, no norms, no clip; partial rotary; a later position; one chunk
+      { T: 33, K: 40, heads: 2, kvHeads: 2, d: 32, rotaryDim: 16, pos0: 7, bias: true, norm: null, clip: null, dtype: 'F16', splits: 1 },
+      // Qwen3-like: per-head norms, grouped heads, f32
+      { T: 17, K: 24, heads: 6, kvHeads: 2, d: 16, rotaryDim: 16, pos0: 3, bias: true, norm: 'head', clip: 0.3, dtype: 'F32', splits: 1 },
+    ] as const;
+    for (const c of cases) {
+      const [qw, kvw] = [c.heads * c.d, c.kvHeads * c.d];
+      const N = qw + 2 * kvw;
+      const x = randomValues(rand, c.T * c.K);
+      const w = weight(gpu, randomValues(rand, N * c.K), c.dtype);
+      const b = c.bias ? weight(gpu, randomValues(rand, N), c.dtype) : null;
+      const normWidth = c.norm === 'head' ? c.d : qw;
+      const kOffset = normWidth + 3; // k's norm weights start past q's, not right after them
+      const nw = weight(gpu, Float32Array.from(randomValues(rand, kOffset + (c.norm === 'head' ? c.d : kvw)), (v) => 1 + v / 2), c.dtype);
+      const invFreq = Float32Array.from({ length: c.rotaryDim / 2 }, (_, i) => 10000 ** ((-2 * i) / c.rotaryDim));
+      const rows = c.pos0 + c.T + 2;
+      const tables = ropeTables(invFreq, rows, 1);
+      const [q, kCache, vCache] = [emptyBuffer(gpu, c.T * qw), f32Buffer(gpu, new Float32Array(rows * kvw).fill(7)), f32Buffer(gpu, new Float32Array(rows * kvw).fill(7))];
+      const args = {
+        x: f32Buffer(gpu, x), weight: w.ref, bias: b?.ref ?? null, numTokens: c.T, inputs: c.K, numHeads: c.heads, numKvHeads: c.kvHeads, headDim: c.d,
+        q, kCache, vCache, pos0: c.pos0, cos: f32Buffer(gpu, tables.cos), sin: f32Buffer(gpu, tables.sin), rotaryDim: c.rotaryDim, clip: c.clip,
+        norms: c.norm ? { weight: nw.ref, kOffset, perHead: c.norm === 'head', eps: 1e-5 } : null,
+      };
+      expect(qkvProjectionFits(args), JSON.stringify(c)).toBe(true);
+      expect(matmulSplit(Math.ceil(N / 128) * Math.ceil(c.T / 32), c.K, N).splits, JSON.stringify(c)).toBe(c.splits);
+      await run(gpu, (enc) => qkvProjection(gpu, enc, args));
+      // reference: y = x Wᵀ + b; q, k = norm(q), norm(k); clip q, k, v; RoPE q and k
+      const y = linearRef(x, w.values, b?.values ?? null, c.K);
+      const part = (from: number, width: number) => Float32Array.from({ length: c.T * width }, (_, j) => y[Math.floor(j / width) * N + from + (j % width)]!);
+      let wantQ: Float32Array = part(0, qw);
+      let wantK: Float32Array = part(qw, kvw);
+      const wantV = part(qw + kvw, kvw);
+      if (c.norm) {
+        wantQ = normRef(wantQ, normWidth, nw.values.subarray(0, normWidth), null, 1e-5, false);
+        wantK = normRef(wantK, c.norm === 'head' ? c.d : kvw, nw.values.subarray(kOffset), null, 1e-5, false);
+      }
+      if (c.clip !== null) for (const t of [wantQ, wantK, wantV]) t.forEach((v, i) => (t[i] = Math.min(c.clip, Math.max(-c.clip, v))));
+      wantQ = ropeRef(wantQ, c.heads, c.d, c.rotaryDim, c.pos0, invFreq, 1);
+      wantK = ropeRef(wantK, c.kvHeads, c.d, c.rotaryDim, c.pos0, invFreq, 1);
+      expect(relativeError(await readF32(gpu, q, c.T * qw), wantQ), `${JSON.stringify(c)} q`).toBeLessThan(TOL);
+      const [gotK, gotV] = [await readF32(gpu, kCache, rows * kvw), await readF32(gpu, vCache, rows * kvw)];
+      const rowsOf = (a: Float32Array) => a.subarray(c.pos0 * kvw, (c.pos0 + c.T) * kvw);
+      expect(relativeError(rowsOf(gotK), wantK), `${JSON.stringify(c)} k`).toBeLessThan(TOL);
+      // v is not normalised: sums of 512 products, clamped to ±0.5, leave f32 rounding against a max of 0.5
+      expect(relativeError(rowsOf(gotV), wantV), `${JSON.stringify(c)} v`).toBeLessThan(c.clip === 0.5 ? 1e-4 : TOL);
+      const around = (a: Float32Array) => [...a.subarray(0, c.pos0 * kvw), ...a.subarray((c.pos0 + c.T) * kvw)];
+      expect([...around(gotK), ...around(gotV)].every((v) => v === 7), 'cache rows around the written ones').toBe(true);
     }
   });
 
