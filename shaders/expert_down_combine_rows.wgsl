@@ -5,6 +5,10 @@
 // With SHARED = 1 it adds the shared expert too (its hidden rows after the routed pairs', see
 // expert_gate_up_rows.wgsl), weighted by sharedWeights[t] or its sigmoid (Qwen2-MoE's gate):
 //   out[t, h] += ws_t · (Ws_down hidden_s[t])[h]
+// SLOTS_APART (no shared expert, k dividing ROWS): each group of LANES threads takes one chosen expert
+// of a row instead of all k one after another, so a workgroup holds ROWS / k rows and every thread has
+// one round of loads in flight, not k; the k weighted dots meet in workgroup memory. H200, decode
+// (k = 8): OLMoE 25 → 22 µs per layer, granite 18 → 14.5.
 
 #include "weights"
 #include "row_reduce"
@@ -21,6 +25,7 @@ struct Params {
 }
 
 override SHARED: u32 = 0u;
+override SLOTS_APART: bool = false;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> hiddenIn: array<vec4<f32>>; // [T · k, I/4]
@@ -62,8 +67,14 @@ fn rowDot(ofShared: bool, row: u32, xBase: u32, words: u32, lane: u32) -> f32 {
   return acc;
 }
 
+var<workgroup> slotDots: array<f32, ROWS>; // SLOTS_APART: each group's weighted dot
+
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  if (SLOTS_APART) {
+    slotsApart(wid, lid);
+    return;
+  }
   let lane = lid % LANES;
   let h = wid.x * ROWS + lid / LANES;
   let t = wid.y + wid.z * 65535u;
@@ -86,5 +97,31 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (valid && lane == 0u) {
     let o = t * params.hidden + h;
     out[o] = select(s, out[o] + s, params.accumulate == 1u);
+  }
+}
+
+/** SLOTS_APART: group g of the workgroup is slot g % k of row wid.x · (ROWS / k) + g / k. */
+fn slotsApart(wid: vec3u, lid: u32) {
+  let lane = lid % LANES;
+  let group = lid / LANES;
+  let k = params.topK;
+  let slot = group % k;
+  let h = wid.x * (ROWS / k) + group / k;
+  let t = wid.y + wid.z * 65535u;
+  let valid = h < params.hidden && t < params.numTokens;
+  let words = params.width / valuesPerWord();
+  var dot = 0.0;
+  if (valid) {
+    let p = t * k + slot;
+    dot = combineWeight(p) * rowDot(false, (expertIds[p] * params.hidden + h) * words, p * (params.width / 4u), words, lane);
+  }
+  let s = rowSum(lid, dot);
+  if (lane == 0u) { slotDots[group] = s; }
+  workgroupBarrier();
+  if (valid && lane == 0u && slot == 0u) {
+    var total = 0.0;
+    for (var j = 0u; j < k; j++) { total += slotDots[group + j]; }
+    let o = t * params.hidden + h;
+    out[o] = select(total, out[o] + total, params.accumulate == 1u);
   }
 }

@@ -130,15 +130,17 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
   }
   const downDtype = { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype) };
   if (!bank.downTransposed && alignedRows(I, bank.down)) {
+    // each chosen expert of a row in its own group of threads where the row block holds whole rows
+    const slotsApart = !shared && ROWS % a.topK === 0;
     await dispatch(ctx, enc, {
       shader: 'expert_down_combine_rows',
-      constants: { ...downDtype, SHARED },
+      constants: { ...downDtype, SHARED, SLOTS_APART: slotsApart ? 1 : 0 },
       params: [
         ['u32', a.numTokens], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', a.accumulate ? 1 : 0], ['u32', a.sigmoidWeights ? 1 : 0],
         ['u32', Is], ['u32', shared?.sigmoid ? 1 : 0],
       ],
       buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out, shared?.bank.down.buffer ?? ctx.placeholder(1), shared?.weights ?? ctx.placeholder(2)],
-      grid: rowGrid(Math.ceil(H / ROWS), a.numTokens),
+      grid: rowGrid(Math.ceil(H / (slotsApart ? ROWS / a.topK : ROWS)), a.numTokens),
     });
   } else {
     await dispatch(ctx, enc, {
