@@ -39,21 +39,15 @@ fn bias(n: u32) -> f32 {
   return 0.0;
 }
 
-const MAX_SPLITS: u32 = 16u; // layers.ts SPLIT_MAX
+#include "split_partials"
 
-/**
- * Phase 2: thread `li` of workgroup `g` (128 threads) sums vec4 number g · 128 + li of y over the S
- * partials. The loop counts to a constant so that all S loads are in flight before the first add.
- */
+/** Phase 2: thread `li` of workgroup `g` (128 threads) sums vec4 number g · 128 + li of y over the S partials. */
 fn sumPartials(g: u32, li: u32) {
   let N4 = params.numOutputs / 4u;
   let T = params.numTokens;
   let v = g * 128u + li;
   if (v >= T * N4) { return; }
-  var sum = vec4<f32>(0.0);
-  for (var z = 0u; z < MAX_SPLITS; z++) {
-    if (z < params.splits) { sum += partials[z * T * N4 + v]; }
-  }
+  let sum = sumOfPartials(v, T * N4);
   let t = v / N4;
   let n = 4u * (v % N4);
   for (var c = 0u; c < 4u; c++) { storeOutput(t, n + c, sum[c] + bias(n + c)); }

@@ -38,9 +38,10 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> kCache: array<f32>;    // [maxPos, kvWidth]
 @group(0) @binding(8) var<storage, read_write> vCache: array<vec4<f32>>; // [maxPos, kvWidth / 4]
 
+#include "split_partials"
+
 override QK_NORM: u32 = 0u;
 const ROW_FLOATS: u32 = 7168u; // layers.ts QKV_FINISH_FLOATS
-const MAX_SPLITS: u32 = 16u;   // layers.ts SPLIT_MAX
 const MAX_HEADS: u32 = 256u;   // QK_NORM 2: heads + kvHeads
 const WORKGROUP_SIZE: u32 = 256u;
 
@@ -87,10 +88,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   var qSquares = 0.0;
   var kSquares = 0.0;
   for (var c = li; c < n4; c += WORKGROUP_SIZE) {
-    var v = vec4<f32>(0.0);
-    for (var z = 0u; z < MAX_SPLITS; z++) {
-      if (z < params.splits) { v += partials[(z * T + t) * n4 + c]; }
-    }
+    var v = sumOfPartials(t * n4 + c, T * n4);
     for (var i = 0u; i < 4u; i++) { v[i] += biasOf(4u * c + i); }
     if (c < qk4) {
       row[c] = v;
