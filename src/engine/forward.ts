@@ -2,7 +2,8 @@
 // step Recorder (its buffers are reused each time a step of the same shape is recorded again). Reads like transformers' modeling files; one comment per step.
 
 import { storageBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
-import { Recorder, RecordingCache, type Profiler, type StepTimer } from '../gpu/recorder.ts';
+import { Recorder, RecordingCache } from '../gpu/recorder.ts';
+import type { Profiler, StepTimer } from '../gpu/timers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank, type FusedChoice, type FusedSharedExpert } from '../kernels/experts.ts';
 import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, qkvProjection, qkvProjectionFits, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
@@ -261,30 +262,30 @@ export class ForwardPass {
     // decode: the attention kernel applies the q/k norms, the clip and RoPE itself (fewer dispatches); k
     // goes to a scratch row it reads raw and writes rotated to the cache
     const kNew = T === 1 ? f32(enc, a.numKvHeads * a.headDim, 'new k [kvHeads,d]') : null;
-    const qkNorm = w.qkNorm;
-    const perHead = a.qkNorm === 'per-head';
+    const norms = w.qkNorm ? { weight: w.qkNorm.weight, kOffset: w.qkNorm.kOffset, perHead: a.qkNorm === 'per-head', eps: spec.norm.eps } : null;
     const rotaryDim = spec.rope.rotaryDim;
     const p = w.qkv;
     const fused = p.kind === 'stacked' && !kNew && !input.norm
       ? {
         x: input.x, weight: p.qkv.weight, bias: p.qkv.bias, numTokens: T, inputs: H, numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim,
-        q, kCache, vCache, pos0, cos: this.cos, sin: this.sin, rotaryDim, clip: a.clipQkv,
-        norms: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps } : null,
+        q, kCache, vCache, pos0, cos: this.cos, sin: this.sin, rotaryDim, clip: a.clipQkv, norms,
       }
       : null;
     let attendQ = q;
     if (fused && qkvProjectionFits(fused)) {
       // prefill: the multiply's partial sums, then the q/k norms, clip and RoPE in one pass; k and v land in their cache rows
       await qkvProjection(ctx, enc, fused);
-      if (index === 0) enc.submitSoFar(); // see qkvApart
     } else {
       attendQ = await this.qkvApart(enc, a, w, index, input, T, pos0, q, kNew);
     }
+    // a prefill's first layer goes to the GPU from here on, so that the GPU starts while the host records
+    // the rest of the layer (later layers go one by one: encode)
+    if (T > 1 && index === 0) enc.submitSoFar();
     const attn = f32(enc, T * qWidth, 'attention [T,heads,d]');
     await attention(ctx, enc, {
       q: attendQ, kCache, vCache, out: attn, numTokens: T,
       numHeads: a.numHeads, numKvHeads: a.numKvHeads, headDim: a.headDim, valueDim: a.headDim, pos0, scale: a.scale, window: a.slidingWindow,
-      ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew, qkNorm: qkNorm ? { weight: qkNorm.weight, kOffset: qkNorm.kOffset, perHead, eps: spec.norm.eps, clip: a.clipQkv ?? undefined } : undefined } } : {}),
+      ...(kNew ? { rope: { cos: this.cos, sin: this.sin, rotaryDim, kNew, qkNorm: norms ? { ...norms, clip: a.clipQkv ?? undefined } : undefined } } : {}),
     });
     await linear(ctx, enc, { x: attn, weight: w.o.weight, bias: w.o.bias, y: out.y, residual: out.residual, numTokens: T, outputs: H, inputs: qWidth });
   }
@@ -320,9 +321,6 @@ export class ForwardPass {
       await linear(ctx, enc, { ...input, weight: p.k.weight, bias: p.k.bias, y: kRaw, numTokens: T, outputs: kvWidth, inputs: H, outOffset: kOffset });
       await linear(ctx, enc, { ...input, weight: p.v.weight, bias: p.v.bias, y: vCache, numTokens: T, outputs: kvWidth, inputs: H, outOffset: cacheRow });
     }
-    // a prefill's first layer goes to the GPU from here on, so that the GPU starts while the host records
-    // the rest of the layer (later layers go one by one: encode)
-    if (T > 1 && index === 0) enc.submitSoFar();
     // clip_qkv: q, k, v clamped to ±clip after the q/k norms (OLMoE's order), before RoPE; decode's
     // attention kernel clamps q and k itself when it applies their norms
     const clamp = async (buf: GPUBuffer, n: number, offset: number) => {

@@ -54,7 +54,7 @@ const MATMUL_OUTPUTS = 128; // outputs per workgroup (B_ROWS)
 const MATMUL_STEP = 16; // inputs per staged step (tile_multiply's STEP): a split's chunks are whole steps
 const SPLIT_TARGET = 1024; // workgroups a split multiply aims for (H100, 32 × 128 tiles: 256 of them ran at 78% of the FLOP rate of 1,024, 768 at 81% of 3,072's)
 const SPLIT_MIN_INPUTS = 256; // inputs per chunk, at least
-const SPLIT_MAX = 16; // matmul.wgsl's MAX_SPLITS
+const SPLIT_MAX = 16; // split_partials.wgsl's MAX_SPLITS
 
 /**
  * How matmul.wgsl splits a multiply's K inputs: into as many chunks as bring `tiles` workgroups to about
@@ -67,6 +67,11 @@ export function matmulSplit(tiles: number, inputs: number, outputs: number): { s
   if (wanted < 2) return { splits: 1, kChunk: inputs };
   const kChunk = Math.ceil(inputs / wanted / MATMUL_STEP) * MATMUL_STEP;
   return { splits: Math.ceil(inputs / kChunk), kChunk };
+}
+
+/** matmulSplit for matmul.wgsl's tiles over numTokens × N outputs. */
+function tiledSplit(numTokens: number, inputs: number, N: number): { splits: number; kChunk: number } {
+  return matmulSplit(Math.ceil(N / MATMUL_OUTPUTS) * Math.ceil(numTokens / MATMUL_TOKENS), inputs, N);
 }
 
 /** Rows of a stacked weight that go to their own output (see shaders/linear_output.wgsl). */
@@ -164,7 +169,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   const pending = norm?.pending?.r ?? residual?.pending;
   // matmul: tiles of 32 tokens × 128 outputs, split over the inputs when they are few (see matmulSplit)
   const tileGrid = [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)] as const;
-  const { splits, kChunk } = shader === 'matmul' ? matmulSplit(tileGrid[0] * tileGrid[1], a.inputs, N) : { splits: 1, kChunk: a.inputs };
+  const { splits, kChunk } = shader === 'matmul' ? tiledSplit(a.numTokens, a.inputs, N) : { splits: 1, kChunk: a.inputs };
   const partials = a.partialsOnly ?? (splits > 1 ? allocateShared(ctx, enc, splits * a.numTokens * N * 4, 'split multiply partial sums [S,T,N]') : ctx.placeholder(5));
   const run = (phase: number, grid: readonly [number, number, number]) =>
     dispatch(ctx, enc, {
@@ -205,13 +210,8 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
 /** Floats of q and k that qkv_finish.wgsl holds in workgroup memory (its ROW_FLOATS). */
 const QKV_FINISH_FLOATS = 7168;
 
-/** The q/k norms qkvProjection applies, as in attention()'s QkNormOnRead. */
-export interface QkvNorms {
-  weight: WeightRef; // q's [heads·d] (or [d] per head), then k's from element kOffset
-  kOffset: number;
-  perHead: boolean;
-  eps: number;
-}
+/** The q/k norms qkvProjection applies (its clip is an argument of its own, for models without norms). */
+export type QkvNorms = Omit<QkNormOnRead, 'clip'>;
 
 /** Arguments of qkvProjection: a prefill's stacked q/k/v projection, finished into q and the caches. */
 export interface QkvProjectionArgs {
@@ -257,8 +257,7 @@ export async function qkvProjection(ctx: GpuContext, enc: Encoder, a: QkvProject
   if (!qkvProjectionFits(a)) throw new RangeError(`qkvProjection: a layer it does not take (T=${a.numTokens}, heads ${a.numHeads}/${a.numKvHeads} of ${a.headDim})`);
   const [qWidth, kvWidth] = [a.numHeads * a.headDim, a.numKvHeads * a.headDim];
   const N = qWidth + 2 * kvWidth;
-  const tiles = Math.ceil(N / MATMUL_OUTPUTS) * Math.ceil(a.numTokens / MATMUL_TOKENS);
-  const { splits } = matmulSplit(tiles, a.inputs, N);
+  const { splits } = tiledSplit(a.numTokens, a.inputs, N);
   const partials = allocateShared(ctx, enc, splits * a.numTokens * N * 4, 'split multiply partial sums [S,T,N]');
   await linear(ctx, enc, { x: a.x, weight: a.weight, bias: null, y: ctx.placeholder(), numTokens: a.numTokens, outputs: N, inputs: a.inputs, partialsOnly: partials });
   const norms = a.norms;
