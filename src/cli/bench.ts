@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { BENCH_SHAPES } from '../bench/shapes.ts';
 import { MoeEngine } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { Profiler, StepTimer } from '../gpu/recorder.ts';
+import { Profiler, StepTimer } from '../gpu/timers.ts';
 import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';

@@ -4,7 +4,7 @@
 
 import { uploadStorage } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import type { Profiler, StepTimer } from '../gpu/recorder.ts';
+import type { Profiler, StepTimer } from '../gpu/timers.ts';
 import type { UploadOptions } from '../gpu/tensorUpload.ts';
 import { argmax, sample, type SamplingSettings } from '../kernels/layers.ts';
 import { seededRandom } from '../util/random.ts';
