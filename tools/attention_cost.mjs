@@ -6,7 +6,7 @@
 // A tool for choosing kernels; not part of CI.
 //   node tools/attention_cost.mjs [dawn flags…]          (on a GPU host after `source .gpu/setup.sh`)
 //   CANDIDATE_SHADERS=dir1,dir2   also time attention_tiled with the .wgsl files of each dir replacing shaders/'s
-//                                 (a dir named …qN… takes N queries per workgroup; 16 otherwise)
+//                                 (a dir named …qN… takes N queries per workgroup; 32 otherwise, two blocks of 16)
 import { createRequire } from 'node:module';
 import { dispatchPass, gpuTimer } from './timed_pass.mjs';
 import { shaderDir, shaderSource } from './shader_source.mjs';
@@ -74,9 +74,12 @@ for (const [name, T, heads, kvHeads, d] of shapes) {
   for (const dir of dirs) {
     const out = device.createBuffer({ size: T * heads * d * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     console.error(`${name}: ${dir}`);
-    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: shaderSource('attention_tiled', { dir }) }), entryPoint: 'main' } });
+    const code = shaderSource('attention_tiled', { dir });
+    // head sizes as pipeline constants where the kernel takes them, as layers.ts attention() passes them
+    const constants = code.includes('override HEAD_VEC4S') ? { HEAD_VEC4S: d / 4, VALUE_VEC4S: d / 4 } : {};
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main', constants } });
     const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [p, q, k, v, out].map((buffer, binding) => ({ binding, resource: { buffer } })) });
-    const queries = Number(/q(\d+)/.exec(dir.split('/').pop())?.[1] ?? 16);
+    const queries = Number(/q(\d+)/.exec(dir.split('/').pop())?.[1] ?? 32);
     const us = (await timer.time((encoder) => dispatchPass(encoder, timer, pipeline, [group], DISPATCHES, Math.ceil(T / queries) * heads), QUICK ? 1 : 5)) / DISPATCHES;
     const values = await read(out, T * heads * d * 4);
     reference ??= values;

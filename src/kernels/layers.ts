@@ -327,8 +327,8 @@ export interface QkNormOnRead {
   clip?: number | undefined;
 }
 
-/** What attention_tiled.wgsl handles: query tokens per workgroup, head dims, workgroup memory it declares. */
-const TILED_ATTENTION = { queries: 16, maxDim: 128, workgroupBytes: 29_184 };
+/** What attention_tiled.wgsl handles: query tokens per block (a workgroup takes two), head dims, workgroup memory it declares. */
+const TILED_ATTENTION = { queries: 16, maxDim: 128, workgroupBytes: 29_248 };
 const tiledDim = (dim: number) => dim <= TILED_ATTENTION.maxDim && dim % 4 === 0;
 
 /** Positions per block of attention.wgsl; a split takes every S-th block. */
@@ -376,7 +376,7 @@ export async function attention(
   const tiled =
     a.numTokens > 1 && tiledDim(a.headDim) && tiledDim(a.valueDim) &&
     ctx.device.limits.maxComputeWorkgroupStorageSize >= TILED_ATTENTION.workgroupBytes;
-  const workgroups = tiled ? Math.ceil(a.numTokens / TILED_ATTENTION.queries) * a.numHeads : a.numTokens * a.numHeads;
+  const workgroups = tiled ? Math.ceil(Math.ceil(a.numTokens / TILED_ATTENTION.queries) / 2) * a.numHeads : a.numTokens * a.numHeads;
   const qkNorm = a.rope?.qkNorm;
   const ropeBuffers = a.rope ? [a.rope.cos, a.rope.sin, a.rope.kNew] : [ctx.placeholder(), ctx.placeholder(), ctx.placeholder()];
   const normBuffer = qkNorm?.weight.buffer ?? ctx.placeholder(3);
@@ -387,7 +387,7 @@ export async function attention(
   const grid = dispatchGrid(workgroups, ctx.device.limits.maxComputeWorkgroupsPerDimension);
   await dispatch(ctx, enc, {
     shader: tiled ? 'attention_tiled' : 'attention',
-    ...(tiled ? {} : { constants: { ROPE: a.rope ? 1 : 0, QK_NORM: qkNorm ? (qkNorm.perHead ? 2 : 1) : 0, ...(qkNorm ? { WEIGHT_DTYPE: weightDtypeConstant(qkNorm.weight.dtype) } : {}) } }),
+    ...(tiled ? { constants: { HEAD_VEC4S: a.headDim / 4, VALUE_VEC4S: a.valueDim / 4 } } : { constants: { ROPE: a.rope ? 1 : 0, QK_NORM: qkNorm ? (qkNorm.perHead ? 2 : 1) : 0, ...(qkNorm ? { WEIGHT_DTYPE: weightDtypeConstant(qkNorm.weight.dtype) } : {}) } }),
     params: [
       ['u32', a.numTokens], ['u32', a.numHeads], ['u32', a.numKvHeads], ['u32', a.headDim], ['u32', a.valueDim], ['u32', a.pos0], ['f32', a.scale], ['u32', a.window ?? 0],
       ['u32', a.rope?.rotaryDim ?? 0], ['f32', qkNorm?.eps ?? 0], ['u32', qkNorm?.kOffset ?? 0], ['f32', qkNorm?.clip ?? 0],
