@@ -56,16 +56,18 @@ for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the refer
     // aligned: rows a multiple of 8 values (the decode *_rows kernels stream them 16 bytes per load);
     // 'h': only H aligned (gate/up streamed, down not); 'long': aligned rows long enough for the decode
     // kernels' several-words-per-lane loops and their remainders
-    const cases: [ComputeDtype, boolean, boolean | 'h' | 'long'][] = [
+    // 'experts': more experts than the grouping's scan has threads (each sums several experts' counts)
+    const cases: [ComputeDtype, boolean, boolean | 'h' | 'long' | 'experts'][] = [
       ['BF16', false, false], ['F16', true, false], ['F32', false, false], ['BF16', true, true],
       ['BF16', false, true], ['F16', false, true], ['F32', false, true], ['BF16', false, 'h'], ['BF16', false, 'long'],
+      ['F32', false, 'experts'],
     ];
     for (const [ci, [dtype, transposed, aligned]] of cases.entries()) {
       // every other case combines with sigmoid(weights), as a shared expert's gate does
       const sigmoidWeights = ci % 2 === 1;
       // the last case: few experts, many tokens, so that an expert's pairs span several 32-pair tiles
       const many = grouped && aligned === 'h';
-      const [E, T] = many ? [2, 140] : [randomInt(rand, 1, 16), randomInt(rand, 1, grouped ? 40 : 9)];
+      const [E, T] = many ? [2, 140] : aligned === 'experts' ? [150, grouped ? 30 : 5] : [randomInt(rand, 1, 16), randomInt(rand, 1, grouped ? 40 : 9)];
       const long = aligned === 'long';
       const H = long ? 8 * randomInt(rand, 66, 90) : aligned ? 8 * randomInt(rand, 1, 9) : randomInt(rand, 4, 70);
       const I = long ? 8 * randomInt(rand, 130, 170) : aligned === true ? 8 * randomInt(rand, 1, 10) : 8 * randomInt(rand, 1, 10) + randomInt(rand, 1, 7);
