@@ -1,5 +1,6 @@
 // Prefill down projection as one grouped matrix multiply, tiled like matmul.wgsl (tile_multiply):
-// workgroup (output tile x, pair tile y, expert z) computes 32 of expert e's pairs × 128 of the H outputs.
+// workgroup (output tile x, tile y of some expert e's pairs: expert_tiles.wgsl) computes 32 of e's pairs ×
+// 128 of the H outputs.
 //   y[p, h] = (W_down[e] hidden[p])[h]   for each pair p of expert e; combined back per token afterwards.
 
 #include "weights"
@@ -8,11 +9,12 @@ struct Params {
   hidden: u32,         // H
   width: u32,          // I
   transposed: u32,     // 0: [E, H, I]; 1: [E, I, H]
+  numExperts: u32,     // E
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;       // [P, I] the pairs' hidden states
-@group(0) @binding(2) var<storage, read> offsets: array<u32>;       // [E + 1]
+@group(0) @binding(2) var<storage, read> offsets: array<u32>;       // expert_tiles.wgsl
 @group(0) @binding(3) var<storage, read> sorted: array<u32>;        // [P]
 @group(0) @binding(4) var<storage, read> w: array<vec4<u32>>;       // down bank, packed
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;       // [P, H]
@@ -22,6 +24,7 @@ var<workgroup> hTile: ATile; // pairs
 var<workgroup> wTile: BTile; // outputs
 
 #include "expert_layout"
+#include "expert_tiles"
 
 var<private> expert: u32;
 fn weightIndex(row: u32, input: u32) -> u32 { return downIndex(expert, row, input); }
@@ -38,12 +41,11 @@ fn loadStep(k: u32) {
 @compute @workgroup_size(16, 8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u,
         @builtin(local_invocation_index) li: u32) {
-  let e = wid.z;
-  expert = e;
-  let begin = offsets[e] + wid.y * A_ROWS;
-  let end = min(offsets[e + 1u], begin + A_ROWS);
-  if (begin >= end) { return; }
-  let count = end - begin;
+  let tile = expertTile(wid.y);
+  if (tile.count == 0u) { return; }        // uniform: the whole workgroup leaves
+  expert = tile.expert;
+  let begin = tile.begin;
+  let count = tile.count;
   let H = params.hidden;
   let I = params.width;
   let h0 = wid.x * B_ROWS;

@@ -1,8 +1,8 @@
-// Prefill gate/up + SwiGLU as one grouped matrix multiply. Workgroup (output tile x, pair tile y, expert z)
-// computes 32 of expert e's pairs (from the list sorted by expert) × 64 of its I intermediate units, tiled
-// like matmul.wgsl (tile_multiply): the 128 weight rows of a tile are the gate and up rows of those 64
-// units, interleaved so that each group of four rows a thread owns is gate i, gate i+1, up i, up i+1 and
-// it can apply SwiGLU to its own accumulators.
+// Prefill gate/up + SwiGLU as one grouped matrix multiply. Workgroup (output tile x, tile y of some expert
+// e's pairs: expert_tiles.wgsl) computes 32 of e's pairs (from the list sorted by expert) × 64 of its I
+// intermediate units, tiled like matmul.wgsl (tile_multiply): the 128 weight rows of a tile are the gate
+// and up rows of those 64 units, interleaved so that each group of four rows a thread owns is gate i,
+// gate i+1, up i, up i+1 and it can apply SwiGLU to its own accumulators.
 //   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i],   t = p / k
 // With GATE_ONLY (the expert probe's intermediate states) it writes silu(W_gate[e] x_t)[i] alone.
 
@@ -15,11 +15,12 @@ struct Params {
   width: u32,         // I
   topK: u32,          // k: pair p is token p / k
   transposed: u32,    // 0: [E, 2I, H]; 1: [E, H, 2I]
+  numExperts: u32,    // E
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;         // [T, H] f32
-@group(0) @binding(2) var<storage, read> offsets: array<u32>;         // [E + 1]
+@group(0) @binding(2) var<storage, read> offsets: array<u32>;         // expert_tiles.wgsl
 @group(0) @binding(3) var<storage, read> sorted: array<u32>;          // [P]
 @group(0) @binding(4) var<storage, read> w: array<vec4<u32>>;         // gate|up bank, packed
 @group(0) @binding(5) var<storage, read_write> hiddenOut: array<f32>; // [P, I]
@@ -29,6 +30,7 @@ var<workgroup> xTile: ATile;      // pairs
 var<workgroup> gateUpTile: BTile; // gate and up rows, interleaved
 
 #include "expert_layout"
+#include "expert_tiles"
 
 var<private> expert: u32;
 fn weightIndex(row: u32, input: u32) -> u32 { return gateUpIndex(expert, row, input); }
@@ -48,12 +50,11 @@ const UNITS: u32 = B_ROWS / 2u; // intermediate units per workgroup
 @compute @workgroup_size(16, 8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u,
         @builtin(local_invocation_index) li: u32) {
-  let e = wid.z;
-  expert = e;
-  let begin = offsets[e] + wid.y * A_ROWS;
-  let end = min(offsets[e + 1u], begin + A_ROWS);
-  if (begin >= end) { return; }            // uniform: the whole workgroup leaves
-  let count = end - begin;
+  let tile = expertTile(wid.y);
+  if (tile.count == 0u) { return; }        // uniform: the whole workgroup leaves
+  expert = tile.expert;
+  let begin = tile.begin;
+  let count = tile.count;
   let H = params.hidden;
   let I = params.width;
   let i0 = wid.x * UNITS;

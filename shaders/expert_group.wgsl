@@ -1,6 +1,7 @@
 // Group the (token, slot) pairs of a prefill by expert, on the GPU, in three stages (STAGE override):
 //   0 count:   counts[e] = pairs routed to e                         (one thread per pair, atomics)
-//   1 scan:    offsets[e] = Σ_{e' < e} counts[e'], offsets[E] = P; cursors reset   (one workgroup)
+//   1 scan:    offsets[e] = Σ_{e' < e} counts[e'], offsets[E] = P; cursors reset   (one workgroup);
+//              and the tiles of TILE_PAIRS pairs that the grouped multiplies take (expert_tiles.wgsl)
 //   2 scatter: sorted[offsets[e] + n] = p, the pairs of each expert together          (one thread per pair)
 // The order of pairs inside one expert's group is not fixed; every later step is per pair, so results
 // do not depend on it.
@@ -13,31 +14,33 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> expertIds: array<u32>;            // [P]
 @group(0) @binding(2) var<storage, read_write> counts: array<atomic<u32>>; // [E] (zeroed before stage 0)
-@group(0) @binding(3) var<storage, read_write> offsets: array<u32>;        // [E + 1]
+@group(0) @binding(3) var<storage, read_write> offsets: array<u32>;        // [E + 1 | E + 1 | tiles] (expert_tiles.wgsl)
 @group(0) @binding(4) var<storage, read_write> sorted: array<u32>;         // [P] pair indices
 
 override STAGE: u32 = 0;
 override WORKGROUP_SIZE: u32 = 64;
+const TILE_PAIRS: u32 = 32u; // tile_multiply's A_ROWS
 
-var<workgroup> partial: array<u32, WORKGROUP_SIZE>;
+var<workgroup> partial: array<vec2<u32>, WORKGROUP_SIZE>; // pairs, tiles
 
 /**
- * Stage 1, one workgroup: thread l sums the counts of experts l·per … (l + 1)·per − 1, a scan over the
- * threads gives each its first offset, then it writes its experts' offsets. One thread walking all E
- * counts took a global round trip per expert (OLMoE: ~30 µs per layer on an H200).
+ * Stage 1, one workgroup: thread l sums the pair and tile counts of experts l·per … (l + 1)·per − 1, a
+ * scan over the threads gives each its first offsets, then it writes its experts' offsets, first tiles
+ * and the expert of each of their tiles. One thread walking all E counts took a global round trip per
+ * expert (OLMoE: ~30 µs per layer on an H200).
  */
 fn scan(l: u32) {
   let E = params.numExperts;
   let per = (E + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
-  var mine = 0u;
+  var mine = vec2<u32>(0u);
   for (var i = 0u; i < per; i++) {
     let e = l * per + i;
-    if (e < E) { mine += atomicLoad(&counts[e]); }
+    if (e < E) { mine += pairsAndTiles(atomicLoad(&counts[e])); }
   }
   partial[l] = mine;
   workgroupBarrier();
   for (var step = 1u; step < WORKGROUP_SIZE; step *= 2u) {   // inclusive scan of partial (Hillis–Steele)
-    let before = select(0u, partial[l - step], l >= step);
+    let before = select(vec2<u32>(0u), partial[l - step], l >= step);
     workgroupBarrier();
     partial[l] += before;
     workgroupBarrier();
@@ -46,12 +49,23 @@ fn scan(l: u32) {
   for (var i = 0u; i < per; i++) {
     let e = l * per + i;
     if (e < E) {
-      offsets[e] = running;
-      running += atomicLoad(&counts[e]);
+      let n = pairsAndTiles(atomicLoad(&counts[e]));
+      offsets[e] = running.x;
+      offsets[E + 1u + e] = running.y;
+      for (var j = 0u; j < n.y; j++) { offsets[2u * E + 2u + running.y + j] = e; }
+      running += n;
       atomicStore(&counts[e], 0u);   // reused as each expert's cursor by the scatter
     }
   }
-  if (l == WORKGROUP_SIZE - 1u) { offsets[E] = partial[l]; }
+  if (l == WORKGROUP_SIZE - 1u) {
+    offsets[E] = partial[l].x;
+    offsets[2u * E + 1u] = partial[l].y;
+  }
+}
+
+/** An expert's pair count and the tiles of TILE_PAIRS they fill. */
+fn pairsAndTiles(count: u32) -> vec2<u32> {
+  return vec2<u32>(count, (count + TILE_PAIRS - 1u) / TILE_PAIRS);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

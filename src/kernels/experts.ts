@@ -159,15 +159,19 @@ const GROUPED_UNITS = 64; // intermediate units per workgroup of expert_gate_up_
 
 /** Pairs grouped by expert on the GPU: what the grouped multiplies read. */
 interface PairGroups {
-  offsets: GPUBuffer; // [E + 1] first pair of each expert in `sorted`
+  offsets: GPUBuffer; // first pair of each expert in `sorted` [E + 1], first tile of each [E + 1], expert of each tile (expert_tiles.wgsl)
   sorted: GPUBuffer; // [P] pair indices (t·k + slot) by expert
+  numExperts: number;
+  /** Tiles of GROUPED_PAIRS pairs there can be: each expert's last one may be part filled. The grid's rows. */
+  maxTiles: number;
 }
 
 /** count → scan → scatter of the T·k (token, slot) pairs by expert id. */
 async function groupPairs(ctx: GpuContext, enc: Encoder, a: { expertIds: Binding; pairs: number; numExperts: number; alloc: (bytes: number, label: string) => GPUBuffer }): Promise<PairGroups> {
   const { pairs: P, numExperts: E } = a;
   const counts = a.alloc(E * 4, 'pairs per expert [E]');
-  const offsets = a.alloc((E + 1) * 4, 'expert offsets [E+1]');
+  const maxTiles = Math.ceil(P / GROUPED_PAIRS) + Math.min(E, P);
+  const offsets = a.alloc((2 * (E + 1) + maxTiles) * 4, 'expert offsets [E+1], first tiles [E+1], tile experts');
   const sorted = a.alloc(P * 4, 'pairs by expert [P]');
   enc.clearBuffer(counts);
   const pairBlocks = Math.ceil(P / WG);
@@ -181,31 +185,30 @@ async function groupPairs(ctx: GpuContext, enc: Encoder, a: { expertIds: Binding
       grid: stage === 1 ? [1] : [pairGridX, Math.ceil(pairBlocks / pairGridX)],
     });
   }
-  return { offsets, sorted };
+  return { offsets, sorted, numExperts: E, maxTiles };
 }
 
 /** hidden[p] = silu(W_gate x_t) · W_up x_t for every grouped pair (gateOnly: silu(W_gate x_t))   [P, I] */
-function gateUpGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; x: GPUBuffer; groups: PairGroups; numTokens: number; topK: number; hiddenSize: number; out: GPUBuffer; gateOnly?: boolean }) {
+function gateUpGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; x: GPUBuffer; groups: PairGroups; topK: number; hiddenSize: number; out: GPUBuffer; gateOnly?: boolean }) {
   const { bank } = a;
   return dispatch(ctx, enc, {
     shader: 'expert_gate_up_grouped',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype), GATE_ONLY: a.gateOnly ? 1 : 0, VECTOR_LOADS: tileVectorLoads(a.hiddenSize, bank.gateUpTransposed) },
-    params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', a.topK], ['u32', bank.gateUpTransposed ? 1 : 0]],
+    params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', a.topK], ['u32', bank.gateUpTransposed ? 1 : 0], ['u32', a.groups.numExperts]],
     buffers: [a.x, a.groups.offsets, a.groups.sorted, bank.gateUp.buffer, a.out],
-    // an expert gets at most one pair per token
-    grid: [Math.ceil(bank.width / GROUPED_UNITS), Math.ceil(a.numTokens / GROUPED_PAIRS), bank.numExperts],
+    grid: [Math.ceil(bank.width / GROUPED_UNITS), a.groups.maxTiles],
   });
 }
 
 /** y[p] = W_down hidden[p] for every grouped pair                                            [P, H] */
-function downGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; hidden: GPUBuffer; groups: PairGroups; numTokens: number; hiddenSize: number; out: GPUBuffer }) {
+function downGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; hidden: GPUBuffer; groups: PairGroups; hiddenSize: number; out: GPUBuffer }) {
   const { bank } = a;
   return dispatch(ctx, enc, {
     shader: 'expert_down_grouped',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype), VECTOR_LOADS: tileVectorLoads(bank.width, bank.downTransposed) },
-    params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0]],
+    params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0], ['u32', a.groups.numExperts]],
     buffers: [a.hidden, a.groups.offsets, a.groups.sorted, bank.down.buffer, a.out],
-    grid: [Math.ceil(a.hiddenSize / GROUPED_OUTPUTS), Math.ceil(a.numTokens / GROUPED_PAIRS), bank.numExperts],
+    grid: [Math.ceil(a.hiddenSize / GROUPED_OUTPUTS), a.groups.maxTiles],
   });
 }
 
@@ -224,9 +227,9 @@ export async function expertFfnGrouped(
   const P = T * k;
   const groups = await groupPairs(ctx, enc, { expertIds: a.expertIds, pairs: P, numExperts: bank.numExperts, alloc: a.alloc });
   const hidden = a.alloc(P * bank.width * 4, 'expert hidden [P,I]');
-  await gateUpGrouped(ctx, enc, { bank, x: a.x, groups, numTokens: T, topK: k, hiddenSize: H, out: hidden });
+  await gateUpGrouped(ctx, enc, { bank, x: a.x, groups, topK: k, hiddenSize: H, out: hidden });
   const y = a.alloc(P * H * 4, 'expert outputs [P,H]');
-  await downGrouped(ctx, enc, { bank, hidden, groups, numTokens: T, hiddenSize: H, out: y });
+  await downGrouped(ctx, enc, { bank, hidden, groups, hiddenSize: H, out: y });
   await dispatch(ctx, enc, {
     shader: 'expert_combine',
     params: [['u32', T], ['u32', k], ['u32', H], ['u32', a.accumulate ? 1 : 0], ['u32', a.sigmoidWeights ? 1 : 0]],
@@ -250,11 +253,11 @@ export async function probeExperts(
   const E = bank.numExperts;
   const P = T * E;
   const groups = await groupPairs(ctx, enc, { expertIds: a.allExperts, pairs: P, numExperts: E, alloc: a.alloc });
-  const pairArgs = { bank, x: a.x, groups, numTokens: T, topK: E, hiddenSize: H };
+  const pairArgs = { bank, x: a.x, groups, topK: E, hiddenSize: H };
   const hidden = a.alloc(P * bank.width * 4, 'probe hidden [T,E,I]');
   await gateUpGrouped(ctx, enc, { ...pairArgs, out: hidden });
   if (a.states) await gateUpGrouped(ctx, enc, { ...pairArgs, out: a.states, gateOnly: true });
   const y = a.alloc(P * H * 4, 'probe outputs [T,E,H]');
-  await downGrouped(ctx, enc, { bank, hidden, groups, numTokens: T, hiddenSize: H, out: y });
+  await downGrouped(ctx, enc, { bank, hidden, groups, hiddenSize: H, out: y });
   await dispatch(ctx, enc, { shader: 'expert_gram', params: [['u32', E], ['u32', H]], buffers: [y, a.gram], grid: [E, T] });
 }
