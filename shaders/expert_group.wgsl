@@ -27,7 +27,7 @@ var<workgroup> partial: array<vec2<u32>, WORKGROUP_SIZE>; // pairs, tiles
  * Stage 1, one workgroup: thread l sums the pair and tile counts of experts l·per … (l + 1)·per − 1, a
  * scan over the threads gives each its first offsets, then it writes its experts' offsets, first tiles
  * and the expert of each of their tiles. One thread walking all E counts took a global round trip per
- * expert (OLMoE: ~30 µs per layer on an H200).
+ * expert (OLMoE, the three stages of a layer on an H200: 41 µs then, 29 now).
  */
 fn scan(l: u32) {
   let E = params.numExperts;
