@@ -30,9 +30,9 @@ const QUERIES: u32 = 16u;     // query tokens per workgroup
 const KEYS: u32 = 32u;        // positions per staged key/value block
 const ROW: u32 = 33u;         // vec4s per staged key/value row: 32, padded so neighbouring keys use other banks
 const THREADS: u32 = 128u;
-/** d / 4 and dv / 4 as pipeline constants (0: read from params): loops and staging over the head become constant-bounded. */
-override HEAD_VEC4S: u32 = 0u;
-override VALUE_VEC4S: u32 = 0u;
+/** d / 4 and dv / 4 as pipeline constants (the host sets them): loops and staging over the head become constant-bounded. */
+override HEAD_VEC4S: u32;
+override VALUE_VEC4S: u32;
 const MASKED = -0x1.fffffep+127f;
 
 var<workgroup> qTile: array<vec4<f32>, 512>;    // [QUERIES][32]: d / 4 used of each row
@@ -74,8 +74,8 @@ fn sumOf(v: vec4<f32>) -> f32 { return (v.x + v.y) + (v.z + v.w); }
 fn attendBlock(h: u32, qb: u32, li: u32) {
   let t0 = qb * QUERIES;
   let kvh = h / (params.numHeads / params.numKvHeads);
-  let d4 = select(params.headDim / 4u, HEAD_VEC4S, HEAD_VEC4S > 0u);
-  let dv4 = select(params.valueDim / 4u, VALUE_VEC4S, VALUE_VEC4S > 0u);
+  let d4 = HEAD_VEC4S;
+  let dv4 = VALUE_VEC4S;
   let H = params.numHeads;
   let rows = min(QUERIES, params.numTokens - t0);      // queries of this block that exist
   let firstKey = firstPosition(params.pos0 + t0);     // of the block's first query

@@ -327,8 +327,8 @@ export interface QkNormOnRead {
   clip?: number | undefined;
 }
 
-/** What attention_tiled.wgsl handles: query tokens per block (a workgroup takes two), head dims, workgroup memory it declares. */
-const TILED_ATTENTION = { queries: 16, maxDim: 128, workgroupBytes: 29_248 };
+/** What attention_tiled.wgsl handles: query tokens per block, blocks per workgroup, head dims, workgroup memory it declares. */
+const TILED_ATTENTION = { queries: 16, blocksPerWorkgroup: 2, maxDim: 128, workgroupBytes: 29_248 };
 const tiledDim = (dim: number) => dim <= TILED_ATTENTION.maxDim && dim % 4 === 0;
 
 /** Positions per block of attention.wgsl; a split takes every S-th block. */
@@ -376,7 +376,8 @@ export async function attention(
   const tiled =
     a.numTokens > 1 && tiledDim(a.headDim) && tiledDim(a.valueDim) &&
     ctx.device.limits.maxComputeWorkgroupStorageSize >= TILED_ATTENTION.workgroupBytes;
-  const workgroups = tiled ? Math.ceil(Math.ceil(a.numTokens / TILED_ATTENTION.queries) / 2) * a.numHeads : a.numTokens * a.numHeads;
+  const queryBlocks = Math.ceil(a.numTokens / TILED_ATTENTION.queries);
+  const workgroups = tiled ? Math.ceil(queryBlocks / TILED_ATTENTION.blocksPerWorkgroup) * a.numHeads : a.numTokens * a.numHeads;
   const qkNorm = a.rope?.qkNorm;
   const ropeBuffers = a.rope ? [a.rope.cos, a.rope.sin, a.rope.kNew] : [ctx.placeholder(), ctx.placeholder(), ctx.placeholder()];
   const normBuffer = qkNorm?.weight.buffer ?? ctx.placeholder(3);
