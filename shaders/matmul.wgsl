@@ -1,8 +1,8 @@
 // y[t, offset + n] = x[t, :] · W[n, :] (+ b[n]) (y: see linear_output) for one weight piece: the linear layers, the router and
 // the LM head over many tokens (prefill). W rows are outputs (PyTorch's nn.Linear layout), stored packed
 // in WEIGHT_DTYPE.
-// Tiled (tile_multiply): a workgroup computes a 32-token × 128-output block of y; each of its 16 × 8
-// threads accumulates 4 tokens × 8 outputs in registers over steps of 16 inputs staged in workgroup memory.
+// Tiled (tile_multiply): a workgroup computes a 64-token × 128-output block of y; each of its 16 × 8
+// threads accumulates 8 tokens × 8 outputs in registers over steps of 16 inputs staged in workgroup memory.
 // Split over the inputs where the tiles are too few to fill the GPU (a 512-token prefill's o_proj has 256;
 // the same multiply over 2,048 tokens ran 1.3× faster per FLOP on an H100): with SPLIT_PHASE = 1 workgroup
 // z multiplies inputs z · kChunk … into partials[z] (no bias); a second dispatch with SPLIT_PHASE = 2 sums
@@ -20,17 +20,17 @@
 
 override SPLIT_PHASE: u32 = 0u; // 0: all inputs, into y; 1: inputs of chunk z, into partials[z]; 2: Σ_z partials[z], into y
 
-#include "tile_multiply"
+#include "tile_multiply_64"
 var<workgroup> xTile: ATile; // tokens
 var<workgroup> wTile: BTile; // outputs
 
 fn weightIndex(row: u32, input: u32) -> u32 { return row * params.inputs + input; }
 
-var<private> token: u32;              // the token this thread stages (row aRow of the tile)
+var<private> tokens: array<u32, 2>;   // the tokens this thread stages (aStagedRow)
 var<private> outputs: array<u32, 2>;  // the weight rows it stages (rows bRow, bRow + 64)
 fn loadStep(k: u32) {
   let K = params.inputs;
-  aStaged = loadActivations(token < params.numTokens, token * K, k, K);
+  for (var s = 0u; s < 2u; s++) { aStaged[s] = loadActivations(tokens[s] < params.numTokens, tokens[s] * K, k, K); }
   for (var s = 0u; s < 2u; s++) { loadWeights(s, outputs[s] < params.numOutputs, outputs[s], k, K); }
 }
 
@@ -53,38 +53,44 @@ fn sumPartials(g: u32, li: u32) {
   for (var c = 0u; c < 4u; c++) { storeOutput(t, n + c, sum[c] + bias(n + c)); }
 }
 
+var<private> t0: u32;    // the tile's first token, first output, and input chunk (SPLIT_PHASE 1)
+var<private> n0: u32;
+var<private> chunk: u32;
+/** Tile row `row` against outputs col … col + 3 (tile_multiply_64's storeAccumulators). */
+fn storeAccumulator(v: vec4<f32>, row: u32, col: u32) {
+  let T = params.numTokens;
+  let N = params.numOutputs;
+  let t = t0 + row;
+  for (var c = 0u; c < 4u; c++) {
+    let n = n0 + col + c;
+    if (t < T && n < N) {
+      if (SPLIT_PHASE == 1u) {
+        partials[((chunk * T + t) * N + n) / 4u][c] = v[c];
+      } else {
+        storeOutput(t, n, v[c] + bias(n));
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(16, 8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
         @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) li: u32) {
-  let T = params.numTokens;
-  let N = params.numOutputs;
-  let K = params.inputs;
-  let t0 = wid.y * A_ROWS;
-  let n0 = wid.x * B_ROWS;
   if (SPLIT_PHASE == 2u) {
     sumPartials(wid.x + wid.y * groups.x, li);
     return;
   }
-  var acc: Accumulators; // [4j + i]: token t0 + 4ty + i, outputs n0 + 64j + 4tx … +3
-  token = t0 + aRow(li);
-  for (var s = 0u; s < 2u; s++) { outputs[s] = n0 + bRow(li) + 64u * s; }
-  let kBegin = wid.z * params.kChunk;
-  // every row counts as filled: the only part-filled tile is a prompt's last, and a row count that varies
-  // made the multiply 1–2% slower on an H200
-  multiplyTiles(&acc, &xTile, &wTile, kBegin, min(K, kBegin + params.kChunk), A_ROWS, li, local);
-  for (var j = 0u; j < 2u; j++) {
-    for (var i = 0u; i < 4u; i++) {
-      let ti = t0 + 4u * local.y + i;
-      for (var c = 0u; c < 4u; c++) {
-        let nj = n0 + 64u * j + 4u * local.x + c;
-        if (ti < T && nj < N) {
-          if (SPLIT_PHASE == 1u) {
-            partials[((wid.z * T + ti) * N + nj) / 4u][c] = acc[4u * j + i][c];
-          } else {
-            storeOutput(ti, nj, acc[4u * j + i][c] + bias(nj));
-          }
-        }
-      }
-    }
+  let K = params.inputs;
+  t0 = wid.y * A_ROWS;
+  n0 = wid.x * B_ROWS;
+  chunk = wid.z;
+  var acc: Accumulators; // [8h + 4j + i]: token t0 + 4ty + 32h + i, outputs n0 + 64j + 4tx … +3
+  for (var s = 0u; s < 2u; s++) {
+    tokens[s] = t0 + aStagedRow(li, s);
+    outputs[s] = n0 + bRow(li) + 64u * s;
   }
+  let kBegin = wid.z * params.kChunk; // wid.z, not the private `chunk`: a barrier's loop bounds must be uniform
+  // every row counts as filled: the only part-filled tile is a prompt's last
+  multiplyTiles(&acc, &xTile, &wTile, kBegin, min(K, kBegin + params.kChunk), li, local);
+  storeAccumulators(&acc, local);
 }

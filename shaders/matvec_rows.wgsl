@@ -5,7 +5,7 @@
 // (8 bf16/f16 or 4 f32 values, unpacked in registers), neighbouring lanes neighbouring words, so a row is
 // streamed in wide coalesced loads; the lanes' partial sums meet once per token (row_reduce).
 // Workgroup z takes tokens 8z … 8z+7 (MAX_TOKENS), reading each weight once for all of them. (A router's
-// 32–128 outputs fill one column of matmul.wgsl's 32 × 128 tiles, 16 workgroups for 512 tokens; here the
+// 32–128 outputs fill one column of matmul.wgsl's 64 × 128 tiles, 8 workgroups for 512 tokens; here the
 // same layer is 512.) matvec.wgsl serves rows that are not 16-byte aligned.
 //
 // One token (a decode step) can fold the block's RMSNorm and residual add into the layer, saving their

@@ -1,58 +1,36 @@
-// Included by the tiled multiplies (matmul, expert_gate_up_grouped, expert_down_grouped). A workgroup of
-// 16 × 8 threads owns a 32 × 128 block of outputs: 32 rows of `a` (tokens or pairs, f32 activations in
-// `x`) against 128 rows of `b` (weight rows, packed in `w`). Per step of 16 inputs both tiles are staged in
+// Included by the grouped expert multiplies (expert_gate_up_grouped, expert_down_grouped; the dense one,
+// matmul, tiles 64 rows: tile_multiply_64.wgsl). A workgroup of 16 × 8 threads owns a 32 × 128 block of
+// outputs: 32 rows of `a` (pairs, f32 activations in `x`) against 128 rows of `b` (weight rows, packed in
+// `w`). Per step of 16 inputs both tiles are staged in
 // workgroup memory input-major, four rows to a vec4, so thread (tx, ty), which owns rows 4ty … 4ty+3 of
 // `a` and rows 4tx … 4tx+3 and 64+4tx … 64+4tx+3 of `b`, reads three vec4s per input for its 32
 // multiply-adds. 32 rows of `a` suit the grouped multiplies: an expert's pairs fill whole tiles of 32
-// better than tiles of 64 (OLMoE's synthetic routing gives ~64 pairs per expert, Qwen's ~34).
-// Staging: thread li loads 4 consecutive inputs of one row of `a` (row li / 4, inputs 4(li % 4) …) and 8
-// consecutive inputs of two rows of `b` (rows li / 2 and 64 below it, inputs 8(li % 2) …): with
-// VECTOR_LOADS one 16-byte load each (8 bf16/f16 words, or 4 f32 in one load; measured 1.3–1.8× the speed
-// of loading element by element on an H100), else element by element. A subgroup of 32 then reads whole
-// 32-byte sectors, and its stores into the tiles hit 32 different banks: input c of row group g (rows
-// 4g … 4g+3) sits in slot (g XOR 2·(c / 4)) % 8 of `a`'s tile, (g XOR 4·(c / 8)) % 32 of `b`'s. The `% 8`
+// better than tiles of 64 (OLMoE's synthetic routing gives ~64 pairs per expert, Qwen's ~34): with 64-pair
+// tiles and 8 × 8 outputs per thread (tile_multiply_64.wgsl, 23% faster on dense problems) OLMoE's grouped
+// multiplies ran 5% slower, Qwen's down projection 13% (H100, 2026-11-25), and 32-pair tiles of 8 × 8 per
+// thread (64 threads) slower still.
+// Staging (tile_staging.wgsl): thread li loads one row of `a` (row li / 4) and two rows of `b`. Its stores
+// into the tiles hit 32 different banks: input c of row group g (rows 4g … 4g+3) sits in slot (g XOR 2·(c / 4)) % 8 of `a`'s tile, (g XOR 4·(c / 8)) % 32 of `b`'s. The `% 8`
 // and `% 32` change no value; they are there, with the slots written out inline, because that is a form
 // whose range Tint can bound, so that it leaves out the bounds clamp robustness puts on every tile index
 // (tools/shader_clamps.mjs counts them: none on xTile/wTile now, five before). H200, prefill GPU time:
 // OLMoE −4.5%, Qwen −2.5%, granite +7% (docs/performance.md).
 // multiplyTiles loads the next step into registers before it multiplies the current tiles, so the loads'
 // latency hides behind the arithmetic; the raw words are unpacked only when stored into the tile.
-// The including shader declares `x: array<vec4<f32>>` (activations), `w: array<vec4<u32>>` (weights),
-// `weightIndex(row, input)` (the element of weight row `row`, input `input` in w) and `loadStep(k)`,
-// which calls loadActivations for its `a` row and loadWeights for each of its two `b` rows at step k.
+// The including shader declares what tile_staging.wgsl needs and `loadStep(k)`, which calls
+// loadActivations for its `a` row and loadWeights for each of its two `b` rows at step k.
+
+#include "tile_staging"
 
 const A_ROWS: u32 = 32u;  // rows of `a` (tokens or pairs) per workgroup
-const B_ROWS: u32 = 128u; // rows of `b` (weight rows, outputs) per workgroup
-const STEP: u32 = 16u;    // inputs per staged tile
-
-/**
- * Whether rows can be loaded 16 bytes at a time: the host sets it where K % 8 == 0, weight rows are
- * input-contiguous (not a transposed bank) and every buffer is a whole number of 16-byte words.
- */
-override VECTOR_LOADS: bool = false;
-
 alias ATile = array<vec4<f32>, 128>; // [input c][swizzled row group]: STEP × A_ROWS / 4 vec4s, 2 KB
-alias BTile = array<vec4<f32>, 512>; // [input c][swizzled row group]: STEP × B_ROWS / 4 vec4s, 8 KB
 /** acc[4j + i]: row 4ty + i of `a` against rows 64j + 4tx … +3 of `b`. */
 alias Accumulators = array<vec4<f32>, 8>;
 
 /** The `a` row thread li stages, at inputs 4·aChunk(li) … +3 of each step. */
 fn aRow(li: u32) -> u32 { return li / 4u; }
-fn aChunk(li: u32) -> u32 { return li % 4u; }
-/** The `b` rows thread li stages: bRow(li) and bRow(li) + 64, at inputs 8·bChunk(li) … +7 of each step. */
-fn bRow(li: u32) -> u32 { return li / 2u; }
-fn bChunk(li: u32) -> u32 { return li % 2u; }
 
-var<private> stagingThread: u32;           // li of this thread, for the loaders
 var<private> aStaged: vec4<f32>;
-/** Per `b` row: 8 packed halves in its first word, or 8 f32 bit patterns (bStaged[2s], bStaged[2s + 1]). */
-var<private> bStaged: array<vec4<u32>, 4>;
-
-/** Value e (0 … 7) of `b` row s as staged. */
-fn stagedWeight(s: u32, e: u32) -> f32 {
-  if (VECTOR_LOADS && WEIGHT_DTYPE != 0u) { return unpackPair(bStaged[2u * s][e / 2u])[e % 2u]; }
-  return bitcast<f32>(bStaged[2u * s + e / 4u][e % 4u]);
-}
 
 fn storeStaged(a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, li: u32) {
   let ca = 4u * (li % 4u); // 4·aChunk(li), written out: Tint bounds an index only through inline arithmetic
@@ -102,40 +80,3 @@ fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: 
   }
 }
 
-/** Inputs k0 + 4·aChunk … +3 (step k0) of the activation row starting at element rowStart of x (zeros past K or if !valid). */
-fn loadActivations(valid: bool, rowStart: u32, k0: u32, K: u32) -> vec4<f32> {
-  var v = vec4<f32>(0.0);
-  let k = k0 + 4u * aChunk(stagingThread);
-  // branch-free (1–3% faster on an H100 than returning early): an invalid row or a chunk past K loads some
-  // word (robustness keeps it in bounds) and drops it; loadWeights drops its side too, so a non-finite
-  // word never meets a nonzero factor
-  if (VECTOR_LOADS) { return select(vec4<f32>(0.0), x[(rowStart + k) / 4u], valid && k < K); }
-  if (!valid || k >= K) { return v; }
-  for (var e = 0u; e < 4u; e++) {
-    let i = rowStart + k + e;
-    if (k + e < K) { v[e] = x[i / 4u][i % 4u]; }
-  }
-  return v;
-}
-
-/** Inputs k0 + 8·bChunk … +7 (step k0) of weight row `row` into the staged values of `b` row s (zeros past K or if !valid). */
-fn loadWeights(s: u32, valid: bool, row: u32, k0: u32, K: u32) {
-  let k = k0 + 8u * bChunk(stagingThread);
-  if (VECTOR_LOADS) {
-    let ok = valid && k < K;
-    let word = weightWord(weightIndex(row, k)) / 4u;
-    bStaged[2u * s] = select(vec4<u32>(0u), w[word], ok);
-    if (WEIGHT_DTYPE == 0u) { bStaged[2u * s + 1u] = select(vec4<u32>(0u), w[word + 1u], ok); }
-    return;
-  }
-  bStaged[2u * s] = vec4<u32>(0u);
-  bStaged[2u * s + 1u] = vec4<u32>(0u);
-  if (!valid || k >= K) { return; }
-  for (var e = 0u; e < 8u; e++) {
-    if (k + e < K) {
-      let i = weightIndex(row, k + e);
-      let word = weightWord(i);
-      bStaged[2u * s + e / 4u][e % 4u] = bitcast<u32>(weightValue(w[word / 4u][word % 4u], i));
-    }
-  }
-}

@@ -4,7 +4,7 @@ export type StorageArray = Float32Array | Uint32Array | Int32Array;
 
 /**
  * Bytes to allocate for a storage buffer of byteLength: bindings must not be empty, and whole 16-byte
- * words, because some kernels read storage as array<vec4<…>> (tile_multiply.wgsl), and an element of a
+ * words, because some kernels read storage as array<vec4<…>> (tile_staging.wgsl), and an element of a
  * partial last word would be out of bounds.
  */
 export function storageSize(byteLength: number): number {

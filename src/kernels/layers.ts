@@ -49,9 +49,9 @@ export function norm(
 /** Up to this many tokens, linear layers run a matrix-vector kernel (each weight read once for all tokens); a workgroup of matvec_rows takes this many. */
 export const MATVEC_MAX_TOKENS = 8;
 const MATVEC_ROWS = 8; // output rows per workgroup of matvec_rows.wgsl
-const MATMUL_TOKENS = 32; // tokens per workgroup of matmul.wgsl (tile_multiply's A_ROWS)
+const MATMUL_TOKENS = 64; // tokens per workgroup of matmul.wgsl (tile_multiply_64's A_ROWS)
 const MATMUL_OUTPUTS = 128; // outputs per workgroup (B_ROWS)
-const MATMUL_STEP = 16; // inputs per staged step (tile_multiply's STEP): a split's chunks are whole steps
+const MATMUL_STEP = 16; // inputs per staged step (tile_staging's STEP): a split's chunks are whole steps
 const SPLIT_TARGET = 1024; // workgroups a split multiply aims for (H100, 32 × 128 tiles: 256 of them ran at 78% of the FLOP rate of 1,024, 768 at 81% of 3,072's)
 const SPLIT_MIN_INPUTS = 256; // inputs per chunk, at least
 const SPLIT_MAX = 16; // split_partials.wgsl's MAX_SPLITS
@@ -70,7 +70,7 @@ export function matmulSplit(tiles: number, inputs: number, outputs: number): { s
 }
 
 /** matmulSplit for matmul.wgsl's tiles over numTokens × N outputs. */
-function tiledSplit(numTokens: number, inputs: number, N: number): { splits: number; kChunk: number } {
+export function tiledSplit(numTokens: number, inputs: number, N: number): { splits: number; kChunk: number } {
   return matmulSplit(Math.ceil(N / MATMUL_OUTPUTS) * Math.ceil(numTokens / MATMUL_TOKENS), inputs, N);
 }
 
@@ -167,7 +167,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
   const split2 = split1 + (more[0]?.rows ?? N - split1);
   const part = (i: number) => parts[i] ?? { y: i === 2 && norm?.writeNormed ? norm.writeNormed : ctx.placeholder(i), rows: 0 };
   const pending = norm?.pending?.r ?? residual?.pending;
-  // matmul: tiles of 32 tokens × 128 outputs, split over the inputs when they are few (see matmulSplit)
+  // matmul: tiles of 64 tokens × 128 outputs, split over the inputs when they are few (see matmulSplit)
   const tileGrid = [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)] as const;
   const { splits, kChunk } = shader === 'matmul' ? tiledSplit(a.numTokens, a.inputs, N) : { splits: 1, kChunk: a.inputs };
   const partials = a.partialsOnly ?? (splits > 1 ? allocateShared(ctx, enc, splits * a.numTokens * N * 4, 'split multiply partial sums [S,T,N]') : ctx.placeholder(5));

@@ -16,7 +16,7 @@ export function weightDtypeConstant(dtype: ComputeDtype): number {
 export const alignedRows = (inputs: number, w: WeightRef) => inputs % (w.dtype === 'F32' ? 4 : 8) === 0;
 
 /**
- * The VECTOR_LOADS override of shaders/tile_multiply.wgsl (matmul and the grouped expert multiplies):
+ * The VECTOR_LOADS override of shaders/tile_staging.wgsl (matmul and the grouped expert multiplies):
  * input-contiguous rows of K inputs can be staged 8 inputs at a time, in 16-byte loads.
  */
 export const tileVectorLoads = (inputs: number, transposed = false): number => (inputs % 8 === 0 && !transposed ? 1 : 0);
