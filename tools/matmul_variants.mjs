@@ -32,9 +32,10 @@ const shader = (name, dir) => shaderSource(name, { dir });
 /**
  * Tiles: aT[c][row group ^ fa(c)] and bT[c][row group ^ fb(c)], four rows to a vec4, as tile_multiply.wgsl;
  * the swizzles keep each staging store of a subgroup of 32 on 32 banks. Thread (tx, ty) owns row groups
- * ty + NTY·i and column groups tx + NTX·j.
+ * ty + NTY·i and column groups tx + NTX·j; with `warp: [wx, wy]` a subgroup of 32 covers wx values of tx
+ * and wy of ty (fewer distinct tile reads per subgroup), else 32 consecutive invocations of (tx, ty).
  */
-function variant({ TM, TN, RM, RN, STEP, unroll, db, rot }) {
+function variant({ TM, TN, RM, RN, STEP, unroll, db, rot, warp }) {
   const NTX = TN / RN, NTY = TM / RM, NT = NTX * NTY;
   const RGA = TM / 4, RGB = TN / 4;
   const CA = STEP / 4, CB = STEP / 8; // 16-byte chunks per row and step: a (f32), b (bf16)
@@ -86,7 +87,7 @@ function variant({ TM, TN, RM, RN, STEP, unroll, db, rot }) {
         writes.push(`  if (row < p.M && col < p.N) { y[(row * p.N + col) / 4u] = acc_${i}_${r}_${j}; } }`);
       }
   return {
-    name: `${TM}x${TN} ${RM}x${RN}/thread s${STEP}${unroll ? ' unrolled' : ''}${db ? ' double-buffered' : ''}${rot ? ' rotated' : ''}`,
+    name: `${TM}x${TN} ${RM}x${RN}/thread s${STEP}${unroll ? ' unrolled' : ''}${db ? ' double-buffered' : ''}${rot ? ' rotated' : ''}${warp ? ` warps ${warp.join('x')}` : ''}`,
     wg: [NTX, NTY],
     grid: [Math.ceil(N / TN), Math.ceil(M / TM)],
     code: `
@@ -99,7 +100,7 @@ var<workgroup> aT: array<vec4<f32>, ${STEP * RGA * (db ? 2 : 1)}>;
 var<workgroup> bT: array<vec4<f32>, ${STEP * RGB * (db ? 2 : 1)}>;
 @compute @workgroup_size(${NTX}, ${NTY})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) li: u32) {
-  let tx = local.x; let ty = local.y;
+  ${warp ? `let lane = li % 32u; let wi = li / 32u; let tx = (wi % ${NTX / warp[0]}u) * ${warp[0]}u + lane % ${warp[0]}u; let ty = (wi / ${NTX / warp[0]}u) * ${warp[1]}u + lane / ${warp[0]}u;` : 'let tx = local.x; let ty = local.y;'}
   let t0 = wid.y * ${TM}u; let n0 = wid.x * ${TN}u;
   let K4 = p.K / 4u; let K8 = p.K / 8u;
   let aRow = li / ${CA}u; let aCh = li % ${CA}u;
@@ -195,15 +196,19 @@ async function run(v) {
   return { name: v.name, ms: +best.toFixed(3), tflops: +((2 * M * N * K) / best / 1e9).toFixed(2), maxErr: +worst.toExponential(2) };
 }
 
+/** matmul.wgsl from `dir` (shaders/ when absent), its grid from the tile rows it declares. */
+function productionKernel(dir) {
+  const code = shader('matmul', dir);
+  const rows = Number(/const A_ROWS: u32 = (\d+)u/.exec(code)?.[1] ?? 32);
+  return { code, name: `${dir ? `production with ${dir}` : 'production matmul.wgsl'} (${rows}x128)`, grid: [Math.ceil(N / 128), Math.ceil(M / rows)] };
+}
 const production = {
-  name: 'production matmul.wgsl (32x128 4x8/thread s16)',
-  code: shader('matmul'),
-  grid: [Math.ceil(N / 128), Math.ceil(M / 32)],
+  ...productionKernel(),
   constants: { WEIGHT_DTYPE: 1, VECTOR_LOADS: K % 8 === 0 ? 1 : 0 },
   // Params (linear_output.wgsl): T, N, K, no bias, one part (split1 = split2 = N, strides N), …, kChunk = K, one split
   entries: [uniform([M, N, K, 0, N, N, N, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, K, 1, 0]), xBuf, wBuf, wBuf, yBuf, ...dummy],
 };
-const candidates = (process.env.CANDIDATE_SHADERS ?? '').split(',').filter(Boolean).map((dir) => ({ ...production, name: `production with ${dir}`, code: shader('matmul', dir) }));
+const candidates = (process.env.CANDIDATE_SHADERS ?? '').split(',').filter(Boolean).map((dir) => ({ ...production, ...productionKernel(dir) }));
 const configs = process.env.VARIANTS ? JSON.parse(process.env.VARIANTS) : [
   { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32 },
   { TM: 64, TN: 64, RM: 4, RN: 4, STEP: 32, rot: true },
