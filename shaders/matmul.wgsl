@@ -1,7 +1,7 @@
 // y[t, offset + n] = x[t, :] · W[n, :] (+ b[n]) (y: see linear_output) for one weight piece: the linear layers, the router and
 // the LM head over many tokens (prefill). W rows are outputs (PyTorch's nn.Linear layout), stored packed
 // in WEIGHT_DTYPE.
-// Tiled (tile_multiply): a workgroup computes a 64-token × 128-output block of y; each of its 16 × 8
+// Tiled (tile_multiply_64): a workgroup computes a 64-token × 128-output block of y; each of its 16 × 8
 // threads accumulates 8 tokens × 8 outputs in registers over steps of 16 inputs staged in workgroup memory.
 // Split over the inputs where the tiles are too few to fill the GPU (a 512-token prefill's o_proj has 256;
 // the same multiply over 2,048 tokens ran 1.3× faster per FLOP on an H100): with SPLIT_PHASE = 1 workgroup

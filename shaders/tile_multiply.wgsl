@@ -1,18 +1,18 @@
 // Included by the grouped expert multiplies (expert_gate_up_grouped, expert_down_grouped; the dense one,
 // matmul, tiles 64 rows: tile_multiply_64.wgsl). A workgroup of 16 × 8 threads owns a 32 × 128 block of
 // outputs: 32 rows of `a` (pairs, f32 activations in `x`) against 128 rows of `b` (weight rows, packed in
-// `w`). Per step of 16 inputs both tiles are staged in
-// workgroup memory input-major, four rows to a vec4, so thread (tx, ty), which owns rows 4ty … 4ty+3 of
-// `a` and rows 4tx … 4tx+3 and 64+4tx … 64+4tx+3 of `b`, reads three vec4s per input for its 32
-// multiply-adds. 32 rows of `a` suit the grouped multiplies: an expert's pairs fill whole tiles of 32
-// better than tiles of 64 (OLMoE's synthetic routing gives ~64 pairs per expert, Qwen's ~34): with 64-pair
-// tiles and 8 × 8 outputs per thread (tile_multiply_64.wgsl, 23% faster on dense problems) OLMoE's grouped
-// multiplies ran 5% slower, Qwen's down projection 13% (H100, 2026-11-25), and 32-pair tiles of 8 × 8 per
-// thread (64 threads) slower still.
+// `w`). Per step of 16 inputs both tiles are staged in workgroup memory input-major, four rows to a vec4,
+// so thread (tx, ty), which owns rows 4ty … 4ty+3 of `a` and rows 4tx … 4tx+3 and 64+4tx … 64+4tx+3 of
+// `b`, reads three vec4s per input for its 32 multiply-adds. 32 rows of `a` suit the grouped multiplies:
+// an expert's pairs fill whole tiles of 32 better than tiles of 64 (OLMoE's synthetic routing gives ~64
+// pairs per expert, Qwen's ~34): with 64-pair tiles and 8 × 8 outputs per thread (tile_multiply_64.wgsl,
+// 23% faster on dense problems) OLMoE's grouped multiplies ran 5% slower, Qwen's down projection 13%
+// (H100, 2026-11-25), and 32-pair tiles of 8 × 8 per thread (64 threads) slower still.
 // Staging (tile_staging.wgsl): thread li loads one row of `a` (row li / 4) and two rows of `b`. Its stores
-// into the tiles hit 32 different banks: input c of row group g (rows 4g … 4g+3) sits in slot (g XOR 2·(c / 4)) % 8 of `a`'s tile, (g XOR 4·(c / 8)) % 32 of `b`'s. The `% 8`
-// and `% 32` change no value; they are there, with the slots written out inline, because that is a form
-// whose range Tint can bound, so that it leaves out the bounds clamp robustness puts on every tile index
+// into the tiles hit 32 different banks: input c of row group g (rows 4g … 4g+3) sits in slot
+// (g XOR 2·(c / 4)) % 8 of `a`'s tile, (g XOR 4·(c / 8)) % 32 of `b`'s. The `% 8` and `% 32` change no
+// value; they are there, with the slots written out inline, because that is a form whose range Tint can
+// bound, so that it leaves out the bounds clamp robustness puts on every tile index
 // (tools/shader_clamps.mjs counts them: none on xTile/wTile now, five before). H200, prefill GPU time:
 // OLMoE −4.5%, Qwen −2.5%, granite +7% (docs/performance.md).
 // multiplyTiles loads the next step into registers before it multiplies the current tiles, so the loads'
@@ -22,7 +22,7 @@
 
 #include "tile_staging"
 
-const A_ROWS: u32 = 32u;  // rows of `a` (tokens or pairs) per workgroup
+const A_ROWS: u32 = 32u;  // rows of `a` (pairs) per workgroup
 alias ATile = array<vec4<f32>, 128>; // [input c][swizzled row group]: STEP × A_ROWS / 4 vec4s, 2 KB
 /** acc[4j + i]: row 4ty + i of `a` against rows 64j + 4tx … +3 of `b`. */
 alias Accumulators = array<vec4<f32>, 8>;
