@@ -91,6 +91,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   }
   let kBegin = wid.z * params.kChunk; // wid.z, not the private `chunk`: a barrier's loop bounds must be uniform
   // every row counts as filled: the only part-filled tile is a prompt's last
-  multiplyTiles(&acc, &xTile, &wTile, kBegin, min(K, kBegin + params.kChunk), li, local);
+  multiplyTiles(&acc, &xTile, &wTile, kBegin, min(K, kBegin + params.kChunk), A_ROWS, li, local);
   storeAccumulators(&acc, local);
 }

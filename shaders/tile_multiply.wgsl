@@ -1,13 +1,12 @@
-// Included by the grouped expert multiplies (expert_gate_up_grouped, expert_down_grouped; the dense one,
-// matmul, tiles 64 rows: tile_multiply_64.wgsl). A workgroup of 16 × 8 threads owns a 32 × 128 block of
+// Included by the grouped expert multiplies' 32-pair tiles (expert_gate_up_grouped, expert_down_grouped:
+// an expert's remainder of 1–32 pairs; its full 64-pair tiles and the dense multiply, matmul, take
+// tile_multiply_64.wgsl: expert_tiles.wgsl). A workgroup of 16 × 8 threads owns a 32 × 128 block of
 // outputs: 32 rows of `a` (pairs, f32 activations in `x`) against 128 rows of `b` (weight rows, packed in
 // `w`). Per step of 16 inputs both tiles are staged in workgroup memory input-major, four rows to a vec4,
 // so thread (tx, ty), which owns rows 4ty … 4ty+3 of `a` and rows 4tx … 4tx+3 and 64+4tx … 64+4tx+3 of
-// `b`, reads three vec4s per input for its 32 multiply-adds. 32 rows of `a` suit the grouped multiplies:
-// an expert's pairs fill whole tiles of 32 better than tiles of 64 (OLMoE's synthetic routing gives ~64
-// pairs per expert, Qwen's ~34): with 64-pair tiles and 8 × 8 outputs per thread (tile_multiply_64.wgsl,
-// 23% faster on dense problems) OLMoE's grouped multiplies ran 5% slower, Qwen's down projection 13%
-// (H100, 2026-11-25), and 32-pair tiles of 8 × 8 per thread (64 threads) slower still.
+// `b`, reads three vec4s per input for its 32 multiply-adds. Every tile of 64 pairs instead (an expert's
+// last one part filled) ran OLMoE's grouped multiplies 5% slower, Qwen's down projection 13% (H100,
+// 2026-11-25), and 32-pair tiles of 8 × 8 per thread (64 threads) slower still.
 // Staging (tile_staging.wgsl): thread li loads one row of `a` (row li / 4) and two rows of `b`. Its stores
 // into the tiles hit 32 different banks: input c of row group g (rows 4g … 4g+3) sits in slot
 // (g XOR 2·(c / 4)) % 8 of `a`'s tile, (g XOR 4·(c / 8)) % 32 of `b`'s. The `% 8` and `% 32` change no
@@ -27,15 +26,17 @@ alias ATile = array<vec4<f32>, 128>; // [input c][swizzled row group]: STEP × A
 /** acc[4j + i]: row 4ty + i of `a` against rows 64j + 4tx … +3 of `b`. */
 alias Accumulators = array<vec4<f32>, 8>;
 
-/** The `a` row thread li stages, at inputs 4·aChunk(li) … +3 of each step. */
-fn aRow(li: u32) -> u32 { return li / 4u; }
+/** The `a` rows thread li stages: one (s = 0), at inputs 4·aChunk(li) … +3 of each step. */
+const A_STAGED: u32 = 1u;
+fn aStagedRow(li: u32, s: u32) -> u32 { return li / 4u; }
 
-var<private> aStaged: vec4<f32>;
+/** Per staged `a` row: its 4 inputs of the step. */
+var<private> aStaged: array<vec4<f32>, A_STAGED>;
 
 fn storeStaged(a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, li: u32) {
   let ca = 4u * (li % 4u); // 4·aChunk(li), written out: Tint bounds an index only through inline arithmetic
-  let row = aRow(li);
-  for (var e = 0u; e < 4u; e++) { (*a)[(ca + e) * 8u + ((row / 4u) ^ (2u * aChunk(li))) % 8u][row % 4u] = aStaged[e]; }
+  let row = aStagedRow(li, 0u);
+  for (var e = 0u; e < 4u; e++) { (*a)[(ca + e) * 8u + ((row / 4u) ^ (2u * aChunk(li))) % 8u][row % 4u] = aStaged[0][e]; }
   let cb = 8u * (li % 2u); // 8·bChunk(li)
   for (var s = 0u; s < 2u; s++) {
     let row = bRow(li) + 64u * s;
@@ -80,3 +81,20 @@ fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: 
   }
 }
 
+
+/**
+ * Hands every accumulator to the including shader's storeAccumulator(v, row, col): row `row` of the tile's
+ * `a` rows against its `b` rows col … col + 3 (as tile_multiply_64.wgsl's, with constant indices).
+ */
+fn storeAccumulators(acc: ptr<function, Accumulators>, local: vec3u) {
+  let r0 = 4u * local.y;
+  let c0 = 4u * local.x;
+  storeAccumulator((*acc)[0], r0, c0);
+  storeAccumulator((*acc)[1], r0 + 1u, c0);
+  storeAccumulator((*acc)[2], r0 + 2u, c0);
+  storeAccumulator((*acc)[3], r0 + 3u, c0);
+  storeAccumulator((*acc)[4], r0, c0 + 64u);
+  storeAccumulator((*acc)[5], r0 + 1u, c0 + 64u);
+  storeAccumulator((*acc)[6], r0 + 2u, c0 + 64u);
+  storeAccumulator((*acc)[7], r0 + 3u, c0 + 64u);
+}

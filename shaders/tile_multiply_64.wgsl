@@ -27,10 +27,11 @@ alias ATile = array<vec4<f32>, 256>; // [input c][swizzled row group]: STEP × A
 alias Accumulators = array<vec4<f32>, 16>;
 
 /** The `a` rows thread li stages (s = 0, 1), at inputs 4·aChunk(li) … +3 of each step. */
+const A_STAGED: u32 = 2u;
 fn aStagedRow(li: u32, s: u32) -> u32 { return li / 4u + 32u * s; }
 
 /** Per staged `a` row: its 4 inputs of the step. */
-var<private> aStaged: array<vec4<f32>, 2>;
+var<private> aStaged: array<vec4<f32>, A_STAGED>;
 
 fn storeStaged(a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, li: u32) {
   let ca = 4u * (li % 4u); // 4·aChunk(li), written out: Tint bounds an index only through inline arithmetic
@@ -92,16 +93,18 @@ fn accumulateSteps(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b
 /**
  * acc[8h + 4j + i] = Σ_k a[4ty + 32h + i, k] · b[64j + 4tx … +3, k] over inputs kBegin … kEnd − 1, staged
  * STEP at a time by loadStep (kBegin a multiple of STEP; kEnd K or a multiple of STEP: loadStep bounds
- * loads by K).
+ * loads by K). Rows of `a` from `rows` on are empty (an expert's last, part-filled tile of pairs): a
+ * thread whose eight rows all are stages its share but does no multiply-adds.
  */
-fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, kBegin: u32, kEnd: u32, li: u32, local: vec3u) {
+fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, kBegin: u32, kEnd: u32, rows: u32, li: u32, local: vec3u) {
   stagingThread = li;
+  let multiplies = 4u * local.y < rows;
   loadStep(kBegin);
   for (var k0 = kBegin; k0 < kEnd; k0 += STEP) {
     storeStaged(a, b, li);
     workgroupBarrier();
     if (k0 + STEP < kEnd) { loadStep(k0 + STEP); }
-    accumulateSteps(acc, a, b, local);
+    if (multiplies) { accumulateSteps(acc, a, b, local); }
     workgroupBarrier();
   }
 }

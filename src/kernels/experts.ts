@@ -1,8 +1,8 @@
 // Host side of the expert FFN: gate/up + SwiGLU for every (token, slot) pair, then down + weighted
 // combine. Expert ids and weights stay on the GPU; nothing is read back between router and experts.
 
-import type { Encoder } from '../gpu/recorder.ts';
-import { dispatch } from '../gpu/dispatch.ts';
+import { allocateShared, type Encoder } from '../gpu/recorder.ts';
+import { dispatch, type ParamField } from '../gpu/dispatch.ts';
 import type { Binding } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { alignedRows, tileVectorLoads, weightDtypeConstant, type WeightRef } from './weightRef.ts';
@@ -153,25 +153,32 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
   }
 }
 
-const GROUPED_PAIRS = 32; // pairs per workgroup of expert_*_grouped.wgsl (tile_multiply's A_ROWS)
-const GROUPED_OUTPUTS = 128; // outputs per workgroup of expert_down_grouped.wgsl (B_ROWS)
-const GROUPED_UNITS = 64; // intermediate units per workgroup of expert_gate_up_grouped.wgsl (B_ROWS / 2)
+const SMALL_TILE_PAIRS = 32; // pairs per workgroup of expert_*_grouped.wgsl (tile_multiply's A_ROWS)
+const BIG_TILE_PAIRS = 64; // pairs per workgroup of expert_*_grouped_64.wgsl (tile_multiply_64's A_ROWS)
+const GROUPED_OUTPUTS = 128; // outputs per workgroup of expert_down_grouped*.wgsl (B_ROWS)
+const GROUPED_UNITS = 64; // intermediate units per workgroup of expert_gate_up_grouped*.wgsl (B_ROWS / 2)
+/** Scratch buffers for a step's intermediate results; the caller frees them after the step. */
+type Alloc = (bytes: number, label: string) => GPUBuffer;
 
 /** Pairs grouped by expert on the GPU: what the grouped multiplies read. */
 interface PairGroups {
-  offsets: GPUBuffer; // first pair of each expert in `sorted` [E + 1], first tile of each [E + 1], expert of each tile (expert_tiles.wgsl)
+  offsets: GPUBuffer; // first pair of each expert in `sorted` [E + 1], first tiles of each size [E + 1, E + 1], expert of each tile (expert_tiles.wgsl)
   sorted: GPUBuffer; // [P] pair indices (t·k + slot) by expert
   numExperts: number;
-  /** Tiles of GROUPED_PAIRS pairs there can be: each expert's last one may be part filled. The grid's rows. */
-  maxTiles: number;
+  /** Grid rows of each dispatch: the 64-pair tiles there can be, and the 32-pair ones. */
+  bigTiles: number;
+  smallTiles: number;
 }
 
-/** count → scan → scatter of the T·k (token, slot) pairs by expert id. */
-async function groupPairs(ctx: GpuContext, enc: Encoder, a: { expertIds: Binding; pairs: number; numExperts: number; alloc: (bytes: number, label: string) => GPUBuffer }): Promise<PairGroups> {
+/** count → scan → scatter of the T·k (token, slot) pairs by expert id; then the tiles (expert_tiles.wgsl). */
+async function groupPairs(ctx: GpuContext, enc: Encoder, a: { expertIds: Binding; pairs: number; numExperts: number; alloc: Alloc }): Promise<PairGroups> {
   const { pairs: P, numExperts: E } = a;
   const counts = a.alloc(E * 4, 'pairs per expert [E]');
-  const maxTiles = Math.ceil(P / GROUPED_PAIRS) + Math.min(E, P);
-  const offsets = a.alloc((2 * (E + 1) + maxTiles) * 4, 'expert offsets [E+1], first tiles [E+1], tile experts');
+  // an expert's 64-pair tiles cover at most its pairs + 31 (a remainder of 33–63 takes one); then at most
+  // one 32-pair tile
+  const bigTiles = Math.ceil(P / BIG_TILE_PAIRS) + Math.min(E, P);
+  const smallTiles = Math.min(E, P);
+  const offsets = a.alloc((3 * (E + 1) + bigTiles + smallTiles) * 4, 'expert offsets [E+1], first tiles [E+1, E+1], tile experts');
   const sorted = a.alloc(P * 4, 'pairs by expert [P]');
   enc.clearBuffer(counts);
   const pairBlocks = Math.ceil(P / WG);
@@ -180,48 +187,101 @@ async function groupPairs(ctx: GpuContext, enc: Encoder, a: { expertIds: Binding
     await dispatch(ctx, enc, {
       shader: 'expert_group',
       constants: { STAGE: stage },
-      params: [['u32', P], ['u32', E]],
+      params: [['u32', P], ['u32', E], ['u32', bigTiles]],
       buffers: [a.expertIds, counts, offsets, sorted],
       grid: stage === 1 ? [1] : [pairGridX, Math.ceil(pairBlocks / pairGridX)],
     });
   }
-  return { offsets, sorted, numExperts: E, maxTiles };
+  return { offsets, sorted, numExperts: E, bigTiles, smallTiles };
+}
+
+const GROUPED_STEP = 16; // inputs per staged step (tile_staging's STEP): a split's chunks are whole steps
+const GROUPED_SPLIT_MAX = 8; // expert_split.wgsl's MAX_SPLITS
+const GROUPED_SPLITS = 4; // H100, OLMoE's and Qwen's 32-pair dispatches without phase 2 (a timing test): 1.03–1.10× faster at 4 chunks than at 2, no faster at 8
+const GROUPED_SPLIT_CHUNK = 256; // inputs per chunk, at least
+const GROUPED_SPLIT_BYTES = 128 * 2 ** 20; // partial sums a split may hold
+
+/**
+ * How a grouped projection's 32-pair tiles split its K inputs (expert_split.wgsl): into GROUPED_SPLITS
+ * chunks of at least GROUPED_SPLIT_CHUNK inputs, fewer where `rows` partial rows of `width` sums each
+ * would pass GROUPED_SPLIT_BYTES; one chunk (no split) where that leaves fewer than 2.
+ */
+export function groupedSplit(inputs: number, rows: number, width: number): { splits: number; kChunk: number } {
+  const bySize = Math.floor(GROUPED_SPLIT_BYTES / (rows * width * 4));
+  const wanted = Math.min(GROUPED_SPLITS, GROUPED_SPLIT_MAX, Math.floor(inputs / GROUPED_SPLIT_CHUNK), bySize);
+  if (wanted < 2) return { splits: 1, kChunk: inputs };
+  const kChunk = Math.ceil(inputs / wanted / GROUPED_STEP) * GROUPED_STEP;
+  return { splits: Math.ceil(inputs / kChunk), kChunk };
+}
+
+/**
+ * One grouped projection: `shader` on 64-pair tiles, then `shader` on 32-pair
+ * tiles, split over the inputs where groupedSplit says (phase 1 into partial sums, phase 2 adds them).
+ * `params` open each shader's Params; `width` is the partial sums per pair (gate/up: 2I, down: H),
+ * `outputs` the outputs per pair that phase 2 finishes (I, H), `columns` the tiles' output blocks.
+ */
+async function groupedProjection(
+  ctx: GpuContext,
+  enc: Encoder,
+  a: { shader: string; constants: Record<string, number>; params: ParamField[]; buffers: Binding[]; groups: PairGroups; inputs: number; width: number; outputs: number; columns: number },
+): Promise<void> {
+  const { groups } = a;
+  const run = (shader: string, phase: number, split: { splits: number; kChunk: number }, partialRows: number, partials: GPUBuffer, grid: [number, number, number]) =>
+    dispatch(ctx, enc, {
+      shader,
+      constants: { ...a.constants, SPLIT_PHASE: phase },
+      params: [...a.params, ['u32', groups.bigTiles], ['u32', split.kChunk], ['u32', split.splits], ['u32', partialRows]],
+      buffers: [...a.buffers, partials],
+      grid,
+    });
+  const whole = { splits: 1, kChunk: a.inputs };
+  if (groups.bigTiles > 0) await run(`${a.shader}_64`, 0, whole, 0, ctx.placeholder(1), [a.columns, groups.bigTiles, 1]);
+  const rows = groups.smallTiles * SMALL_TILE_PAIRS;
+  const split = groupedSplit(a.inputs, rows, a.width);
+  if (split.splits === 1) {
+    await run(a.shader, 0, whole, 0, ctx.placeholder(1), [a.columns, groups.smallTiles, 1]);
+    return;
+  }
+  // one buffer for every layer's partial sums (they live from phase 1 to phase 2)
+  const partials = allocateShared(ctx, enc, split.splits * rows * a.width * 4, 'grouped partial sums [S, rows, N]');
+  await run(a.shader, 1, split, rows, partials, [a.columns, groups.smallTiles, split.splits]);
+  await run(a.shader, 2, split, rows, partials, [Math.ceil(a.outputs / 128), groups.smallTiles, 1]);
 }
 
 /** hidden[p] = silu(W_gate x_t) · W_up x_t for every grouped pair (gateOnly: silu(W_gate x_t))   [P, I] */
 function gateUpGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; x: GPUBuffer; groups: PairGroups; topK: number; hiddenSize: number; out: GPUBuffer; gateOnly?: boolean }) {
   const { bank } = a;
-  return dispatch(ctx, enc, {
+  return groupedProjection(ctx, enc, {
     shader: 'expert_gate_up_grouped',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.gateUp.dtype), GATE_ONLY: a.gateOnly ? 1 : 0, VECTOR_LOADS: tileVectorLoads(a.hiddenSize, bank.gateUpTransposed) },
     params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', a.topK], ['u32', bank.gateUpTransposed ? 1 : 0], ['u32', a.groups.numExperts]],
     buffers: [a.x, a.groups.offsets, a.groups.sorted, bank.gateUp.buffer, a.out],
-    grid: [Math.ceil(bank.width / GROUPED_UNITS), a.groups.maxTiles],
+    groups: a.groups, inputs: a.hiddenSize, width: 2 * bank.width, outputs: bank.width, columns: Math.ceil(bank.width / GROUPED_UNITS),
   });
 }
 
 /** y[p] = W_down hidden[p] for every grouped pair                                            [P, H] */
 function downGrouped(ctx: GpuContext, enc: Encoder, a: { bank: ExpertBank; hidden: GPUBuffer; groups: PairGroups; hiddenSize: number; out: GPUBuffer }) {
   const { bank } = a;
-  return dispatch(ctx, enc, {
+  return groupedProjection(ctx, enc, {
     shader: 'expert_down_grouped',
     constants: { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype), VECTOR_LOADS: tileVectorLoads(bank.width, bank.downTransposed) },
     params: [['u32', a.hiddenSize], ['u32', bank.width], ['u32', bank.downTransposed ? 1 : 0], ['u32', a.groups.numExperts]],
     buffers: [a.hidden, a.groups.offsets, a.groups.sorted, bank.down.buffer, a.out],
-    grid: [Math.ceil(a.hiddenSize / GROUPED_OUTPUTS), a.groups.maxTiles],
+    groups: a.groups, inputs: bank.width, width: a.hiddenSize, outputs: a.hiddenSize, columns: Math.ceil(a.hiddenSize / GROUPED_OUTPUTS),
   });
 }
 
 /**
- * Prefill version: pairs grouped by expert on the GPU (count → scan → scatter), then one grouped multiply
- * per projection (32 pairs × 128 weight rows per workgroup, staged in workgroup memory), then the weighted combine
- * in slot order.
+ * Prefill version: pairs grouped by expert on the GPU (count → scan → scatter), then grouped multiplies
+ * per projection (64 or 32 pairs × 128 weight rows per workgroup, staged in workgroup memory: one dispatch
+ * per tile size), then the weighted combine in slot order.
  * `alloc` provides scratch buffers the caller frees after the step.
  */
 export async function expertFfnGrouped(
   ctx: GpuContext,
   enc: Encoder,
-  a: ExpertFfnArgs & { alloc: (bytes: number, label: string) => GPUBuffer },
+  a: ExpertFfnArgs & { alloc: Alloc },
 ): Promise<void> {
   const { bank, numTokens: T, topK: k, hiddenSize: H } = a;
   const P = T * k;

@@ -56,20 +56,22 @@ for (const variant of KERNEL_VARIANTS) describe(`expert FFN kernels vs the refer
     // aligned: rows a multiple of 8 values (the decode *_rows kernels stream them 16 bytes per load);
     // 'h': only H aligned (gate/up streamed, down not); 'long': aligned rows long enough for the decode
     // kernels' several-words-per-lane loops and their remainders
-    // 'experts': more experts than the grouping's scan has threads (each sums several experts' counts)
-    const cases: [ComputeDtype, boolean, boolean | 'h' | 'long' | 'experts'][] = [
+    // 'experts': more experts than the grouping's scan has threads (each sums several experts' counts);
+    // 'pairs': two experts, ~50–100 pairs each (a 64-pair tile part filled with 33–63), rows long enough
+    // that the 32-pair tiles split over the inputs (so does 'long')
+    const cases: [ComputeDtype, boolean, boolean | 'h' | 'long' | 'experts' | 'pairs'][] = [
       ['BF16', false, false], ['F16', true, false], ['F32', false, false], ['BF16', true, true],
       ['BF16', false, true], ['F16', false, true], ['F32', false, true], ['BF16', false, 'h'], ['BF16', false, 'long'],
-      ['F32', false, 'experts'],
+      ['F32', false, 'experts'], ['F16', true, 'pairs'],
     ];
     for (const [ci, [dtype, transposed, aligned]] of cases.entries()) {
       // every other case combines with sigmoid(weights), as a shared expert's gate does
       const sigmoidWeights = ci % 2 === 1;
-      // the last case: few experts, many tokens, so that an expert's pairs span several 32-pair tiles
-      const many = grouped && aligned === 'h';
-      const [E, T] = many ? [2, 140] : aligned === 'experts' ? [150, grouped ? 30 : 5] : [randomInt(rand, 1, 16), randomInt(rand, 1, grouped ? 40 : 9)];
+      // few experts, many tokens, so that an expert's pairs span several tiles
+      const many = grouped && (aligned === 'h' || aligned === 'pairs');
+      const [E, T] = many ? [2, aligned === 'h' ? 140 : 100] : aligned === 'experts' ? [150, grouped ? 30 : 5] : [randomInt(rand, 1, 16), randomInt(rand, 1, grouped ? 40 : 9)];
       const long = aligned === 'long';
-      const H = long ? 8 * randomInt(rand, 66, 90) : aligned ? 8 * randomInt(rand, 1, 9) : randomInt(rand, 4, 70);
+      const H = long || aligned === 'pairs' ? 8 * randomInt(rand, 66, 90) : aligned ? 8 * randomInt(rand, 1, 9) : randomInt(rand, 4, 70);
       const I = long ? 8 * randomInt(rand, 130, 170) : aligned === true ? 8 * randomInt(rand, 1, 10) : 8 * randomInt(rand, 1, 10) + randomInt(rand, 1, 7);
       const k = randomInt(rand, 1, Math.min(E, 8));
       // values a bf16 round trip keeps exactly, so the reference sees the stored weights
