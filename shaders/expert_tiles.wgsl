@@ -44,15 +44,16 @@ var<private> stagedPairs: array<u32, A_STAGED>;
 
 /** Workgroup wid's tile, its chunk and the pairs thread li stages, into the privates above; returns the tile's pair count. */
 fn takeTile(wid: vec3u, li: u32) -> u32 {
-  tile = expertTile(wid.y);
+  let here = expertTile(wid.y); // a local, not the private `tile`, so that the count returned stays uniform
+  tile = here;
   tileRow = wid.y * A_ROWS;
   chunk = wid.z;
-  expert = tile.expert;
+  expert = here.expert;
   for (var s = 0u; s < A_STAGED; s++) {
     let r = aStagedRow(li, s);
-    pairOk[s] = r < tile.count;
+    pairOk[s] = r < here.count;
     stagedPairs[s] = 0u;
-    if (pairOk[s]) { stagedPairs[s] = sorted[tile.begin + r]; }
+    if (pairOk[s]) { stagedPairs[s] = sorted[here.begin + r]; }
   }
-  return expertTile(wid.y).count; // from the uniform tile row, so that leaving on 0 keeps the barriers uniform
+  return here.count;
 }

@@ -14,8 +14,8 @@
 // bound, so that it leaves out the bounds clamp robustness puts on every tile index
 // (tools/shader_clamps.mjs counts them: none on xTile/wTile now, five before). H200, prefill GPU time:
 // OLMoE −4.5%, Qwen −2.5%, granite +7% (docs/performance.md).
-// multiplyTiles loads the next step into registers before it multiplies the current tiles, so the loads'
-// latency hides behind the arithmetic; the raw words are unpacked only when stored into the tile.
+// multiplyTiles (tile_staging.wgsl) runs the steps; the raw words are unpacked only when stored into the
+// tile.
 // The including shader declares what tile_staging.wgsl needs and `loadStep(k)`, which calls
 // loadActivations for its `a` row and loadWeights for each of its two `b` rows at step k.
 
@@ -45,7 +45,7 @@ fn storeStaged(a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, li: u32) {
 }
 
 /** acc[4j + i] += Σ_c a[4ty + i, c] · b[64j + 4tx … +3, c] over the staged step. */
-fn accumulateTile(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, local: vec3u) {
+fn accumulateStep(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, local: vec3u) {
   for (var c = 0u; c < STEP; c++) {
     let av = (*a)[c * 8u + (local.y ^ (2u * (c / 4u))) % 8u];
     let b0 = (*b)[c * 32u + (local.x ^ (4u * (c / 8u))) % 32u];
@@ -60,27 +60,6 @@ fn accumulateTile(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b:
     (*acc)[7] += av.w * b1;
   }
 }
-
-/**
- * acc[4j + i] = Σ_k a[4ty + i, k] · b[64j + 4tx … +3, k] over inputs kBegin … kEnd − 1, staged STEP at a
- * time by loadStep (kBegin a multiple of STEP; kEnd K or a multiple of STEP: loadStep bounds loads by K).
- * Rows of `a` from `rows` on are empty (an expert's last, part-filled tile of pairs): a thread whose four
- * rows all are stages its share but does no multiply-adds, which leaves the SM's FMA units to the
- * workgroups beside it (their accumulators stay zero).
- */
-fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, kBegin: u32, kEnd: u32, rows: u32, li: u32, local: vec3u) {
-  stagingThread = li;
-  let multiplies = 4u * local.y < rows;
-  loadStep(kBegin);
-  for (var k0 = kBegin; k0 < kEnd; k0 += STEP) {
-    storeStaged(a, b, li);
-    workgroupBarrier();
-    if (k0 + STEP < kEnd) { loadStep(k0 + STEP); }
-    if (multiplies) { accumulateTile(acc, a, b, local); }
-    workgroupBarrier();
-  }
-}
-
 
 /**
  * Hands every accumulator to the including shader's storeAccumulator(v, row, col): row `row` of the tile's

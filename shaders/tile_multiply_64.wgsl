@@ -6,15 +6,14 @@
 // `b`, reads four vec4s per input for its 64 multiply-adds: 8 × 8 outputs per thread, twice tile_multiply's
 // arithmetic per tile read. H100, tools/matmul_variants.mjs, 4096 × 2048 × 2048: 36.9 TFLOPS against 30.1
 // for 32 × 128 tiles of 4 × 8; 512 × 2048 × 2048 (fewer tiles than SMs ×4) the same, 24.5.
-// The step's 16 inputs are written out as 16 calls with constant input numbers (accumulateSteps): as a
+// The step's 16 inputs are written out as 16 calls with constant input numbers (accumulateStep): as a
 // loop (the driver kept it rolled) the same kernel ran at 32.3 TFLOPS, paying index arithmetic per input.
 // Staging (tile_staging.wgsl): thread li loads two rows of `a` (rows li / 4 and 32 below it) and two rows
 // of `b`. Its stores into the tiles hit 32 different banks: input c of row group g (rows 4g … 4g+3) sits
 // in slot (g + 2·(c / 4)) % 16 of `a`'s tile, (g + 4·(c / 8)) % 32 of `b`'s. The `%` is a form whose range
 // Tint can bound, so that it leaves out the bounds clamp robustness puts on a staging store (the four
 // reads per input, indexed by a parameter, keep theirs: the driver folds them with the constants).
-// multiplyTiles loads the next step into registers before it multiplies the current tiles, so the loads'
-// latency hides behind the arithmetic.
+// multiplyTiles (tile_staging.wgsl) runs the steps.
 // The including shader declares what tile_staging.wgsl needs, `loadStep(k)`, which calls loadActivations
 // for each of its two `a` rows and loadWeights for each of its two `b` rows at step k, and
 // `storeAccumulator(v, row, col)` (storeAccumulators).
@@ -46,7 +45,7 @@ fn storeStaged(a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, li: u32) {
   }
 }
 
-/** acc[8h + 4j + i] += a[4ty + 32h + i, c] · b[64j + 4tx … +3, c] for staged input c, a constant at every call (accumulateSteps). */
+/** acc[8h + 4j + i] += a[4ty + 32h + i, c] · b[64j + 4tx … +3, c] for staged input c, a constant at every call (accumulateStep). */
 fn accumulateInput(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, local: vec3u, c: u32) {
   let b0 = (*b)[c * 32u + (local.x + 4u * (c / 8u)) % 32u];
   let b1 = (*b)[c * 32u + (local.x + 16u + 4u * (c / 8u)) % 32u];
@@ -71,7 +70,7 @@ fn accumulateInput(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b
 }
 
 /** The staged step's STEP inputs, one call per input (see top). */
-fn accumulateSteps(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, local: vec3u) {
+fn accumulateStep(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, local: vec3u) {
   accumulateInput(acc, a, b, local, 0u);
   accumulateInput(acc, a, b, local, 1u);
   accumulateInput(acc, a, b, local, 2u);
@@ -88,25 +87,6 @@ fn accumulateSteps(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b
   accumulateInput(acc, a, b, local, 13u);
   accumulateInput(acc, a, b, local, 14u);
   accumulateInput(acc, a, b, local, 15u);
-}
-
-/**
- * acc[8h + 4j + i] = Σ_k a[4ty + 32h + i, k] · b[64j + 4tx … +3, k] over inputs kBegin … kEnd − 1, staged
- * STEP at a time by loadStep (kBegin a multiple of STEP; kEnd K or a multiple of STEP: loadStep bounds
- * loads by K). Rows of `a` from `rows` on are empty (an expert's last, part-filled tile of pairs): a
- * thread whose eight rows all are stages its share but does no multiply-adds.
- */
-fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, kBegin: u32, kEnd: u32, rows: u32, li: u32, local: vec3u) {
-  stagingThread = li;
-  let multiplies = 4u * local.y < rows;
-  loadStep(kBegin);
-  for (var k0 = kBegin; k0 < kEnd; k0 += STEP) {
-    storeStaged(a, b, li);
-    workgroupBarrier();
-    if (k0 + STEP < kEnd) { loadStep(k0 + STEP); }
-    if (multiplies) { accumulateSteps(acc, a, b, local); }
-    workgroupBarrier();
-  }
 }
 
 /**

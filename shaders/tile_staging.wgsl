@@ -5,9 +5,13 @@
 // and 64 below it, inputs 8(li % 2) …): with VECTOR_LOADS one 16-byte load each (8 bf16/f16 words, or 4
 // f32 in one load; measured 1.3–1.8× the speed of loading element by element on an H100), else element by
 // element. A subgroup of 32 then reads whole 32-byte sectors. The raw words are unpacked only when the
-// tiling stores them into its workgroup tile (stagedWeight).
+// tiling stores them into its workgroup tile (stagedWeight). multiplyTiles, below, runs the steps for
+// both: it loads the next step into registers before it multiplies the current tiles, so the loads'
+// latency hides behind the arithmetic.
 // The including shader declares `x: array<vec4<f32>>` (activations), `w: array<vec4<u32>>` (weights) and
-// `weightIndex(row, input)` (the element of weight row `row`, input `input` in w).
+// `weightIndex(row, input)` (the element of weight row `row`, input `input` in w); the tiling declares
+// ATile, Accumulators, storeStaged (staged registers into the tiles) and accumulateStep (one step's
+// multiply-adds).
 
 const B_ROWS: u32 = 128u; // rows of `b` (weight rows, outputs) per workgroup
 const STEP: u32 = 16u;    // inputs per staged tile
@@ -71,5 +75,25 @@ fn loadWeights(s: u32, valid: bool, row: u32, k0: u32, K: u32) {
       let word = weightWord(i);
       bStaged[2u * s + e / 4u][e % 4u] = bitcast<u32>(weightValue(w[word / 4u][word % 4u], i));
     }
+  }
+}
+
+/**
+ * acc = Σ_k a[row, k] · b[col, k] over inputs kBegin … kEnd − 1 for the rows and columns the tiling gives
+ * this thread, staged STEP at a time by loadStep (kBegin a multiple of STEP; kEnd K or a multiple of STEP:
+ * loadStep bounds loads by K). Rows of `a` from `rows` on are empty (an expert's last, part-filled tile
+ * of pairs): a thread whose rows all are (its first row, 4ty, is past them) stages its share but does no
+ * multiply-adds, which leaves the SM's FMA units to the workgroups beside it (its accumulators stay zero).
+ */
+fn multiplyTiles(acc: ptr<function, Accumulators>, a: ptr<workgroup, ATile>, b: ptr<workgroup, BTile>, kBegin: u32, kEnd: u32, rows: u32, li: u32, local: vec3u) {
+  stagingThread = li;
+  let multiplies = 4u * local.y < rows;
+  loadStep(kBegin);
+  for (var k0 = kBegin; k0 < kEnd; k0 += STEP) {
+    storeStaged(a, b, li);
+    workgroupBarrier();
+    if (k0 + STEP < kEnd) { loadStep(k0 + STEP); }
+    if (multiplies) { accumulateStep(acc, a, b, local); }
+    workgroupBarrier();
   }
 }

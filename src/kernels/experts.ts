@@ -206,7 +206,7 @@ const GROUPED_SPLIT_BYTES = 128 * 2 ** 20; // partial sums a split may hold
  * chunks of at least GROUPED_SPLIT_CHUNK inputs, fewer where `rows` partial rows of `width` sums each
  * would pass GROUPED_SPLIT_BYTES; one chunk (no split) where that leaves fewer than 2.
  */
-export function groupedSplit(inputs: number, rows: number, width: number): { splits: number; kChunk: number } {
+function groupedSplit(inputs: number, rows: number, width: number): { splits: number; kChunk: number } {
   const bySize = Math.floor(GROUPED_SPLIT_BYTES / (rows * width * 4));
   const wanted = Math.min(GROUPED_SPLITS, GROUPED_SPLIT_MAX, Math.floor(inputs / GROUPED_SPLIT_CHUNK), bySize);
   if (wanted < 2) return { splits: 1, kChunk: inputs };
@@ -215,8 +215,8 @@ export function groupedSplit(inputs: number, rows: number, width: number): { spl
 }
 
 /**
- * One grouped projection: `shader` on 64-pair tiles, then `shader` on 32-pair
- * tiles, split over the inputs where groupedSplit says (phase 1 into partial sums, phase 2 adds them).
+ * One grouped projection: `shader` on 64-pair tiles, then `shader` on 32-pair tiles, split over the
+ * inputs where groupedSplit says (phase 1 into partial sums, phase 2 adds them).
  * `params` open each shader's Params; `width` is the partial sums per pair (gate/up: 2I, down: H),
  * `outputs` the outputs per pair that phase 2 finishes (I, H), `columns` the tiles' output blocks.
  */
