@@ -3,15 +3,12 @@
 // prints µs per dispatch for encoding (setPipeline/setBindGroup/dispatchWorkgroups), finish and submit.
 //   node tools/dispatch_cost.mjs [dawn flags…]      in Node through Dawn (dawn.node), e.g.
 //                                                    enable-dawn-features=skip_validation
-//   node tools/dispatch_cost.mjs --browser           in headless Chromium (Debian's /usr/bin/chromium), where
-//                                                    the page's calls are serialised to the GPU process and
-//                                                    Dawn runs there
+//   npx tsx tools/dispatch_cost.mjs --browser        in headless Chromium as the browser tests open it
+//                                                    (test/helpers/browser.ts), where the page's calls are
+//                                                    serialised to the GPU process and Dawn runs there
 // Uses the `webgpu` package from NODE_PATH or node_modules (on a GPU host: after `source .gpu/setup.sh`).
 import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 /**
  * The measurement, on `device`: self-contained (it is also sent to the browser as source text), using only
@@ -74,26 +71,21 @@ ${Array.from({ length: BINDINGS }, (_, i) => `@group(0) @binding(${i + 1}) var<s
 
 /** In headless Chromium: a blank page served on 127.0.0.1 (WebGPU needs a secure context) runs the measurement. */
 async function inBrowser() {
-  const { chromium } = await import('playwright-core');
+  const { openBrowser } = await import('../test/helpers/browser.ts'); // TypeScript: run under tsx
   const server = http.createServer((_, res) => res.end('<!doctype html><title>dispatch cost</title>'));
   await new Promise((ready) => server.listen(0, '127.0.0.1', ready));
-  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'moescope-dispatch-cost-')), {
-    executablePath: process.env.MOESCOPE_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-gpu-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-  });
+  const browser = await openBrowser();
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    const { description, lines } = await page.evaluate(`(async () => {
+    await browser.page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const { description, lines } = await browser.page.evaluate(`(async () => {
       const adapter = await navigator.gpu.requestAdapter();
       const { vendor, architecture, description } = adapter.info;
       return { description: description || [vendor, architecture].join(' ').trim() || '(not named by the browser)', lines: await (${measureDispatchCost.toString()})(await adapter.requestDevice()) };
     })()`);
-    console.log(`Chromium ${context.browser()?.version() ?? ''}, adapter: ${description}`);
+    console.log(`Chromium ${browser.context.browser()?.version() ?? ''}, adapter: ${description}`);
     for (const line of lines) console.log(line);
   } finally {
-    await context.close();
+    await browser.close();
     server.close();
   }
 }
