@@ -8,8 +8,8 @@
 #       transformers' on the same shapes (SKIP_HF=1 skips it). → $OUT/bench.jsonl, $OUT/bench_hf.jsonl, logs
 #   bash tools/gpu_session.sh ab [shapes…]   an A/B in one lease: the bench of commit REV (here first:
 #       node scripts/gpu-bundle.mjs --ref REV) and of the working tree, alternating per shape, ROUNDS times
-#       (default 1), with the profile. → $OUT/ab.txt (a line per run: prefill, decode, the slowest prefill
-#       kernels), $OUT/ab.jsonl (the bench's JSON with "variant": "ref" or "new")
+#       (default 1), with the profile (PROFILE=0: without, for decode as it runs). → $OUT/ab.txt (a line
+#       per run: prefill, decode, the slowest prefill kernels), $OUT/ab.jsonl (the bench's JSON with "variant": "ref" or "new")
 set -uo pipefail
 export OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -42,18 +42,20 @@ shapes=("$@")
 if [ "$mode" = ab ]; then
   ref=.gpu/ref/bundle/app/moescope.mjs
   [ -f "$ref" ] || { echo "ab: no $ref (here: node scripts/gpu-bundle.mjs --ref REV)" >&2; exit 1; }
-  echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree" | tee "$OUT/ab.txt"
+  profile=--profile
+  [ "${PROFILE:-1}" = 0 ] && profile= # PROFILE=0: decode as it runs (the profile times one step at a time)
+  echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree${profile:+, profiled}" | tee -a "$OUT/ab.txt"
   for shape in "${shapes[@]}"; do
     for round in $(seq "${ROUNDS:-1}"); do
       for variant in ref new; do
         app=.gpu/app/moescope.mjs
         [ "$variant" = ref ] && app=$ref
-        timeout "${SHAPE_SECONDS:-150}" "$NODE" "$app" bench --profile --shape "$shape" --new-tokens "${NEW_TOKENS:-128}" --cache /tmp/moescope-bench 2>>"$OUT/ab.err" | tail -n 1 >/tmp/ab.json
+        timeout "${SHAPE_SECONDS:-150}" "$NODE" "$app" bench $profile --shape "$shape" --new-tokens "${NEW_TOKENS:-128}" --cache /tmp/moescope-bench 2>>"$OUT/ab.err" | tail -n 1 >/tmp/ab.json
         VARIANT=$variant "$NODE" -e '
           const r = { variant: process.env.VARIANT, ...JSON.parse(require("fs").readFileSync("/tmp/ab.json", "utf8")) };
           require("fs").appendFileSync(process.env.OUT + "/ab.jsonl", JSON.stringify(r) + "\n");
           const top = Object.entries(r.profile?.prefill ?? {}).slice(0, 6).map(([k, v]) => `${k} ${(v.microsecondsPerStep / 1000).toFixed(2)}`);
-          console.log(`${r.shape} ${r.variant}: prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms; decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs | ${top.join(", ")}`);
+          console.log(`${r.shape} ${r.variant}: prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms; decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs, idle ${r.decodeGpuGapUs?.toFixed(0)} µs before each, record ${r.decodeRecordUs?.toFixed(0)} µs | ${top.join(", ")}`);
         ' 2>>"$OUT/ab.err" | tee -a "$OUT/ab.txt"
       done
     done
