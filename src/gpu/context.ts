@@ -22,9 +22,18 @@ export interface GpuContextOptions {
   subgroups?: boolean;
 }
 
+/**
+ * Compiled pipelines by program (expanded source text and constants), shared by the contexts of one device:
+ * a shader that includes nothing with a subgroup variant is the same program in both kernel variants, and
+ * is compiled once (on SwiftShader a tiled kernel takes seconds to compile).
+ */
+type CompiledPrograms = Map<string, Promise<GPUComputePipeline>>;
+
 export class GpuContext {
+  /** By shader name and constants: what the kernels ask for, once per dispatch recorded. */
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly placeholderBuffers: GPUBuffer[] = [];
+  private plain: GpuContext | undefined;
   /** Whether kernels use subgroup operations (see GpuContextOptions). */
   readonly subgroups: boolean;
 
@@ -33,13 +42,16 @@ export class GpuContext {
     readonly adapter: AdapterReport,
     readonly shaders: ShaderLibrary,
     options: GpuContextOptions = {},
+    private readonly programs: CompiledPrograms = new Map(),
   ) {
     this.subgroups = options.subgroups === true && device.features.has('subgroups');
   }
 
-  /** The same device with the plain (workgroup-memory) kernels: to compare or test both variants. */
+  /** The same device with the plain (workgroup-memory) kernels: to compare or test both variants. One per
+   * context, so its compiled pipelines are kept too. */
   withoutSubgroups(): GpuContext {
-    return new GpuContext(this.device, this.adapter, this.shaders, { subgroups: false });
+    if (!this.subgroups) return this;
+    return (this.plain ??= new GpuContext(this.device, this.adapter, this.shaders, { subgroups: false }, this.programs));
   }
 
   /** The compute pipeline for shaders/<shader>.wgsl with these override constants, compiled once. */
@@ -47,14 +59,20 @@ export class GpuContext {
     const key = `${shader}:${JSON.stringify(constants)}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      pipeline = this.compile(shader, key, constants);
+      const code = this.shaders.source(shader, { subgroups: this.subgroups });
+      const program = `${JSON.stringify(constants)}\n${code}`;
+      pipeline = this.programs.get(program);
+      if (!pipeline) {
+        pipeline = this.compile(shader, code, key, constants);
+        this.programs.set(program, pipeline);
+      }
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
   }
 
-  private async compile(shader: string, key: string, constants: PipelineConstants): Promise<GPUComputePipeline> {
-    const module = this.device.createShaderModule({ label: shader, code: this.shaders.source(shader, { subgroups: this.subgroups }) });
+  private async compile(shader: string, code: string, key: string, constants: PipelineConstants): Promise<GPUComputePipeline> {
+    const module = this.device.createShaderModule({ label: shader, code });
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length > 0) {
@@ -98,6 +116,7 @@ export class GpuContext {
 
   destroy(): void {
     this.pipelines.clear();
+    this.programs.clear();
     this.device.destroy();
   }
 }
