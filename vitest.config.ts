@@ -13,6 +13,12 @@ export default defineConfig({
           name: 'gpu',
           include: ['test/gpu/**/*.test.ts'],
           fileParallelism: false,
+          // One process for every GPU file, so they share one device (test/helpers/gpu.ts) and its compiled
+          // pipelines: on SwiftShader a tiled prefill kernel takes seconds to compile, and each file compiled
+          // the same ones again (a quarter of the suite's time).
+          isolate: false,
+          // a one-worker, non-isolated project needs a group of its own (the unit files run several at once)
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

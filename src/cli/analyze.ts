@@ -7,12 +7,13 @@ import { ANALYSES, ANALYSIS_NAMES, isAnalysisName } from '../analysis/catalog.ts
 import { analysisCsv } from '../analysis/result.ts';
 import { runAnalysis, weightAnalysisGpu, type AnalysisRequest } from '../analysis/runAnalysis.ts';
 import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
+import type { GpuContext } from '../gpu/context.ts';
 import { MoeEngine } from '../engine/engine.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
-import { createNodeGpu } from '../node/gpu.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { parseIndexList, parseTokenIds } from '../util/indexList.ts';
+import { commandGpu } from './commandGpu.ts';
 import { UsageError } from './run.ts';
 
 function indices(text: string, what: string): number[] {
@@ -34,7 +35,7 @@ function texts(prompts: string[] | undefined, ids: string[] | undefined, tokeniz
   return out;
 }
 
-export async function analyzeCommand(args: string[]): Promise<number> {
+export async function analyzeCommand(args: string[], lent?: GpuContext): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: {
@@ -65,7 +66,8 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   }
   const maxPositions = Math.max(1, ...[...(request.texts ?? []), ...(request.compare ?? [])].map((t) => t.length + 1));
   // the reordering's neuron products run on the GPU too (any adapter: SwiftShader without a GPU)
-  const gpu = info.source === 'weights' && analysis !== 'reordered-similarity' ? null : await createNodeGpu();
+  const opening = info.source === 'weights' && analysis !== 'reordered-similarity' ? null : await commandGpu(lent);
+  const gpu = opening?.gpu ?? null;
   const engine = gpu && info.source !== 'weights' ? await MoeEngine.load(gpu, opened, { maxPositions }) : null;
   let lastReport = 0;
   const onProgress = (done: number, total: number) => {
@@ -86,7 +88,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     }
   } finally {
     engine?.destroy();
-    gpu?.destroy();
+    opening?.release();
     await closeCheckpoint(opened.checkpoint);
   }
   return 0;

@@ -11,8 +11,8 @@ import { Profiler, StepTimer } from '../gpu/timers.ts';
 import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
-import { createNodeGpu } from '../node/gpu.ts';
 import { writeSyntheticCheckpoint } from '../node/syntheticCheckpoint.ts';
+import { commandGpu } from './commandGpu.ts';
 import { UsageError } from './run.ts';
 
 /** Copy bandwidth of this adapter: a large buffer copied repeatedly; bytes read + written per second. */
@@ -78,7 +78,7 @@ function printProfile(profile: Record<string, KernelTimes>): void {
   }
 }
 
-export async function benchCommand(args: string[]): Promise<number> {
+export async function benchCommand(args: string[], lent?: GpuContext): Promise<number> {
   const { values } = parseArgs({
     args,
     options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' } },
@@ -103,7 +103,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     label = shape.name;
   }
 
-  const gpu = await createNodeGpu({ subgroups: !values['no-subgroups'] });
+  const { gpu, release } = await commandGpu(lent, { subgroups: !values['no-subgroups'] });
   const opened = await openModel(await checkpointSources([dir]));
   const weightBytes = opened.card.weightBytes;
   const loadStart = performance.now();
@@ -174,7 +174,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     ...(profile ? { profile } : {}),
   };
   engine.destroy();
-  gpu.destroy();
+  release();
   const rows: [string, string][] = [
     ['shape', report.shape],
     ['adapter', `${report.adapter}${report.subgroupKernels ? ', subgroup kernels' : ', plain kernels'}`],

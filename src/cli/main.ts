@@ -7,10 +7,12 @@ import { runGpuSelfTest } from '../kernels/selfTest.ts';
 import { planMemory } from '../model/memoryPlan.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
-import { createNodeGpu, GpuUnavailableError } from '../node/gpu.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { GpuUnavailableError } from '../node/gpu.ts';
 import { loadTokenizer } from '../tokenizer/tokenizer.ts';
 import { analyzeCommand } from './analyze.ts';
 import { benchCommand } from './bench.ts';
+import { commandGpu } from './commandGpu.ts';
 import { generateCommand, traceCommand, UsageError } from './run.ts';
 
 const USAGE = `moescope — see inside Mixture-of-Experts language models
@@ -43,8 +45,8 @@ Usage:
   npx moescope help         this text
 `;
 
-async function gpuCommand(): Promise<number> {
-  const gpu = await createNodeGpu();
+async function gpuCommand(lent?: GpuContext): Promise<number> {
+  const { gpu, release } = await commandGpu(lent);
   const { name, isFallback, features, limits } = gpu.adapter;
   console.log(`adapter:  ${name}${isFallback ? ' (CPU fallback)' : ''}`);
   console.log(`features: ${features.join(', ')}`);
@@ -54,7 +56,7 @@ async function gpuCommand(): Promise<number> {
     `self-test: ${test.passed ? 'passed' : 'FAILED'} (softmax + top-8, ${test.tokens}×${test.experts}, ` +
       `max error ${test.maxError.toExponential(1)}, ${test.mismatchedExperts} expert choices differ)`,
   );
-  gpu.destroy();
+  release();
   return test.passed ? 0 : 1;
 }
 
@@ -86,22 +88,23 @@ async function inspectCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-export async function main(args: string[]): Promise<number> {
+/** Runs one command. `gpu` lends the commands a device to use and leave open (see commandGpu.ts). */
+export async function main(args: string[], { gpu }: { gpu?: GpuContext } = {}): Promise<number> {
   const [command = 'help'] = args;
   try {
     switch (command) {
       case 'gpu':
-        return await gpuCommand();
+        return await gpuCommand(gpu);
       case 'inspect':
         return await inspectCommand(args.slice(1));
       case 'trace':
-        return await traceCommand(args.slice(1));
+        return await traceCommand(args.slice(1), gpu);
       case 'generate':
-        return await generateCommand(args.slice(1));
+        return await generateCommand(args.slice(1), gpu);
       case 'bench':
-        return await benchCommand(args.slice(1));
+        return await benchCommand(args.slice(1), gpu);
       case 'analyze':
-        return await analyzeCommand(args.slice(1));
+        return await analyzeCommand(args.slice(1), gpu);
       case 'help':
       case '--help':
       case '-h':

@@ -5,12 +5,13 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { MoeEngine, type GenerateOptions } from '../engine/engine.ts';
 import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
+import type { GpuContext } from '../gpu/context.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
-import { createNodeGpu } from '../node/gpu.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { buildTrace } from '../trace/traceFile.ts';
 import { parseTokenIds } from '../util/indexList.ts';
+import { commandGpu } from './commandGpu.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -50,7 +51,7 @@ function promptIds(values: { prompt?: string | undefined; ids?: string | undefin
   return tokenizer.encode(text, !values.chat);
 }
 
-async function prepare(args: string[]) {
+async function prepare(args: string[], lent: GpuContext | undefined) {
   const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   if (positionals.length === 0) throw new UsageError('name a checkpoint folder or its files');
   const opened = await openModel(await checkpointSources(positionals));
@@ -68,14 +69,14 @@ async function prepare(args: string[]) {
     };
   }
   const context = number(values.context, 'context', ids.length + maxNewTokens, (n) => Number.isInteger(n) && n > 0);
-  const gpu = await createNodeGpu();
+  const { gpu, release } = await commandGpu(lent);
   const engine = await MoeEngine.load(gpu, opened, { maxPositions: Math.max(context, ids.length + maxNewTokens) }).finally(() => closeCheckpoint(opened.checkpoint));
   const text = (id: number) => tokenizer?.tokenText(id) ?? `<${id}>`;
-  return { values, opened, tokenizer, engine, options, text, gpu };
+  return { values, opened, tokenizer, engine, options, text, release };
 }
 
-export async function traceCommand(args: string[]): Promise<number> {
-  const { values, opened, engine, options, text, gpu } = await prepare(args);
+export async function traceCommand(args: string[], lent?: GpuContext): Promise<number> {
+  const { values, opened, engine, options, text, release } = await prepare(args, lent);
   if (!values.out) throw new UsageError('give --out trace.json');
   try {
     const result = await engine.generate(options);
@@ -85,12 +86,12 @@ export async function traceCommand(args: string[]): Promise<number> {
     return 0;
   } finally {
     engine.destroy();
-    gpu.destroy();
+    release();
   }
 }
 
-export async function generateCommand(args: string[]): Promise<number> {
-  const { engine, options, tokenizer, text, gpu } = await prepare(args);
+export async function generateCommand(args: string[], lent?: GpuContext): Promise<number> {
+  const { engine, options, tokenizer, text, release } = await prepare(args, lent);
   const prompt = options.promptIds.length;
   let printed = '';
   const show = (ids: number[]) => {
@@ -111,6 +112,6 @@ export async function generateCommand(args: string[]): Promise<number> {
     return 0;
   } finally {
     engine.destroy();
-    gpu.destroy();
+    release();
   }
 }

@@ -2,6 +2,7 @@
 // Smoke only: timings are not asserted (docs/performance.md holds real-GPU figures).
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { testGpu } from '../helpers/gpu.ts';
 
 describe('npm run bench (smoke, tiny shape)', () => {
   it('prints the table and a JSON report', async () => {
@@ -9,7 +10,7 @@ describe('npm run bench (smoke, tiny shape)', () => {
     const log = vi.spyOn(console, 'log').mockImplementation((...a) => void lines.push(a.join(' ')));
     const err = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      expect(await main(['bench', '--shape', 'tiny', '--prompt-tokens', '48', '--new-tokens', '8'])).toBe(0);
+      expect(await main(['bench', '--shape', 'tiny', '--prompt-tokens', '48', '--new-tokens', '8'], { gpu: await testGpu() })).toBe(0);
     } finally {
       log.mockRestore();
       err.mockRestore();

@@ -8,6 +8,7 @@ import { openModel } from '../../src/model/openModel.ts';
 import { referenceForward } from '../../src/reference/model.ts';
 import { softmaxTopKReference } from '../../src/reference/softmaxTopK.ts';
 import { parseTrace } from '../../src/trace/traceFile.ts';
+import { testGpu } from '../helpers/gpu.ts';
 import { buildCheckpoint, SYNTHETIC } from '../helpers/syntheticCheckpoints.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'moescope-run-'));
@@ -15,7 +16,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const files = buildCheckpoint(SYNTHETIC['OlmoeForCausalLM']!, { randomSeed: 3 });
 const folder = join(dir, 'olmoe');
 
-async function capture(args: string[]) {
+/** Runs a command on the tests' GPU (lent: its pipelines are compiled once), or on its own with `ownGpu`. */
+async function capture(args: string[], ownGpu = false) {
   const out: string[] = [];
   const spies = [
     vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' '))),
@@ -23,7 +25,7 @@ async function capture(args: string[]) {
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true)),
   ];
   try {
-    return { code: await main(args), out: out.join('\n') };
+    return { code: await main(args, ownGpu ? {} : { gpu: await testGpu() }), out: out.join('\n') };
   } finally {
     for (const s of spies) s.mockRestore();
   }
@@ -75,6 +77,13 @@ describe('moescope trace and generate', () => {
     expect(rows[0]).toBe('layer,item,row,col,value');
     expect(rows).toHaveLength(1 + 4 * 4);
     expect((await capture(['analyze', folder, '--analysis', 'nonsense', '--out', co])).code).toBe(2);
+  });
+
+  it('gpu opens a device of its own, names the adapter and passes the router self-test', async () => {
+    const { code, out } = await capture(['gpu'], true);
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/^adapter: {2}\S/m);
+    expect(out).toMatch(/^self-test: passed \(softmax \+ top-8, \d+×\d+, max error /m);
   });
 
   it('usage errors say what to give', async () => {

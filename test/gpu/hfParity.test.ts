@@ -54,7 +54,7 @@ describe.each(hfFixtures())('$name: MoEScope equals HF transformers', ({ name, d
     const file = join(out, `${name.replace(/\W/g, '_')}.json`);
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const err = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const code = await main(['trace', dir, '--prompt', reference.prompt, '--max-new-tokens', String(reference.greedy.length), '--logits', '--out', file]);
+    const code = await main(['trace', dir, '--prompt', reference.prompt, '--max-new-tokens', String(reference.greedy.length), '--logits', '--out', file], { gpu: await testGpu() });
     log.mockRestore();
     err.mockRestore();
     expect(code).toBe(0);

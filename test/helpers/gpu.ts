@@ -1,4 +1,5 @@
-// The GPU-test helper: one GpuContext per test worker, from a real adapter if there is one, else SwiftShader.
+// The GPU-test helper: one GpuContext for every GPU test file (they run in one process: vitest.config.ts), from
+// a real adapter if there is one, else SwiftShader. Commands under test borrow it (main(args, { gpu })).
 // If neither can be had the suite fails with the reason; it never skips.
 
 import type { GpuContext } from '../../src/gpu/context.ts';
