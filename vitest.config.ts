@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Three harnesses, one runner: unit (pure TS), gpu (Dawn in Node; real GPU or SwiftShader) and browser
-// (the built app in headless Chromium). GPU-backed suites run one file at a time: on SwiftShader every
-// file already keeps the machine's cores busy.
+// (the built app in headless Chromium). The browser files run one at a time (each drives a Chromium whose
+// GPU process keeps the cores busy); the GPU files two at a time, in two workers.
 export default defineConfig({
   test: {
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
@@ -12,15 +12,17 @@ export default defineConfig({
         test: {
           name: 'gpu',
           include: ['test/gpu/**/*.test.ts'],
-          fileParallelism: false,
-          // One process for every GPU file, so they share one device (test/helpers/gpu.ts) and its compiled
-          // pipelines: on SwiftShader a tiled prefill kernel takes seconds to compile, and each file compiled
-          // the same ones again (a quarter of the suite's time).
+          // Two workers, not isolated: the files a worker runs share its device (test/helpers/gpu.ts) and
+          // compiled pipelines. On SwiftShader a tiled prefill kernel takes seconds to compile, and a file
+          // per device compiled the same ones again (a quarter of the suite's time). Compiling is
+          // single-threaded, so a second worker uses the other core (GPU files 604 → 495 s on 2 cores).
+          maxWorkers: 2,
           isolate: false,
-          // a one-worker, non-isolated project needs a group of its own (the unit files run several at once)
+          // a group of its own: projects run together only with the same maxWorkers (the unit files take the default)
           sequence: { groupOrder: 1 },
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // the longest test took 80 s beside another file on this 2-core machine: room for a slower one
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {

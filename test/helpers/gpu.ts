@@ -1,5 +1,6 @@
-// The GPU-test helper: one GpuContext for every GPU test file (they run in one process: vitest.config.ts), from
-// a real adapter if there is one, else SwiftShader. Commands under test borrow it (main(args, { gpu })).
+// The GPU-test helper: one GpuContext for every GPU test file a worker runs (workers are not isolated:
+// vitest.config.ts), from a real adapter if there is one, else SwiftShader. Commands under test borrow it
+// (main(args, { gpu })).
 // If neither can be had the suite fails with the reason; it never skips.
 
 import type { GpuContext } from '../../src/gpu/context.ts';
