@@ -2,15 +2,19 @@
 // program whose text is the same in both variants, and each runs its own code where an include differs.
 // Checked by running the pipelines: a cache keyed by the shader's name alone would run the wrong variant.
 import { describe, expect, it } from 'vitest';
-import { readBuffer, storageBuffer } from '../../src/gpu/buffers.ts';
 import { GpuContext } from '../../src/gpu/context.ts';
+import { dispatch } from '../../src/gpu/dispatch.ts';
 import { shaderLibraryFromMap } from '../../src/gpu/shaderLibrary.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { emptyBuffer, readF32, run } from '../helpers/gpuData.ts';
 
+// binding 0 is Params, as for every kernel dispatch() runs (its one field, added, is 0 here)
 const WRITE = (value: string) => `
-@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+struct Params { added: f32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
 override SCALE: f32 = 1.0;
-@compute @workgroup_size(1) fn main() { out[0] = SCALE * ${value}; }`;
+@compute @workgroup_size(1) fn main() { out[0] = SCALE * ${value} + params.added; }`;
 
 const shaders = shaderLibraryFromMap(
   new Map([
@@ -21,19 +25,13 @@ const shaders = shaderLibraryFromMap(
   ]),
 );
 
-async function run(ctx: GpuContext, shader: string, constants: Record<string, number> = {}): Promise<number> {
-  const pipeline = await ctx.pipeline(shader, constants);
-  const out = storageBuffer(ctx.device, 16, 'pipeline cache test');
-  const encoder = ctx.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: out } }] }));
-  pass.dispatchWorkgroups(1);
-  pass.end();
-  ctx.device.queue.submit([encoder.finish()]);
-  const value = new Float32Array(await readBuffer(ctx.device, out, 4))[0]!;
+/** What `shader` (with these constants) writes when `ctx` runs it. */
+async function output(ctx: GpuContext, shader: string, constants: Record<string, number> = {}): Promise<number> {
+  const out = emptyBuffer(ctx, 1);
+  await run(ctx, (enc) => dispatch(ctx, enc, { shader, constants, params: [['f32', 0]], buffers: [out], grid: [1] }));
+  const [value] = await readF32(ctx, out, 1);
   out.destroy();
-  return value;
+  return value!;
 }
 
 describe('compiled pipelines', () => {
@@ -50,10 +48,10 @@ describe('compiled pipelines', () => {
     expect(await plain.pipeline('same', { SCALE: 5 })).not.toBe(await withSubgroups.pipeline('same'));
     expect(await plain.pipeline('varies')).not.toBe(await withSubgroups.pipeline('varies'));
 
-    expect(await run(withSubgroups, 'same')).toBe(1);
-    expect(await run(plain, 'same', { SCALE: 5 })).toBe(5);
-    expect(await run(withSubgroups, 'varies')).toBe(3);
-    expect(await run(plain, 'varies')).toBe(2);
-    expect(await run(withSubgroups, 'varies', { SCALE: 4 })).toBe(12);
+    expect(await output(withSubgroups, 'same')).toBe(1);
+    expect(await output(plain, 'same', { SCALE: 5 })).toBe(5);
+    expect(await output(withSubgroups, 'varies')).toBe(3);
+    expect(await output(plain, 'varies')).toBe(2);
+    expect(await output(withSubgroups, 'varies', { SCALE: 4 })).toBe(12);
   });
 });
