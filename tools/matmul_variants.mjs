@@ -4,7 +4,8 @@
 // inputs staged per barrier, with 16-byte loads into the staging registers (8 bf16 or 4 f32 per load).
 // Every variant's output is checked against a CPU dot product at sampled positions before it is timed.
 //   node tools/matmul_variants.mjs [M N K] [dawn flags…]   (on a GPU host after `source .gpu/setup.sh`)
-//   VARIANTS='[{"TM":32,"TN":128,"RM":4,"RN":8,"STEP":16,"rot":true}]'   other variants (fields: see variant())
+//   VARIANTS='[{"TM":32,"TN":128,"RM":4,"RN":8,"STEP":16,"rot":true}]'   other variants (fields: see variant();
+//     with "layout":"rows", row-major tiles: see rowVariant(), e.g. {"layout":"rows","STEP":16,"own":"contiguous","xor8":true})
 //   CANDIDATE_SHADERS=dir1,dir2   also time matmul.wgsl with the .wgsl files of each dir replacing shaders/'s
 // Prints one line per variant and a JSON line at the end. A tool for choosing kernels; not part of CI.
 import { createRequire } from 'node:module';
@@ -29,6 +30,23 @@ console.log(`adapter: ${adapter.info.vendor} ${adapter.info.architecture} ${adap
 const shader = (name, dir) => shaderSource(name, { dir });
 
 // --- generated variants ---
+/** The generated kernels' Params and buffers (the tool binds M, N, K, x, w, y), y of `yElement`s. */
+function bindings(yElement) {
+  return `struct P { M: u32, N: u32, K: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<${yElement}>;`;
+}
+
+/** The staging loads of a step at input k (a: LA 16-byte f32 chunks per thread; b: LB 16-byte bf16 chunks), as the generated kernels declare them. */
+function stagingLoads({ LA, LB, NT, CA, CB }, k) {
+  return [
+    ...Array.from({ length: LA }, (_, l) => `sa${l} = select(vec4<f32>(0.0), x[(t0 + aRow + ${(NT / CA) * l}u) * K4 + (${k}) / 4u + aCh], t0 + aRow + ${(NT / CA) * l}u < p.M);`),
+    ...Array.from({ length: LB }, (_, l) => `sb${l} = select(vec4<u32>(0u), w[(n0 + bRow + ${(NT / CB) * l}u) * K8 + (${k}) / 8u + bCh], n0 + bRow + ${(NT / CB) * l}u < p.N);`),
+  ].join('\n    ');
+}
+
 /**
  * Tiles: aT[c][row group ^ fa(c)] and bT[c][row group ^ fb(c)], four rows to a vec4, as tile_multiply.wgsl;
  * the swizzles keep each staging store of a subgroup of 32 on 32 banks. Thread (tx, ty) owns row groups
@@ -75,10 +93,7 @@ function variant({ TM, TN, RM, RN, STEP, unroll, db, rot, warp }) {
     }
     storeB.push('}');
   }
-  const loads = (k) => [
-    ...Array.from({ length: LA }, (_, l) => `sa${l} = select(vec4<f32>(0.0), x[(t0 + aRow + ${(NT / CA) * l}u) * K4 + (${k}) / 4u + aCh], t0 + aRow + ${(NT / CA) * l}u < p.M);`),
-    ...Array.from({ length: LB }, (_, l) => `sb${l} = select(vec4<u32>(0u), w[(n0 + bRow + ${(NT / CB) * l}u) * K8 + (${k}) / 8u + bCh], n0 + bRow + ${(NT / CB) * l}u < p.N);`),
-  ].join('\n    ');
+  const loads = (k) => stagingLoads({ LA, LB, NT, CA, CB }, k);
   const writes = [];
   for (let i = 0; i < RM / 4; i++)
     for (let r = 0; r < 4; r++)
@@ -91,11 +106,7 @@ function variant({ TM, TN, RM, RN, STEP, unroll, db, rot, warp }) {
     wg: [NTX, NTY],
     grid: [Math.ceil(N / TN), Math.ceil(M / TM)],
     code: `
-struct P { M: u32, N: u32, K: u32, pad: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
+${bindings('vec4<f32>')}
 var<workgroup> aT: array<vec4<f32>, ${STEP * RGA * (db ? 2 : 1)}>;
 var<workgroup> bT: array<vec4<f32>, ${STEP * RGB * (db ? 2 : 1)}>;
 @compute @workgroup_size(${NTX}, ${NTY})
@@ -119,6 +130,92 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: 
     }
     ${inner}
     ${db ? '' : 'workgroupBarrier();'}
+  }
+  ${writes.join('\n  ')}
+}`,
+  };
+}
+
+/**
+ * Row-major tiles: aT[row][chunk], bT[row][chunk], a chunk being 4 inputs (one vec4), so that a thread
+ * stores what it loaded as whole vec4s (a: its 4 f32 inputs; b: its 8 bf16 inputs as two vec4s) where the
+ * input-major tiles above take 24 scalar stores per thread and step. Row R's chunk c sits at
+ * R·(C + pad) + (xor ? c ^ ((R / 4) % C) : c), C = STEP / 4. 64 × 128 outputs per workgroup of 16 × 8, 8 × 8
+ * per thread: `own: 'contiguous'` rows 4ty … +3 and 32 + 4ty … +3, columns 4tx … +3 and 64 + 4tx … +3 (as
+ * tile_multiply_64.wgsl, vec4 outputs); `own: 'strided'` rows ty + 8i, columns tx + 16j (scalar outputs).
+ */
+function rowVariant({ STEP, own, pad = 0, xor = false, xor8 = false, rot = false }) {
+  const TM = 64, TN = 128, NT = 128;
+  const C = STEP / 4, P = C + pad;
+  const CA = C, CB = STEP / 8; // 16-byte loads per row and step: a (f32), b (bf16)
+  const LA = (TM * CA) / NT, LB = (TN * CB) / NT;
+  const strided = own === 'strided';
+  // xor8: the whole index XOR (R / 4) % 8 (moves a chunk within its aligned block of 8: tile_staging.wgsl's
+  // tileSlot); rot: chunk (c + R / 4) % C
+  const slot = (R, c) =>
+    xor8 ? `(((${R}) * ${P}u + (${c})) ^ (((${R}) / 4u) % 8u))`
+    : `(${R}) * ${P}u + ${xor ? `((${c}) ^ (((${R}) / 4u) % ${C}u))` : rot ? `(((${c}) + (${R}) / 4u) % ${C}u)` : `(${c})`}`;
+  const rowOf = (i) => (strided ? `ty + ${8 * i}u` : `4u * ty + ${(i % 4) + 32 * Math.floor(i / 4)}u`);
+  const colOf = (j) => (strided ? `tx + ${16 * j}u` : `4u * tx + ${(j % 4) + 64 * Math.floor(j / 4)}u`);
+  const inner = [];
+  for (let c = 0; c < C; c++) {
+    inner.push('{');
+    for (let i = 0; i < 8; i++) inner.push(`  let a${i} = aT[${slot(rowOf(i), `${c}u`)}];`);
+    for (let j = 0; j < 8; j++) {
+      inner.push(`  { let b = bT[${slot(colOf(j), `${c}u`)}];`);
+      for (const e of 'xyzw') for (let i = 0; i < 8; i++) inner.push(`    acc_${i}_${j} += a${i}.${e} * b.${e};`);
+      inner.push('  }');
+    }
+    inner.push('}');
+  }
+  const stores = [];
+  for (let l = 0; l < LA; l++) stores.push(`aT[${slot(`aRow + ${(NT / CA) * l}u`, 'aCh')}] = sa${l};`);
+  const half = (v, lo) => (lo ? `bitcast<f32>(${v} << 16u)` : `bitcast<f32>(${v} & 0xffff0000u)`);
+  for (let l = 0; l < LB; l++) {
+    const v = `sb${l}`;
+    stores.push(`bT[${slot(`bRow + ${(NT / CB) * l}u`, '2u * bCh')}] = vec4<f32>(${half(`${v}.x`, true)}, ${half(`${v}.x`, false)}, ${half(`${v}.y`, true)}, ${half(`${v}.y`, false)});`);
+    stores.push(`bT[${slot(`bRow + ${(NT / CB) * l}u`, '2u * bCh + 1u')}] = vec4<f32>(${half(`${v}.z`, true)}, ${half(`${v}.z`, false)}, ${half(`${v}.w`, true)}, ${half(`${v}.w`, false)});`);
+  }
+  const loads = (k) => stagingLoads({ LA, LB, NT, CA, CB }, k);
+  const writes = [];
+  for (let i = 0; i < 8; i++) {
+    if (strided) {
+      for (let j = 0; j < 8; j++) writes.push(`{ let row = t0 + ${rowOf(i)}; let col = n0 + ${colOf(j)}; if (row < p.M && col < p.N) { y[row * p.N + col] = acc_${i}_${j}; } }`);
+    } else {
+      for (let g = 0; g < 2; g++) {
+        const js = [0, 1, 2, 3].map((q) => `acc_${i}_${4 * g + q}`).join(', ');
+        writes.push(`{ let row = t0 + ${rowOf(i)}; let col = n0 + ${colOf(4 * g)}; if (row < p.M && col < p.N) { y[(row * p.N + col) / 4u] = vec4<f32>(${js}); } }`);
+      }
+    }
+  }
+  const accs = [];
+  for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) accs.push(`var acc_${i}_${j} = 0.0;`);
+  return {
+    name: `64x128 8x8/thread s${STEP} row-major ${own}${pad ? ` pad ${pad}` : ''}${xor ? ' xor' : ''}${xor8 ? ' xor8' : ''}${rot ? ' rot' : ''}`,
+    grid: [Math.ceil(N / TN), Math.ceil(M / TM)],
+    code: `
+${bindings(strided ? 'f32' : 'vec4<f32>')}
+var<workgroup> aT: array<vec4<f32>, ${TM * P}>;
+var<workgroup> bT: array<vec4<f32>, ${TN * P}>;
+@compute @workgroup_size(16, 8)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) li: u32) {
+  let tx = local.x; let ty = local.y;
+  let t0 = wid.y * ${TM}u; let n0 = wid.x * ${TN}u;
+  let K4 = p.K / 4u; let K8 = p.K / 8u;
+  let aRow = li / ${CA}u; let aCh = li % ${CA}u;
+  let bRow = li / ${CB}u; let bCh = li % ${CB}u;
+  ${accs.join(' ')}
+  ${Array.from({ length: LA }, (_, l) => `var sa${l}: vec4<f32>;`).join(' ')}
+  ${Array.from({ length: LB }, (_, l) => `var sb${l}: vec4<u32>;`).join(' ')}
+  ${loads('0u')}
+  for (var k0 = 0u; k0 < p.K; k0 += ${STEP}u) {
+    ${stores.join('\n    ')}
+    workgroupBarrier();
+    if (k0 + ${STEP}u < p.K) {
+    ${loads(`k0 + ${STEP}u`)}
+    }
+    ${inner.join('\n    ')}
+    workgroupBarrier();
   }
   ${writes.join('\n  ')}
 }`,
@@ -226,7 +323,7 @@ const configs = process.env.VARIANTS ? JSON.parse(process.env.VARIANTS) : [
 const results = [];
 // the GPU's clocks: a second of the production kernel first, or the first timing reads slow
 await run({ ...production, warmUp: 300 });
-for (const v of [production, ...candidates, ...configs.map(variant).filter(Boolean)]) {
+for (const v of [production, ...candidates, ...configs.map((c) => (c.layout === 'rows' ? rowVariant(c) : variant(c))).filter(Boolean)]) {
   if (!v.entries) v.entries = [uniform([M, N, K, 0]), xBuf, wBuf, yBuf];
   const r = await run(v);
   results.push(r);
