@@ -39,6 +39,11 @@ function bindings(yElement) {
 @group(0) @binding(3) var<storage, read_write> y: array<${yElement}>;`;
 }
 
+/** WGSL for the bf16 value in the low (`low`) or high half of the u32 expression `word`, as f32. */
+function bf16Value(word, low) {
+  return low ? `bitcast<f32>(${word} << 16u)` : `bitcast<f32>(${word} & 0xffff0000u)`;
+}
+
 /** The staging loads of a step at input k (a: LA 16-byte f32 chunks per thread; b: LB 16-byte bf16 chunks), as the generated kernels declare them. */
 function stagingLoads({ LA, LB, NT, CA, CB }, k) {
   return [
@@ -88,7 +93,7 @@ function variant({ TM, TN, RM, RN, STEP, unroll, db, rot, warp }) {
     storeB.push(`{ let row = bRow + ${(NT / CB) * l}u; let v = sb${l};`);
     for (let e = 0; e < 8; e++) {
       const word = 'xyzw'[e >> 1];
-      const val = e % 2 === 0 ? `bitcast<f32>(v.${word} << 16u)` : `bitcast<f32>(v.${word} & 0xffff0000u)`;
+      const val = bf16Value(`v.${word}`, e % 2 === 0);
       storeB.push(`  bT[${base('bBase')}(8u * bCh + ${e}u) * ${RGB}u + ${sw('row / 4u', `(bCh * ${64 / STEP}u)`, RGB)}][row % 4u] = ${val};`);
     }
     storeB.push('}');
@@ -170,11 +175,10 @@ function rowVariant({ STEP, own, pad = 0, xor = false, xor8 = false, rot = false
   }
   const stores = [];
   for (let l = 0; l < LA; l++) stores.push(`aT[${slot(`aRow + ${(NT / CA) * l}u`, 'aCh')}] = sa${l};`);
-  const half = (v, lo) => (lo ? `bitcast<f32>(${v} << 16u)` : `bitcast<f32>(${v} & 0xffff0000u)`);
   for (let l = 0; l < LB; l++) {
     const v = `sb${l}`;
-    stores.push(`bT[${slot(`bRow + ${(NT / CB) * l}u`, '2u * bCh')}] = vec4<f32>(${half(`${v}.x`, true)}, ${half(`${v}.x`, false)}, ${half(`${v}.y`, true)}, ${half(`${v}.y`, false)});`);
-    stores.push(`bT[${slot(`bRow + ${(NT / CB) * l}u`, '2u * bCh + 1u')}] = vec4<f32>(${half(`${v}.z`, true)}, ${half(`${v}.z`, false)}, ${half(`${v}.w`, true)}, ${half(`${v}.w`, false)});`);
+    stores.push(`bT[${slot(`bRow + ${(NT / CB) * l}u`, '2u * bCh')}] = vec4<f32>(${bf16Value(`${v}.x`, true)}, ${bf16Value(`${v}.x`, false)}, ${bf16Value(`${v}.y`, true)}, ${bf16Value(`${v}.y`, false)});`);
+    stores.push(`bT[${slot(`bRow + ${(NT / CB) * l}u`, '2u * bCh + 1u')}] = vec4<f32>(${bf16Value(`${v}.z`, true)}, ${bf16Value(`${v}.z`, false)}, ${bf16Value(`${v}.w`, true)}, ${bf16Value(`${v}.w`, false)});`);
   }
   const loads = (k) => stagingLoads({ LA, LB, NT, CA, CB }, k);
   const writes = [];
