@@ -84,6 +84,11 @@ fn softmaxOf(row: u32, E: u32, lid: u32) -> Softmax {
  */
 fn chooseByLogit(row: u32, E: u32, k: u32, lid: u32) {
   if (lid < E) { staged[lid] = logits[row + lid]; }
+  rankStaged(E, k, lid);
+}
+
+/** chooseByLogit's ranking, of logits the caller staged (staged[e] for e < E ≤ WORKGROUP_SIZE). */
+fn rankStaged(E: u32, k: u32, lid: u32) {
   workgroupBarrier();
   if (lid < E) {
     let l = staged[lid];
@@ -97,15 +102,16 @@ fn chooseByLogit(row: u32, E: u32, k: u32, lid: u32) {
 }
 
 /**
- * chosenProbs[r] for ranks r < k after chooseByLogit: the chosen experts' softmax probabilities. The
- * logits are still staged, and the largest is rank 0's, so only the sum takes a reduction.
+ * chosenProbs[r] for ranks r < k after chooseByLogit (or rankStaged): the chosen experts' softmax
+ * probabilities. The logits are still staged, and the largest is rank 0's, so only the sum takes a
+ * reduction.
  */
-fn chosenProbabilities(row: u32, E: u32, k: u32, lid: u32) {
+fn chosenProbabilities(E: u32, k: u32, lid: u32) {
   let rowMax = staged[chosen[0]];
   var term = 0.0;
   if (lid < E) { term = exp(staged[lid] - rowMax); }
   let rowSum = workgroupSum(lid, term);
-  if (lid < k) { chosenProbs[lid] = probability(row, chosen[lid], rowMax, rowSum); }
+  if (lid < k) { chosenProbs[lid] = exp(staged[chosen[lid]] - rowMax) / rowSum; }
   workgroupBarrier();
 }
 

@@ -3,7 +3,7 @@
 // each streaming the gate row i and the up row I + i of the chosen expert 16 bytes per load.
 //   hidden[p, i] = silu(W_gate[e] x_t)[i] · (W_up[e] x_t)[i],   e = expertIds[p], t = p / k
 // With SHARED = 1 the same dispatch also runs a shared expert (Qwen2-MoE, DeepSeek) on every token: its
-// bank [1, 2Is, H] in sharedGateUp, its rows after the routed pairs' in hiddenOut:
+// bank [1, 2Is, H] in sharedOrRouter, its rows after the routed pairs' in hiddenOut:
 //   hidden[T·k·I + t·Is + i] = silu(Ws_gate x_t)[i] · (Ws_up x_t)[i]
 // Workgroups are numbered along x (spilling into y): the routed pairs' row blocks, then the shared ones.
 // With CHOOSE (softmax routing, E ≤ 256) the router's top-k runs here too, instead of in a softmax_topk
@@ -13,6 +13,12 @@
 //   expertIds[t·k + r], weights[t·k + r] = rank r of softmax(logits[t]), its weight (renormalised or not)
 // (Ranking with the full softmax in every workgroup, as softmax_topk does, made this kernel 12 µs per
 // layer slower on an H100; ranking logits, 4 µs.)
+// With ROUTE (CHOOSE, one token, no shared expert) the router itself runs here too, so a decode layer's
+// MoE block is two dispatches: x is the residual stream, and every workgroup takes the block's norm on
+// read and computes the router logits before its rows,
+//   h = RMSNorm(x) · normWeight   (norm_on_read),   logits = W_router h   [E],
+// reading W_router from cache (E · H weights per workgroup: the host allows it only where that is small,
+// see routeFusable); the token's first workgroup also writes the logits, for the trace.
 
 #include "weights"
 #include "row_reduce"
@@ -25,23 +31,38 @@ struct Params {
   sharedWidth: u32,  // Is (SHARED = 1)
   numExperts: u32,   // E (CHOOSE)
   renormalize: u32,  // 1: the k weights divided by their sum (CHOOSE)
+  eps: f32,          // the norm's epsilon (ROUTE)
 }
 
 override SHARED: u32 = 0u;
 override CHOOSE: bool = false;
+override ROUTE: bool = false;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;       // [T, H/4]
 @group(0) @binding(2) var<storage, read_write> expertIds: array<u32>; // [T · k] u32 (CHOOSE: written)
 @group(0) @binding(3) var<storage, read> gateUp: array<vec4<u32>>;  // [E, 2I, H] packed
 @group(0) @binding(4) var<storage, read_write> hiddenOut: array<f32>; // [T · k, I] f32, then [T, Is] (SHARED)
-@group(0) @binding(5) var<storage, read> sharedGateUp: array<vec4<u32>>; // [1, 2Is, H] packed (SHARED)
-@group(0) @binding(6) var<storage, read> logits: array<f32>;        // [T, E] router logits (CHOOSE)
+// [1, 2Is, H] packed (SHARED), or the router weight [E, H] packed (ROUTE, which runs without a shared
+// expert): one binding, so that the kernel keeps to 8 storage buffers (WebGPU's default limit)
+@group(0) @binding(5) var<storage, read> sharedOrRouter: array<vec4<u32>>;
+@group(0) @binding(6) var<storage, read_write> logits: array<f32>;  // [T, E] router logits (CHOOSE; ROUTE: written)
 @group(0) @binding(7) var<storage, read_write> weights: array<f32>; // [T · k] combine weights, written (CHOOSE)
+@group(0) @binding(8) var<storage, read> normWeight: array<u32>;   // [H] packed norm weight (ROUTE)
 
 const WORKGROUP_SIZE: u32 = 256u;
 #include "workgroup_reduce"
 #include "choose_experts"
+#include "norm_on_read"
+
+/** ROUTE: the row the norm reads, the one token's residual stream. */
+fn normSource(i: u32) -> vec4<f32> { return x[i]; }
+
+/** x's vec4 i, or with ROUTE the normed row's (one token). */
+fn xVec(i: u32) -> vec4<f32> {
+  if (ROUTE) { return normed[i]; }
+  return x[i];
+}
 
 /** The token's x values weight word c covers (its row from vec4 xBase): two vec4s, or for f32 weights one (twice). */
 struct XWord {
@@ -51,7 +72,34 @@ struct XWord {
 fn xWord(xBase: u32, c: u32) -> XWord {
   let xPerWord = valuesPerWord() / 4u;
   let xi = xBase + xPerWord * c;
-  return XWord(x[xi], x[min(xi + 1u, xi + xPerWord - 1u)]);
+  return XWord(xVec(xi), xVec(min(xi + 1u, xi + xPerWord - 1u)));
+}
+
+var<workgroup> routerPartials: array<f32, WORKGROUP_SIZE>;
+
+/**
+ * ROUTE: staged[e] = h · W_router[e] for the E experts (see chooseByLogit), h staged by stageNormed. Each
+ * expert takes WORKGROUP_SIZE / (E rounded up to a power of two) threads, which stream its row 16 bytes
+ * per load and meet in routerPartials.
+ */
+fn stageRouterLogits(lid: u32, E: u32) {
+  let lanes = WORKGROUP_SIZE >> (32u - countLeadingZeros(max(E, 1u) - 1u));
+  let e = lid / lanes;
+  let words = params.hidden / valuesPerWord();
+  var sum = 0.0;
+  if (e < E) {
+    for (var c = lid % lanes; c < words; c += lanes) {
+      let xw = xWord(0u, c);
+      sum += dotWord(sharedOrRouter[e * words + c], xw.lo, xw.hi);
+    }
+  }
+  routerPartials[lid] = sum;
+  workgroupBarrier();
+  if (lid < E) {
+    var logit = 0.0;
+    for (var l = 0u; l < lanes; l++) { logit += routerPartials[lid * lanes + l]; }
+    staged[lid] = logit;
+  }
 }
 
 @compute @workgroup_size(256)
@@ -83,9 +131,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     let slot = p % params.topK;
     let k = min(params.topK, MAX_K);
     let row = t * params.numExperts;
-    chooseByLogit(row, params.numExperts, k, lid);
+    if (ROUTE) {
+      stageNormed(lid, params.hidden, params.eps);
+      stageRouterLogits(lid, params.numExperts);
+      rankStaged(params.numExperts, k, lid);
+    } else {
+      chooseByLogit(row, params.numExperts, k, lid);
+    }
     if (w % blocks == 0u && slot == 0u) { // the token's first workgroup
-      chosenProbabilities(row, params.numExperts, k, lid);
+      chosenProbabilities(params.numExperts, k, lid);
+      if (ROUTE && lid < params.numExperts) { logits[row + lid] = staged[lid]; }
       if (lid < k) {
         expertIds[t * k + lid] = chosen[lid];
         weights[t * k + lid] = chosenWeight(lid, k, params.renormalize == 1u);
@@ -142,5 +197,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
 /** Word `at` of the routed bank, or of the shared expert's. */
 fn gateUpWord(routed: bool, at: u32) -> vec4<u32> {
   if (routed || SHARED == 0u) { return gateUp[at]; }
-  return sharedGateUp[at];
+  return sharedOrRouter[at];
 }

@@ -11,7 +11,7 @@
 // One token (a decode step) can fold the block's RMSNorm and residual add into the layer, saving their
 // dispatches:
 //   NORM:       the layer reads x as the residual stream and multiplies
-//                 h = RMSNorm(x + r · residualScale) · g   (r: a branch not yet added, when hasPending)
+//                 h = RMSNorm(x + r · residualScale) · normWeight   (r: a branch not yet added, when hasPending)
 //               which every workgroup computes into workgroup memory before its rows (the row is a few KB,
 //               read from cache); with writeNormed, the first workgroup also writes h to y2 for the
 //               layers after it.
@@ -25,16 +25,15 @@
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;     // [T, K/4]
 @group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;     // [N, K] packed, 16 bytes per load
 @group(0) @binding(3) var<storage, read> b: array<u32>;           // [N] packed (bound to w when unused)
-@group(0) @binding(7) var<storage, read> g: array<u32>;           // NORM: [K] packed norm weight (else a placeholder)
+@group(0) @binding(7) var<storage, read> normWeight: array<u32>;  // NORM: [K] packed norm weight (else a placeholder)
 @group(0) @binding(8) var<storage, read> r: array<f32>;           // hasPending: [K] (NORM) or [N] (accumulate) f32
 
 const MAX_TOKENS: u32 = 8u;
 
 override NORM: bool = false;
-override NORMED_VEC4S: u32 = 1u;                                   // NORM: K / 4
-var<workgroup> normed: array<vec4<f32>, NORMED_VEC4S>;            // NORM: h [K/4]
 const WORKGROUP_SIZE: u32 = 256u;
 #include "workgroup_reduce"
+#include "norm_on_read"
 
 /** Token t's inputs 4c … 4c+3: x itself, or with NORM the normed row staged by normInput(). */
 fn xVec(i: u32) -> vec4<f32> {
@@ -42,26 +41,19 @@ fn xVec(i: u32) -> vec4<f32> {
   return x[i];
 }
 
-/** NORM: h = RMSNorm(x + r · residualScale) · g into workgroup memory (and to y2 from workgroup 0). */
+/** NORM: the row before the norm, x + r · residualScale (r: the branch not yet added, when hasPending). */
+fn normSource(i: u32) -> vec4<f32> {
+  var v = x[i];
+  if (params.hasPending == 1u) { v += vec4<f32>(r[4u * i], r[4u * i + 1u], r[4u * i + 2u], r[4u * i + 3u]) * params.residualScale; }
+  return v;
+}
+
+/** NORM: h = RMSNorm(x + r · residualScale) · normWeight into workgroup memory (and to y2 from workgroup 0). */
 fn normInput(lid: u32, firstWorkgroup: bool) {
-  let quads = params.inputs / 4u;
-  var squares = 0.0;
-  for (var i = lid; i < quads; i += WORKGROUP_SIZE) {
-    var v = x[i];
-    if (params.hasPending == 1u) { v += vec4<f32>(r[4u * i], r[4u * i + 1u], r[4u * i + 2u], r[4u * i + 3u]) * params.residualScale; }
-    normed[i] = v;
-    squares += dot(v, v);
+  stageNormed(lid, params.inputs, params.eps);
+  if (firstWorkgroup && params.writeNormed == 1u) {
+    for (var i = lid; i < params.inputs; i += WORKGROUP_SIZE) { y2[i] = normed[i / 4u][i % 4u]; }
   }
-  let inv = inverseSqrt(workgroupSum(lid, squares) / f32(params.inputs) + params.eps);
-  for (var i = lid; i < quads; i += WORKGROUP_SIZE) {
-    var h = normed[i] * inv;
-    for (var j = 0u; j < 4u; j++) { h[j] *= weightValue(g[weightWord(4u * i + j)], 4u * i + j); }
-    normed[i] = h;
-    if (firstWorkgroup && params.writeNormed == 1u) {
-      for (var j = 0u; j < 4u; j++) { y2[4u * i + j] = h[j]; }
-    }
-  }
-  workgroupBarrier();
 }
 
 /** Token t's x against weight word c of a row (the 8 or 4 inputs that word covers). */

@@ -5,7 +5,7 @@ import { storageBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
 import { Recorder, RecordingCache } from '../gpu/recorder.ts';
 import type { Profiler, StepTimer } from '../gpu/timers.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank, type FusedChoice, type FusedSharedExpert } from '../kernels/experts.ts';
+import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, routeFusable, sharedFusable, type ExpertBank, type FusedChoice, type FusedSharedExpert } from '../kernels/experts.ts';
 import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, qkvProjection, qkvProjectionFits, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
 import type { WeightRef } from '../kernels/weightRef.ts';
 import { selectExperts, softmaxRenormalizes } from '../kernels/routing.ts';
@@ -194,7 +194,7 @@ export class ForwardPass {
       }
       // the MoE block (or dense MLP) into mlpOut; its residual add joins the next layer's first step
       const routes = moe[moeIndex]?.layer === layer.spec.index; // an MoE layer: the arena's next range
-      await this.mlp(enc, layer, h, mlpOut, T, routes ? arena.layer(moeIndex++) : null, router);
+      await this.mlp(enc, layer, h, mlpOut, T, routes ? arena.layer(moeIndex++) : null, router, probe !== null);
       if (probe && layer.mlp.kind === 'moe') await probe.record(enc, layer.mlp.experts, h, layer.spec.index);
       // a prefill's layers go to the GPU as they are recorded, and its routing is read back behind them in
       // chunks (half the MoE layers, a quarter, an eighth, the rest), so that little is left to turn into
@@ -407,18 +407,20 @@ export class ForwardPass {
   /**
    * Dense MLP, or router → top-k → experts (+ shared expert), into `out`; an MoE layer's routing into
    * `ranges`, its part of the step's routing arena. With `routerInput`, the router normalises x itself
-   * and writes h for the experts (see encode).
+   * and writes h for the experts (see encode), or where it can (and `keepNormed` does not ask for h) the
+   * experts' gate/up dispatch runs the norm and the router itself.
    */
-  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, ranges: LayerRoutingRanges | null, routerInput: BlockInput | null = null): Promise<void> {
+  private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, ranges: LayerRoutingRanges | null, routerInput: BlockInput | null = null, keepNormed = false): Promise<void> {
     const { ctx, spec } = this;
     const H = spec.hiddenSize;
+    let expertInput = h; // what the experts read: h, or the residual stream when they take the norm on read
     // prefill groups the pairs by expert (one grouped multiply per projection); decode reads the chosen
     // experts' rows directly, and can run a shared expert inside the same two dispatches
     const ffn = (bank: ExpertBank, expertIds: Binding, weights: Binding, topK: number, accumulate: boolean, sigmoidWeights = false, shared?: FusedSharedExpert, choose?: FusedChoice) =>
       T > 1
         ? expertFfnGrouped(ctx, enc, { bank, x: h, expertIds, weights, out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights, alloc: (bytes, label) => enc.storage(bytes, label) })
         : expertFfn(ctx, enc, {
-          bank, x: h, expertIds, weights, hidden: f32(enc, expertHiddenFloats(bank, T, topK, shared?.bank ?? null), 'expert hidden [k,I] (+ shared [Is])'), out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights,
+          bank, x: expertInput, expertIds, weights, hidden: f32(enc, expertHiddenFloats(bank, T, topK, shared?.bank ?? null), 'expert hidden [k,I] (+ shared [Is])'), out, numTokens: T, topK, hiddenSize: H, accumulate, sigmoidWeights,
           ...(shared ? { shared } : {}), ...(choose ? { choose } : {}),
         });
     const dense = (bank: ExpertBank, weights: GPUBuffer, accumulate: boolean, sigmoidWeights = false) => ffn(bank, this.zeros, weights, 1, accumulate, sigmoidWeights);
@@ -435,14 +437,24 @@ export class ForwardPass {
     const { routerLogits, expertIds, weights } = ranges;
     // (with a shared expert gated by sigmoid(shared_expert_gate(h)): its logit from the same dispatch)
     const gate = m.gateInRouter || m.sharedGate ? f32(enc, T, 'shared expert gate logit [T]') : null;
-    await linear(ctx, enc, {
-      ...(routerInput ?? { x: h }), weight: m.router, bias: null, y: routerLogits.buffer, outOffset: (routerLogits.offset ?? 0) / 4, numTokens: T, outputs: E, inputs: H,
-      ...(m.gateInRouter && gate ? { more: [{ y: gate, rows: 1 }] } : {}),
-    });
     // experts, weights = the architecture's routing rule over the logits; a decode step with softmax
-    // routing chooses them inside the experts' gate/up dispatch instead (one dispatch fewer per layer)
+    // routing chooses them inside the experts' gate/up dispatch instead (one dispatch fewer per layer),
+    // and without a shared expert, where the router is small (routeFusable), runs the router and its norm
+    // there too (one more)
     const renormalize = softmaxRenormalizes(ms.routing);
-    const choose = T === 1 && renormalize !== null && chooseFusable(m.experts, H, k) ? { logits: routerLogits, numExperts: E, renormalize } : undefined;
+    const chooses = T === 1 && renormalize !== null && chooseFusable(m.experts, H, k);
+    const norm = routerInput?.norm;
+    const onRead = chooses && norm && !norm.pending && !keepNormed && !m.shared && !gate ? { router: m.router, normWeight: norm.weight, eps: norm.eps } : undefined;
+    const route = onRead && routeFusable(ctx, m.experts, onRead, { numTokens: T, topK: k, hiddenSize: H }) ? onRead : undefined;
+    if (route && routerInput) {
+      expertInput = routerInput.x;
+    } else {
+      await linear(ctx, enc, {
+        ...(routerInput ?? { x: h }), weight: m.router, bias: null, y: routerLogits.buffer, outOffset: (routerLogits.offset ?? 0) / 4, numTokens: T, outputs: E, inputs: H,
+        ...(m.gateInRouter && gate ? { more: [{ y: gate, rows: 1 }] } : {}),
+      });
+    }
+    const choose = chooses ? { logits: routerLogits, numExperts: E, renormalize, route } : undefined;
     const chosen = choose ? { expertIds, weights } : await selectExperts(ctx, enc, { logits: routerLogits, rule: ms.routing, numTokens: T, numExperts: E, topK: k, correctionBias: m.correctionBias?.buffer ?? null, into: { expertIds, weights } });
     // the shared expert's weight: sigmoid(shared_expert_gate(h)) (the combine takes the sigmoid), or 1 ungated
     if (m.shared && m.sharedGate && gate) await linear(ctx, enc, { x: h, weight: m.sharedGate, bias: null, y: gate, numTokens: T, outputs: 1, inputs: H });

@@ -66,9 +66,18 @@ export function sharedFusable(routed: ExpertBank, shared: ExpertBank, hiddenSize
 
 /** Router logits for expertFfn to choose the experts from itself (softmax routing; see chooseFusable). */
 export interface FusedChoice {
-  logits: Binding; // [T, E] f32 router logits
+  logits: Binding; // [T, E] f32 router logits (written, with `route`)
   numExperts: number; // E
   renormalize: boolean; // divide the k weights by their sum
+  /** The router runs inside the gate/up dispatch too (see routeFusable): x is then the residual stream. */
+  route?: RouterOnRead | undefined;
+}
+
+/** The router and the block norm before it, for expert_gate_up_rows to run on read (ROUTE). */
+export interface RouterOnRead {
+  router: WeightRef; // [E, H]
+  normWeight: WeightRef; // [H] RMSNorm weight
+  eps: number;
 }
 
 const GATE_UP_ROWS_THREADS = 256; // expert_gate_up_rows' workgroup size: chooseByLogit ranks one expert per thread
@@ -82,6 +91,32 @@ export function chooseFusable(bank: ExpertBank, hiddenSize: number, topK: number
   return !bank.gateUpTransposed && alignedRows(hiddenSize, bank.gateUp) && bank.numExperts <= GATE_UP_ROWS_THREADS && topK <= SOFTMAX_TOPK_MAX_K;
 }
 
+/**
+ * How many bytes of router weights the gate/up workgroups of one decode step may read between them when
+ * each computes the router itself. 4 MiB is ~1 µs of an H100's L2 bandwidth, well under what the router's
+ * own dispatch costs (≥ 5 µs of GPU time, ~11 µs of host time in Node): the demo model reads 384 KB (48
+ * workgroups × 16 experts × 256 bf16). granite-3.0-1b-a400m would read 32 MiB (512 × 64 KB), ~6 µs: whether
+ * that still gains is not measured yet (docs/performance.md); OLMoE-1B-7B 256 MiB.
+ */
+const ROUTE_REREAD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Whether expertFfn can run the router itself too (`choose.route`): one token, no shared expert, the
+ * bank chooseFusable, the router and norm weights in the bank's dtype with rows on 16-byte boundaries,
+ * the normed row in workgroup memory beside the kernel's ~4 KB, and the router weights all its
+ * workgroups read within ROUTE_REREAD_BYTES.
+ */
+export function routeFusable(ctx: GpuContext, bank: ExpertBank, route: RouterOnRead, a: { numTokens: number; topK: number; hiddenSize: number }): boolean {
+  const H = a.hiddenSize;
+  const dtype = bank.gateUp.dtype;
+  const workgroups = a.topK * Math.ceil(bank.width / ROWS);
+  const routerBytes = bank.numExperts * H * (dtype === 'F32' ? 4 : 2);
+  return (
+    a.numTokens === 1 && chooseFusable(bank, H, a.topK) && alignedRows(H, route.router) && route.router.dtype === dtype && route.normWeight.dtype === dtype &&
+    H * 4 + 4096 <= ctx.device.limits.maxComputeWorkgroupStorageSize && workgroups * routerBytes <= ROUTE_REREAD_BYTES
+  );
+}
+
 /** Floats of hidden scratch expertFfn needs: [T·k, I], then [T, Is] for a fused shared expert. */
 export function expertHiddenFloats(bank: ExpertBank, numTokens: number, topK: number, shared: ExpertBank | null): number {
   return numTokens * (topK * bank.width + (shared?.width ?? 0));
@@ -91,7 +126,8 @@ export function expertHiddenFloats(bank: ExpertBank, numTokens: number, topK: nu
  * The decode path: gate/up + SwiGLU per (token, slot) pair straight from the chosen experts' rows, then
  * down + weighted combine per token; with `shared` (see sharedFusable) the shared expert joins both
  * dispatches (two dispatches fewer per layer). With `choose` (see chooseFusable) the gate/up dispatch
- * also runs the router's softmax and top-k, writing expertIds and weights (one dispatch fewer).
+ * also runs the router's softmax and top-k, writing expertIds and weights (one dispatch fewer); with
+ * `choose.route` (see routeFusable) the router and its norm as well, x being the residual stream (one more).
  */
 export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs & { hidden: GPUBuffer /* expertHiddenFloats f32 scratch */; shared?: FusedSharedExpert; choose?: FusedChoice }): Promise<void> {
   const { bank, shared, choose } = a;
@@ -99,6 +135,8 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
   if (choose && (!chooseFusable(bank, a.hiddenSize, a.topK) || choose.numExperts !== bank.numExperts)) {
     throw new RangeError(`expertFfn: cannot choose ${a.topK} of ${choose.numExperts} experts inside gate/up for this bank (see chooseFusable)`);
   }
+  const route = choose?.route;
+  if (route && (shared || !routeFusable(ctx, bank, route, a))) throw new RangeError('expertFfn: cannot run this router inside gate/up (see routeFusable)');
   const pairs = a.numTokens * a.topK;
   const H = a.hiddenSize;
   const I = bank.width;
@@ -111,11 +149,11 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
     const x = Math.min(blocks, 65535);
     await dispatch(ctx, enc, {
       shader: 'expert_gate_up_rows',
-      constants: { ...gateUpDtype, SHARED, CHOOSE: choose ? 1 : 0 },
-      params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', Is], ['u32', choose?.numExperts ?? 0], ['u32', choose?.renormalize ? 1 : 0]],
+      constants: { ...gateUpDtype, SHARED, CHOOSE: choose ? 1 : 0, ...(route ? { ROUTE: 1, NORMED_VEC4S: H / 4 } : {}) },
+      params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', Is], ['u32', choose?.numExperts ?? 0], ['u32', choose?.renormalize ? 1 : 0], ['f32', route?.eps ?? 0]],
       buffers: [
-        a.x, a.expertIds, bank.gateUp.buffer, a.hidden, shared?.bank.gateUp.buffer ?? ctx.placeholder(),
-        choose?.logits ?? ctx.placeholder(1), choose ? a.weights : ctx.placeholder(2),
+        a.x, a.expertIds, bank.gateUp.buffer, a.hidden, shared?.bank.gateUp.buffer ?? route?.router.buffer ?? ctx.placeholder(),
+        choose?.logits ?? ctx.placeholder(1), choose ? a.weights : ctx.placeholder(2), route?.normWeight.buffer ?? ctx.placeholder(),
       ],
       grid: [x, Math.ceil(blocks / x)],
     });

@@ -2,10 +2,10 @@
 // sparse MoE blocks, for both packed orientations, every dtype, and ids chosen on the GPU side.
 import { describe, expect, it } from 'vitest';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
-import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, sharedFusable, type ExpertBank } from '../../src/kernels/experts.ts';
+import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, routeFusable, sharedFusable, type ExpertBank } from '../../src/kernels/experts.ts';
 import { storageBuffer } from '../../src/gpu/buffers.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
-import { expertFfnRef } from '../../src/reference/layers.ts';
+import { expertFfnRef, linearRef, normRef } from '../../src/reference/layers.ts';
 import { softmaxTopKReference } from '../../src/reference/softmaxTopK.ts';
 import { KERNEL_VARIANTS, variantGpu } from '../helpers/gpu.ts';
 import { emptyBuffer, f32Buffer, randomValues, readF32, readU32, relativeError, run, u32Buffer, weight } from '../helpers/gpuData.ts';
@@ -192,6 +192,70 @@ for (const variant of KERNEL_VARIANTS) describe(`decode experts choosing from th
       const sharedOut = s ? expertFfnRef(x, new Array(T).fill(0), new Float32Array(T).fill(1), 1, H, s.asStored) : null;
       expect(relativeError(await readF32(gpu, out, T * H), routedOut.map((v, i) => v + (sharedOut?.[i] ?? 0))), label).toBeLessThan(1e-5);
     }
+  });
+
+  it('with the router and its norm on read: logits, expert ids, weights and output match RMSNorm → router → softmax + top-k → the reference loop', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(37);
+    // dtype, experts (one expert per thread group of 256 / E rounded up to a power of two), hidden size,
+    // renormalise: 1 (256 threads), 7 (32 each), 32 (8), 64 (4) and 256 (one each) experts; H not a multiple of
+    // the threads' 16-byte words
+    const cases: [ComputeDtype, number, number, boolean][] = [
+      ['BF16', 32, 512, true], ['F32', 7, 100, false], ['F16', 256, 72, true], ['BF16', 64, 264, false], ['BF16', 1, 8, true],
+    ];
+    for (const [dtype, E, H, renormalize] of cases) {
+      const k = Math.min(E, randomInt(rand, 1, 8));
+      const I = 8 * randomInt(rand, 1, 12);
+      const r = storedBank(gpu, Array.from({ length: E }, () => randomExpert(rand, H, I)), H, I, dtype);
+      const router = weight(gpu, randomValues(rand, E * H, 0.5), dtype);
+      const g = weight(gpu, randomValues(rand, H, 1), dtype);
+      const eps = 1e-5;
+      const route = { router: router.ref, normWeight: g.ref, eps };
+      const shape = { numTokens: 1, topK: k, hiddenSize: H };
+      expect(routeFusable(gpu, r.bank, route, shape), `${dtype} E=${E} H=${H}`).toBe(true);
+      const x = randomValues(rand, H, 2);
+      const h = normRef(x, H, g.values, null, eps, false);
+      const wantLogits = linearRef(h, router.values, null, H);
+      const want = softmaxTopKReference(wantLogits, { numTokens: 1, numExperts: E, topK: k, renormalize });
+      const ids = u32Buffer(gpu, new Uint32Array(k).fill(9999));
+      const weights = emptyBuffer(gpu, k);
+      const logits = emptyBuffer(gpu, E);
+      const out = emptyBuffer(gpu, H);
+      await run(gpu, (enc) =>
+        expertFfn(gpu, enc, {
+          bank: r.bank, x: f32Buffer(gpu, x), expertIds: ids, weights, out, numTokens: 1, topK: k, hiddenSize: H, accumulate: false,
+          hidden: emptyBuffer(gpu, expertHiddenFloats(r.bank, 1, k, null)),
+          choose: { logits, numExperts: E, renormalize, route },
+        }),
+      );
+      const label = `${dtype} E=${E} k=${k} H=${H} I=${I} renormalize=${renormalize}`;
+      expect(relativeError(await readF32(gpu, logits, E), wantLogits), label).toBeLessThan(1e-5);
+      expect([...(await readU32(gpu, ids, k))], label).toEqual([...want.expertIds]);
+      expect(relativeError(await readF32(gpu, weights, k), want.weights), label).toBeLessThan(1e-5);
+      const wantOut = expertFfnRef(h, [...want.expertIds], want.weights, k, H, r.asStored);
+      expect(relativeError(await readF32(gpu, out, H), wantOut), label).toBeLessThan(1e-5);
+    }
+  });
+
+  it('runs the router on read only where its weights are small, of the bank\'s dtype, and without a shared expert', async () => {
+    const gpu = await variantGpu(variant);
+    // routeFusable looks at shapes and dtypes only: one small buffer stands for every weight
+    const w = (dtype: ComputeDtype) => weight(gpu, new Float32Array(8), dtype).ref;
+    const bank = (E: number, I: number): ExpertBank => ({ gateUp: w('BF16'), down: w('BF16'), gateUpTransposed: false, downTransposed: false, numExperts: E, width: I });
+    const route = (dtype: ComputeDtype = 'BF16') => ({ router: w(dtype), normWeight: w('BF16'), eps: 1e-6 });
+    // the demo model: 16 experts of 256 inputs, top-2, I 192 → 48 workgroups × 8 KB = 384 KB
+    expect(routeFusable(gpu, bank(16, 192), route(), { numTokens: 1, topK: 2, hiddenSize: 256 })).toBe(true);
+    // granite-3.0-1b-a400m: 32 experts of 1,024 inputs, top-8, I 512 → 512 workgroups × 64 KB = 32 MiB
+    expect(routeFusable(gpu, bank(32, 512), route(), { numTokens: 1, topK: 8, hiddenSize: 1024 })).toBe(false);
+    expect(routeFusable(gpu, bank(16, 192), route(), { numTokens: 2, topK: 2, hiddenSize: 256 })).toBe(false);
+    expect(routeFusable(gpu, bank(16, 192), route('F32'), { numTokens: 1, topK: 2, hiddenSize: 256 })).toBe(false);
+    await expect(run(gpu, (enc) =>
+      expertFfn(gpu, enc, {
+        bank: bank(8, 8), x: emptyBuffer(gpu, 8), expertIds: emptyBuffer(gpu, 2), weights: emptyBuffer(gpu, 2), out: emptyBuffer(gpu, 8), numTokens: 1, topK: 2, hiddenSize: 8,
+        accumulate: false, hidden: emptyBuffer(gpu, 24), choose: { logits: emptyBuffer(gpu, 8), numExperts: 8, renormalize: false, route: route() },
+        shared: { bank: bank(1, 8), weights: emptyBuffer(gpu, 1), sigmoid: false },
+      }),
+    )).rejects.toThrow(/cannot run this router inside gate\/up/);
   });
 
   it('refuses to choose inside gate/up where the kernel cannot (transposed bank, over 256 experts)', async () => {

@@ -1,0 +1,27 @@
+// Included by the one-token kernels that take their block's RMSNorm on read, which saves the norm's own
+// dispatch: matvec_rows (NORM) and expert_gate_up_rows (ROUTE). Every workgroup computes
+//   h = RMSNorm(v) · normWeight      (v: the row as normSource gives it)
+// into workgroup memory before its own rows: the row is a few KB, read from cache.
+// The including shader declares WORKGROUP_SIZE, includes weights and workgroup_reduce, binds the norm weight
+// `normWeight: array<u32>` (packed in WEIGHT_DTYPE) and defines `normSource(i) -> vec4<f32>`, values 4i … 4i+3 of v.
+
+override NORMED_VEC4S: u32 = 1u;                        // the row's length / 4
+var<workgroup> normed: array<vec4<f32>, NORMED_VEC4S>;  // h [K/4]
+
+/** normed = RMSNorm(v) · normWeight over the row's `inputs` values, visible to the whole workgroup on return. */
+fn stageNormed(lid: u32, inputs: u32, eps: f32) {
+  let quads = inputs / 4u;
+  var squares = 0.0;
+  for (var i = lid; i < quads; i += WORKGROUP_SIZE) {
+    let v = normSource(i);
+    normed[i] = v;
+    squares += dot(v, v);
+  }
+  let inv = inverseSqrt(workgroupSum(lid, squares) / f32(inputs) + eps);
+  for (var i = lid; i < quads; i += WORKGROUP_SIZE) {
+    var h = normed[i] * inv;
+    for (var j = 0u; j < 4u; j++) { h[j] *= weightValue(normWeight[weightWord(4u * i + j)], 4u * i + j); }
+    normed[i] = h;
+  }
+  workgroupBarrier();
+}
