@@ -81,6 +81,8 @@ export interface RouterOnRead {
 }
 
 const GATE_UP_ROWS_THREADS = 256; // expert_gate_up_rows' workgroup size: chooseByLogit ranks one expert per thread
+/** expert_gate_up_rows' workgroup memory besides ROUTE's normed row: partial, rowPartials, staged and routerPartials (f32 per thread), chosen and chosenProbs. */
+const GATE_UP_ROWS_WORKGROUP_BYTES = 4 * GATE_UP_ROWS_THREADS * 4 + 2 * SOFTMAX_TOPK_MAX_K * 4;
 
 /**
  * Whether expertFfn can choose the experts itself (expert_gate_up_rows with CHOOSE): the gate/up bank
@@ -101,10 +103,10 @@ export function chooseFusable(bank: ExpertBank, hiddenSize: number, topK: number
 const ROUTE_REREAD_BYTES = 4 * 1024 * 1024;
 
 /**
- * Whether expertFfn can run the router itself too (`choose.route`): one token, no shared expert, the
- * bank chooseFusable, the router and norm weights in the bank's dtype with rows on 16-byte boundaries,
- * the normed row in workgroup memory beside the kernel's ~4 KB, and the router weights all its
- * workgroups read within ROUTE_REREAD_BYTES.
+ * Whether expertFfn can run the router itself too (`choose.route`; expertFfn also refuses it beside a
+ * shared expert): one token, the bank chooseFusable, the router and norm weights in the bank's dtype
+ * with rows on 16-byte boundaries, the normed row in workgroup memory beside the kernel's own, and the
+ * router weights all its workgroups read within ROUTE_REREAD_BYTES.
  */
 export function routeFusable(ctx: GpuContext, bank: ExpertBank, route: RouterOnRead, a: { numTokens: number; topK: number; hiddenSize: number }): boolean {
   const H = a.hiddenSize;
@@ -113,7 +115,7 @@ export function routeFusable(ctx: GpuContext, bank: ExpertBank, route: RouterOnR
   const routerBytes = bank.numExperts * H * (dtype === 'F32' ? 4 : 2);
   return (
     a.numTokens === 1 && chooseFusable(bank, H, a.topK) && alignedRows(H, route.router) && route.router.dtype === dtype && route.normWeight.dtype === dtype &&
-    H * 4 + 4096 <= ctx.device.limits.maxComputeWorkgroupStorageSize && workgroups * routerBytes <= ROUTE_REREAD_BYTES
+    H * 4 + GATE_UP_ROWS_WORKGROUP_BYTES <= ctx.device.limits.maxComputeWorkgroupStorageSize && workgroups * routerBytes <= ROUTE_REREAD_BYTES
   );
 }
 

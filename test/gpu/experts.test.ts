@@ -200,8 +200,14 @@ for (const variant of KERNEL_VARIANTS) describe(`decode experts choosing from th
     // dtype, experts (one expert per thread group of 256 / E rounded up to a power of two), hidden size,
     // renormalise: 1 (256 threads), 7 (32 each), 32 (8), 64 (4) and 256 (one each) experts; H not a multiple of
     // the threads' 16-byte words
+    // and the largest hidden size routeFusable admits on this device: the normed row fills workgroup
+    // memory beside the kernel's own arrays, and the pipeline must still compile
+    const smallWeight = weight(gpu, new Float32Array(8), 'BF16').ref;
+    const oneExpert: ExpertBank = { gateUp: smallWeight, down: smallWeight, gateUpTransposed: false, downTransposed: false, numExperts: 1, width: 8 };
+    let widest = 8 * Math.floor(gpu.device.limits.maxComputeWorkgroupStorageSize / 32);
+    while (!routeFusable(gpu, oneExpert, { router: smallWeight, normWeight: smallWeight, eps: 0 }, { numTokens: 1, topK: 1, hiddenSize: widest })) widest -= 8;
     const cases: [ComputeDtype, number, number, boolean][] = [
-      ['BF16', 32, 512, true], ['F32', 7, 100, false], ['F16', 256, 72, true], ['BF16', 64, 264, false], ['BF16', 1, 8, true],
+      ['BF16', 32, 512, true], ['F32', 7, 100, false], ['F16', 256, 72, true], ['BF16', 64, 264, false], ['BF16', 1, 8, true], ['BF16', 1, widest, true],
     ];
     for (const [dtype, E, H, renormalize] of cases) {
       const k = Math.min(E, randomInt(rand, 1, 8));
