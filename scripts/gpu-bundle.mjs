@@ -1,7 +1,9 @@
 // Build what a GPU host without network needs to run the CLI (bench, trace, generate) on its real GPU:
 // ../shared/gpu/make-bundle.sh packs Node, Dawn and the Vulkan loader into .gpu/; this adds
-// .gpu/app/moescope.mjs, the CLI bundled with every dependency but `webgpu`. The bundle reads shaders/
-// from the working tree (two folders up), exactly as the sources do.
+// .gpu/app/moescope.mjs, the CLI bundled with every dependency but `webgpu` (and `playwright-core`, packed
+// beside it for `bench --browser`). The bundle reads shaders/ from the working tree (two folders up),
+// exactly as the sources do. .gpu/app/bench-page/ is the bench page (bench.html) built for `bench --browser`,
+// which also needs a Chromium there (tools/pack_chromium.sh).
 // With `--ref REV` it also bundles commit REV's CLI, with a copy of REV's shaders, into .gpu/ref/ (the
 // CLI at .gpu/ref/bundle/app/moescope.mjs, whose two folders up are .gpu/ref/, where its shaders/ are), so
 // that `tools/gpu_session.sh ab` can time REV against the working tree in one lease.
@@ -22,6 +24,13 @@ if (!existsSync('.gpu/node.xz')) {
   execFileSync('bash', [makeBundle], { stdio: 'inherit' });
 }
 
+/**
+ * Left out of the bundle: Dawn (native, in .gpu/node_modules), playwright-core (its own files; unpacked
+ * there from .gpu/playwright-core.tar.xz by tools/gpu_session.sh) and Vite (the sources build the bench
+ * page with it; the bundle finds it prebuilt).
+ */
+const EXTERNAL = ['webgpu', 'playwright-core', 'vite'];
+
 /** The CLI of the tree at `root`, bundled into `outDir`/moescope.mjs. */
 async function bundleCli(root, outDir) {
   await build({
@@ -34,14 +43,18 @@ async function bundleCli(root, outDir) {
       outDir,
       emptyOutDir: false,
       target: 'node20',
-      rollupOptions: { external: ['webgpu'], output: { entryFileNames: 'moescope.mjs' } },
+      rollupOptions: { external: EXTERNAL, output: { entryFileNames: 'moescope.mjs' } },
     },
-    ssr: { noExternal: true, external: ['webgpu'] },
+    ssr: { noExternal: true, external: EXTERNAL },
   });
 }
 
 await bundleCli(process.cwd(), resolve('.gpu/app'));
 console.log('wrote .gpu/app/moescope.mjs');
+await build({ logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/app/bench-page'), emptyOutDir: true, rollupOptions: { input: 'bench.html' } } });
+console.log('wrote .gpu/app/bench-page/ (bench.html for bench --browser)');
+execFileSync('tar', ['-cJf', '.gpu/playwright-core.tar.xz', '-C', 'node_modules', 'playwright-core']);
+console.log('wrote .gpu/playwright-core.tar.xz');
 
 if (values.ref) {
   const commit = execFileSync('git', ['rev-parse', '--verify', `${values.ref}^{commit}`], { encoding: 'utf8' }).trim();

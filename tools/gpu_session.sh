@@ -10,6 +10,11 @@
 #       node scripts/gpu-bundle.mjs --ref REV) and of the working tree, alternating per shape, ROUNDS times
 #       (default 1), with the profile (PROFILE=0: without, for decode as it runs). → $OUT/ab.txt (a line
 #       per run: prefill, decode, the slowest prefill kernels), $OUT/ab.jsonl (the bench's JSON with "variant": "ref" or "new")
+#   bash tools/gpu_session.sh browser [shapes…]   per shape, the bench in Node and in headless Chromium
+#       (`bench --browser`: the page's Web Worker, as users run it), back to back. Needs the Chromium of
+#       tools/pack_chromium.sh: .chromium-1 and .chromium-2 carried (in two calls: each part is kept in
+#       /tmp/moescope-chromium-parts as it comes), or already unpacked. NODE_APP picks the Node CLI
+#       (default .gpu/app/moescope.mjs). → $OUT/browser.txt (a line per run), $OUT/browser.jsonl
 set -uo pipefail
 export OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -60,6 +65,34 @@ if [ "$mode" = ab ]; then
       done
     done
   done
+  exit 0
+fi
+
+if [ "$mode" = browser ]; then
+  parts=/tmp/moescope-chromium-parts
+  mkdir -p "$parts"
+  cp .chromium-*/part-* "$parts/" 2>/dev/null
+  if [ ! -x /tmp/moescope-chromium/chromium ]; then
+    [ -f "$parts/part-00" ] && [ -f "$parts/part-01" ] || { echo "browser: Chromium parts so far: $(ls "$parts")"; exit 0; }
+    cat "$parts"/part-* | xz -dc | tar -x -C /tmp
+  fi
+  [ -d .gpu/node_modules/playwright-core ] || tar -xJf .gpu/playwright-core.tar.xz -C .gpu/node_modules
+  /tmp/moescope-chromium/chromium --version
+  node_app=${NODE_APP:-.gpu/app/moescope.mjs}
+  for shape in "${shapes[@]}"; do
+    for runtime in node browser; do
+      args=(bench --shape "$shape" --new-tokens "${NEW_TOKENS:-128}" --cache /tmp/moescope-bench)
+      app=$node_app
+      [ "$runtime" = browser ] && app=.gpu/app/moescope.mjs && args+=(--browser --chromium /tmp/moescope-chromium/chromium)
+      timeout "${SHAPE_SECONDS:-200}" "$NODE" "$app" "${args[@]}" 2>>"$OUT/browser.err" | tail -n 1 >/tmp/run.json
+      "$NODE" -e '
+        const r = JSON.parse(require("fs").readFileSync("/tmp/run.json", "utf8"));
+        require("fs").appendFileSync(process.env.OUT + "/browser.jsonl", JSON.stringify(r) + "\n");
+        console.log(`${r.shape} | ${r.runtime ?? "Node"} | ${r.adapter} | load ${r.loadMBs.toFixed(0)} MB/s | prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms | decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs, idle ${r.decodeGpuGapUs?.toFixed(0)} µs before each, record ${r.decodeRecordUs?.toFixed(0)} µs, ${r.decodeReplayedSteps} replayed | ids ${(r.decodedIds ?? []).slice(0, 6).join(",")}`);
+      ' 2>>"$OUT/browser.err" | tee -a "$OUT/browser.txt"
+    done
+  done
+  tail -n 20 "$OUT/browser.err"
   exit 0
 fi
 

@@ -1,87 +1,24 @@
 // `moescope bench` (npm run bench): load a checkpoint or a synthetic one at a real model's shape, then
-// time loading, prefill and decode on this machine's adapter, and print a table and JSON.
+// time loading, prefill and decode on this machine's adapter, and print a table and JSON. In Node by
+// default; with --browser in headless Chromium's Web Worker, as the page runs the engine.
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchTable, measureBench, type BenchOptions, type BenchReport } from '../bench/measure.ts';
 import { BENCH_SHAPES } from '../bench/shapes.ts';
-import { MoeEngine } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { Profiler, StepTimer } from '../gpu/timers.ts';
-import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { openModel } from '../model/openModel.ts';
+import { benchInBrowser } from '../node/browserBench.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import { writeSyntheticCheckpoint } from '../node/syntheticCheckpoint.ts';
 import { commandGpu } from './commandGpu.ts';
 import { UsageError } from './run.ts';
 
-/** Copy bandwidth of this adapter: a large buffer copied repeatedly; bytes read + written per second. */
-async function copyBandwidth(gpu: GpuContext): Promise<number> {
-  const { device } = gpu;
-  const bytes = Math.min(256 * 2 ** 20, Math.floor(device.limits.maxBufferSize / 4 / 4) * 4);
-  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const a = device.createBuffer({ size: bytes, usage });
-  const b = device.createBuffer({ size: bytes, usage });
-  const copies = 20;
-  const time = async () => {
-    const enc = device.createCommandEncoder();
-    for (let i = 0; i < copies; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
-    const start = performance.now();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    return performance.now() - start;
-  };
-  await time(); // warm-up (first use also zero-fills the buffers)
-  const ms = Math.min(await time(), await time(), await time());
-  a.destroy();
-  b.destroy();
-  return (2 * bytes * copies) / (ms / 1000);
-}
-
-type KernelTimes = Record<string, { microsecondsPerStep: number; dispatchesPerStep: number }>;
-
-/** Prefills timed per bench; the fastest is reported. */
-const PREFILL_RUNS = 5;
-
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-/**
- * GPU time per kernel from timestamp queries: one prefill of the prompt and 16 decode steps, each dispatch
- * in its own timed pass (so the sum exceeds the real step time by the passes' overhead).
- */
-async function profileKernels(gpu: GpuContext, engine: MoeEngine, prefillPrompt: number[], decodePrompt: number[], byGrid: boolean): Promise<Record<string, KernelTimes> | null> {
-  if (!Profiler.supported(gpu.device)) {
-    console.error('profile: this adapter has no timestamp-query feature');
-    return null;
-  }
-  const run = async (kind: 'prefill' | 'decode', promptIds: number[], maxNewTokens: number): Promise<KernelTimes> => {
-    const profiler = new Profiler(gpu.device, undefined, byGrid);
-    await engine.generate({ promptIds, maxNewTokens, eosTokenIds: [], profiler });
-    profiler.destroy();
-    const { steps, kernels } = profiler.totals.get(kind)!;
-    return Object.fromEntries(
-      [...kernels].sort((a, b) => b[1].ns - a[1].ns).map(([label, t]) => [label, { microsecondsPerStep: t.ns / 1000 / steps, dispatchesPerStep: t.count / steps }]),
-    );
-  };
-  const out = { prefill: await run('prefill', prefillPrompt, 1), decode: await run('decode', decodePrompt, 17) };
-  return out;
-}
-
-function printProfile(profile: Record<string, KernelTimes>): void {
-  for (const [kind, kernels] of Object.entries(profile)) {
-    const total = Object.values(kernels).reduce((n, k) => n + k.microsecondsPerStep, 0);
-    console.log(`\n| ${kind} kernel | dispatches/step | µs/step | share |\n| --- | --- | --- | --- |`);
-    for (const [label, k] of Object.entries(kernels)) {
-      console.log(`| ${label} | ${k.dispatchesPerStep.toFixed(0)} | ${k.microsecondsPerStep.toFixed(1)} | ${((100 * k.microsecondsPerStep) / total).toFixed(1)}% |`);
-    }
-    console.log(`| total | | ${total.toFixed(1)} | |\n`);
-  }
-}
-
 export async function benchCommand(args: string[], lent?: GpuContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? 512);
@@ -103,95 +40,20 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
     label = shape.name;
   }
 
-  const { gpu, release } = await commandGpu(lent, { subgroups: !values['no-subgroups'] });
-  const opened = await openModel(await checkpointSources([dir]));
-  const weightBytes = opened.card.weightBytes;
-  const loadStart = performance.now();
-  const engine = await MoeEngine.load(gpu, opened, { maxPositions: Math.max(promptTokens, decodeContext) + newTokens });
-  const loadSeconds = (performance.now() - loadStart) / 1000;
-  await closeCheckpoint(opened.checkpoint);
-  const V = opened.spec.vocabSize;
-  const prompt = Array.from({ length: Math.max(promptTokens, decodeContext) }, (_, i) => (i * 7919 + 13) % V);
-
-  // warm-up: compiles every pipeline (prefill and decode variants) so that no timing below includes it
-  await engine.generate({ promptIds: prompt.slice(0, 16), maxNewTokens: 3, eosTokenIds: [] });
-  // prefill: the prompt, one token out (best of PREFILL_RUNS: a ~0.1 s burst varies ±30% with the GPU's
-  // clocks from run to run); decode: a short prompt, then newTokens greedy tokens
-  const prefillPrompt = prompt.slice(0, promptTokens);
-  // the GPU's own time per step, as the steps run (two timestamps per compute pass), where supported
-  const timers = Profiler.supported(gpu.device) && !values['no-step-timer'] ? { prefill: new StepTimer(gpu.device), decode: new StepTimer(gpu.device) } : null;
-  const prefillRuns = [];
-  for (let r = 0; r < PREFILL_RUNS; r++) prefillRuns.push(await engine.generate({ promptIds: prefillPrompt, maxNewTokens: 1, eosTokenIds: [], ...(timers ? { stepTimer: timers.prefill } : {}) }));
-  const prefill = prefillRuns.reduce((a, b) => (a.prefillMs <= b.prefillMs ? a : b));
-  const decode = await engine.generate({ promptIds: prompt.slice(0, decodeContext), maxNewTokens: newTokens, eosTokenIds: [], stepsInFlight, ...(timers ? { stepTimer: timers.decode } : {}) });
-  const prefillGpu = timers?.prefill.steps.get('prefill');
-  const decodeGpu = timers?.decode.steps.get('decode');
-  for (const t of Object.values(timers ?? {})) t.destroy();
-  const byGrid = values['profile-grids'] === true;
-  const profile = values.profile || byGrid ? await profileKernels(gpu, engine, prefillPrompt, prompt.slice(0, decodeContext), byGrid) : null;
-  const decoded = decode.tokens.length - decode.promptLength - 1;
-  const prefillTokS = promptTokens / (prefill.prefillMs / 1000);
-  const decodeTokS = decoded / (decode.decodeMs / 1000);
-  // bytes of weights one decode token reads: everything active except the embedding table (one row)
-  const embed = opened.spec.vocabSize * opened.spec.hiddenSize * 2;
-  const activeBytes = opened.card.activeParameters * (weightBytes / opened.card.totalParameters) - (opened.spec.tieWordEmbeddings ? 0 : embed);
-  const copy = await copyBandwidth(gpu);
-  const decodeGBs = (activeBytes * decodeTokS) / 1e9;
-  const report = {
-    shape: label,
-    adapter: gpu.adapter.name,
-    subgroupKernels: gpu.subgroups,
-    weightsGB: weightBytes / 1e9,
-    loadSeconds,
-    loadMBs: weightBytes / 1e6 / loadSeconds,
-    prefillTokens: promptTokens,
-    prefillTokS,
-    decodeTokens: decoded,
-    decodeContext,
-    stepsInFlight,
-    decodeTokS,
-    /** The prefill's timeline, ms from its start: first submit, GPU done, readback absorbed; and the host's time to record and submit it. */
-    prefillFirstSubmitMs: prefill.prefillFirstSubmitMs,
-    prefillRecordMs: prefill.prefillRecordMs,
-    prefillGpuDoneMs: prefill.prefillGpuDoneMs,
-    prefillMs: prefill.prefillMs,
-    /** GPU time of the fastest prefill, its first pass's start to its last pass's end (timestamp queries). */
-    prefillGpuMs: prefillGpu ? Math.min(...prefillGpu.spanUs) / 1000 : null,
-    /** GPU time per decode step, start to end of its passes, and busy inside them (mean over the steps). */
-    decodeGpuUs: decodeGpu ? mean(decodeGpu.spanUs) : null,
-    decodeGpuBusyUs: decodeGpu ? mean(decodeGpu.busyUs) : null,
-    /** The GPU's idle time between one decode step's end and the next one's start. */
-    decodeGpuGapUs: decodeGpu && decodeGpu.gapUs.length > 0 ? mean(decodeGpu.gapUs) : null,
-    /** Host time per decode step to record and submit it (overlaps the GPU's previous step). */
-    decodeRecordUs: (decode.decodeRecordMs * 1000) / decoded,
-    /** Decode steps that replayed a learned recording (Recorder.replay) instead of running the kernel code. */
-    decodeReplayedSteps: decode.replayedSteps,
-    activeGBPerToken: activeBytes / 1e9,
-    decodeGBs,
-    copyGBs: copy / 1e9,
-    shareOfCopyBandwidth: decodeGBs / (copy / 1e9),
-    gpuMemoryGB: engine.gpuModel.weightBytes / 1e9,
-    ...(profile ? { profile } : {}),
-  };
-  engine.destroy();
-  release();
-  const rows: [string, string][] = [
-    ['shape', report.shape],
-    ['adapter', `${report.adapter}${report.subgroupKernels ? ', subgroup kernels' : ', plain kernels'}`],
-    ['weights', `${report.weightsGB.toFixed(3)} GB`],
-    ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s`],
-    ['prefill', `${report.prefillTokens} tokens, ${report.prefillTokS.toFixed(1)} tok/s`],
-    ['decode', `${report.decodeTokens} tokens after ${report.decodeContext} cached, ${report.decodeTokS.toFixed(1)} tok/s`],
-    ['prefill timeline', `first submit ${report.prefillFirstSubmitMs.toFixed(1)} ms, recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],
-    ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step (${report.decodeReplayedSteps} of ${report.decodeTokens} steps replayed)`],
-    ['GPU time per step', report.decodeGpuUs === null ? 'no timestamp-query' : `decode ${report.decodeGpuUs.toFixed(0)} µs (busy ${report.decodeGpuBusyUs!.toFixed(0)}, idle ${report.decodeGpuGapUs?.toFixed(0) ?? '–'} before each), prefill ${report.prefillGpuMs!.toFixed(1)} ms`],
-    ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],
-    ['copy bandwidth', `${report.copyGBs.toFixed(1)} GB/s (decode reaches ${(100 * report.shareOfCopyBandwidth).toFixed(1)}%)`],
-    ['GPU memory (weights)', `${report.gpuMemoryGB.toFixed(3)} GB`],
-  ];
-  console.log('| measure | value |\n| --- | --- |');
-  for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
-  if (profile) printProfile(profile);
+  const options: BenchOptions = { promptTokens, newTokens, decodeContext, stepsInFlight, profile: values.profile, profileGrids: values['profile-grids'], noStepTimer: values['no-step-timer'] };
+  let report: BenchReport;
+  if (values.browser) {
+    if (values['no-subgroups']) throw new UsageError('--no-subgroups is for Node only: the page picks its kernels as users get them');
+    report = await benchInBrowser(dir, label, options, { chromium: values.chromium, chromiumFlags: values['chromium-flag'] ?? [] });
+  } else {
+    const { gpu, release } = await commandGpu(lent, { subgroups: !values['no-subgroups'] });
+    try {
+      report = await measureBench(gpu, await openModel(await checkpointSources([dir])), label, `Node ${process.version} + Dawn`, options);
+    } finally {
+      release();
+    }
+  }
+  console.log(benchTable(report));
   console.log(JSON.stringify(report));
   return 0;
 }

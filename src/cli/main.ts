@@ -30,6 +30,9 @@ Usage:
   npx moescope bench [--shape NAME | --model DIR] [--prompt-tokens 512] [--new-tokens 128] [--decode-context 32] [--steps-in-flight 2] [--no-step-timer] [--profile] [--profile-grids] [--no-subgroups]
                             time load, prefill and decode (shapes: tiny, olmoe-1b-7b,
                             granite-3.0-1b-a400m, qwen1.5-moe-a2.7b; synthetic bf16 weights)
+                      [--browser [--chromium PATH] [--chromium-flag F]...]
+                            --browser: the same in headless Chromium, in the bench page's Web Worker
+                            (as the app runs the engine), not in Node
   npx moescope analyze <checkpoint> --analysis NAME [--layer 0-3,7] [--experts 0-7]
                       [--prompt TEXT | --ids 1,2,3]... [--compare-prompt TEXT | --compare-ids ...]
                       --out F.json|F.csv

@@ -1,25 +1,12 @@
 // Headless Chromium (Debian's /usr/bin/chromium) with WebGPU on SwiftShader, driven by playwright-core.
 // A fresh profile per launch; never a downloaded browser.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../src/node/chromium.ts';
 
-export const CHROMIUM = process.env.MOESCOPE_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = 'test-results/screenshots';
-
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-gpu-sandbox',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
 
 export interface BrowserSession {
   context: BrowserContext;
@@ -31,13 +18,8 @@ export interface BrowserSession {
 }
 
 export async function openBrowser(): Promise<BrowserSession> {
-  const profile = mkdtempSync(join(tmpdir(), 'moescope-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1280, height: 800 },
-  });
+  const chromium = await launchChromium({ viewport: { width: 1280, height: 800 } });
+  const { context } = chromium;
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -63,9 +45,6 @@ export async function openBrowser(): Promise<BrowserSession> {
         }
       }
     },
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
+    close: () => chromium.close(),
   };
 }

@@ -1,0 +1,32 @@
+// The bench page (bench.html): hands the chosen files to a Web Worker that times them, shows the table and
+// leaves the reply on window[RESULT_GLOBAL] for a driver to read.
+
+import { benchTable, type BenchOptions } from './measure.ts';
+import { RESULT_GLOBAL, type BenchReply, type BenchRequest } from './benchProtocol.ts';
+
+const DEFAULTS: BenchOptions = { promptTokens: 512, newTokens: 128, decodeContext: 32, stepsInFlight: 2 };
+
+const params = new URLSearchParams(location.search);
+const options: BenchOptions = { ...DEFAULTS, ...(JSON.parse(params.get('options') ?? '{}') as Partial<BenchOptions>) };
+const input = document.querySelector<HTMLInputElement>('input[type=file]')!;
+const out = document.getElementById('report')!;
+
+input.addEventListener('change', () => {
+  const files = [...(input.files ?? [])];
+  if (files.length === 0) return;
+  out.textContent = `timing ${files.length} files…`;
+  const worker = new Worker(new URL('./benchWorker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = (event: MessageEvent<BenchReply>) => {
+    const reply = event.data;
+    out.textContent = reply.kind === 'report' ? benchTable(reply.report) : reply.message;
+    (window as unknown as Record<string, BenchReply>)[RESULT_GLOBAL] = reply;
+    worker.terminate();
+  };
+  worker.onerror = (event) => {
+    const reply: BenchReply = { kind: 'error', message: `the bench worker failed: ${event.message}` };
+    out.textContent = reply.message;
+    (window as unknown as Record<string, BenchReply>)[RESULT_GLOBAL] = reply;
+  };
+  const request: BenchRequest = { files, label: params.get('label') ?? 'checkpoint', options };
+  worker.postMessage(request);
+});
