@@ -77,13 +77,13 @@ if [ "$mode" = browser ]; then
     cat "$parts"/part-* | xz -dc | tar -x -C /tmp
   fi
   [ -d .gpu/node_modules/playwright-core ] || tar -xJf .gpu/playwright-core.tar.xz -C .gpu/node_modules
-  /tmp/moescope-chromium/chromium --version
+  /tmp/moescope-chromium/chromium.sh --version
   node_app=${NODE_APP:-.gpu/app/moescope.mjs}
   for shape in "${shapes[@]}"; do
     for runtime in node browser; do
       args=(bench --shape "$shape" --new-tokens "${NEW_TOKENS:-128}" --cache /tmp/moescope-bench)
       app=$node_app
-      [ "$runtime" = browser ] && app=.gpu/app/moescope.mjs && args+=(--browser --chromium /tmp/moescope-chromium/chromium)
+      [ "$runtime" = browser ] && app=.gpu/app/moescope.mjs && args+=(--browser --chromium /tmp/moescope-chromium/chromium.sh)
       timeout "${SHAPE_SECONDS:-200}" "$NODE" "$app" "${args[@]}" 2>>"$OUT/browser.err" | tail -n 1 >/tmp/run.json
       "$NODE" -e '
         const r = JSON.parse(require("fs").readFileSync("/tmp/run.json", "utf8"));

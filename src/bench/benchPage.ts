@@ -1,10 +1,12 @@
 // The bench page (bench.html): hands the chosen files to a Web Worker that times them, shows the table and
 // leaves the reply on window[RESULT_GLOBAL] for a driver to read.
 
+import { BROWSER_STEPS_IN_FLIGHT } from '../engine/engine.ts';
 import { benchTable, type BenchOptions } from './measure.ts';
 import { RESULT_GLOBAL, type BenchReply, type BenchRequest } from './benchProtocol.ts';
 
-const DEFAULTS: BenchOptions = { promptTokens: 512, newTokens: 128, decodeContext: 32, stepsInFlight: 2 };
+// as `moescope bench --browser` and the app run it
+const DEFAULTS: BenchOptions = { promptTokens: 512, newTokens: 128, decodeContext: 32, stepsInFlight: BROWSER_STEPS_IN_FLIGHT };
 
 const params = new URLSearchParams(location.search);
 const options: BenchOptions = { ...DEFAULTS, ...(JSON.parse(params.get('options') ?? '{}') as Partial<BenchOptions>) };

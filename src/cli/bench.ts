@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchTable, measureBench, type BenchOptions, type BenchReport } from '../bench/measure.ts';
 import { BENCH_SHAPES } from '../bench/shapes.ts';
+import { BROWSER_STEPS_IN_FLIGHT, DEFAULT_STEPS_IN_FLIGHT } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { openModel } from '../model/openModel.ts';
 import { benchInBrowser } from '../node/browserBench.ts';
@@ -25,7 +26,8 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
   const newTokens = Number(values['new-tokens'] ?? 128);
   // tokens already in the cache when decoding starts (attention reads them all every step)
   const decodeContext = Number(values['decode-context'] ?? 32);
-  const stepsInFlight = Number(values['steps-in-flight'] ?? 2);
+  // as each runtime runs it unless told: the page keeps more steps in flight than Node
+  const stepsInFlight = Number(values['steps-in-flight'] ?? (values.browser ? BROWSER_STEPS_IN_FLIGHT : DEFAULT_STEPS_IN_FLIGHT));
   if (![promptTokens, newTokens, decodeContext, stepsInFlight].every((n) => Number.isInteger(n) && n >= 1)) throw new UsageError('--prompt-tokens, --new-tokens, --decode-context and --steps-in-flight take positive integers');
   let dir = values.model;
   let label = dir ?? '';

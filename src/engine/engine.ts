@@ -70,11 +70,24 @@ export interface GenerateOptions {
   /** Time each step on the GPU as it runs (two timestamps per compute pass; for the bench). */
   stepTimer?: StepTimer;
   /**
-   * Decode steps submitted and not yet read back, at most (2 by default: step n+1 is recorded while the
-   * GPU runs step n). More hide a longer wait between a step's end on the GPU and its readback on the host.
+   * Decode steps submitted and not yet read back, at most (DEFAULT_STEPS_IN_FLIGHT unless told: step n+1
+   * is recorded while the GPU runs step n). More hide a longer wait between a step's end on the GPU and
+   * its readback on the host; after an end-of-sequence token, the steps already submitted are wasted.
    */
   stepsInFlight?: number;
 }
+
+/** Decode steps in flight where the caller does not say: enough in Node, where Dawn runs in the process. */
+export const DEFAULT_STEPS_IN_FLIGHT = 2;
+
+/**
+ * Decode steps in flight in the browser (the app's worker and the bench page). Chromium runs Dawn in its
+ * GPU process: each step's commands and its token's readback cross between processes, and with two steps
+ * in flight the GPU idled 0.9–1.3 ms before every step. Measured on an H100 (Chromium 150, 2026-12-07,
+ * docs/performance.md), decode tok/s with 2 / 4 / 8 in flight: demo model 666 / 3,167 / 2,841, granite
+ * 461 / 720 / 668, OLMoE 445 / 568 / 603.
+ */
+export const BROWSER_STEPS_IN_FLIGHT = 4;
 
 /** Rows `from` … of a [rows, width] array, as JS arrays. */
 function rows(flat: Float32Array | Uint32Array, width: number, from = 0): number[][] {
@@ -169,7 +182,7 @@ export class MoeEngine {
     const result: GenerationResult = { tokens: prompt, promptLength: prompt.length, layers: [], stoppedBy: 'limit', prefillMs: 0, decodeMs: 0, prefillRecordMs: 0, prefillGpuDoneMs: 0, prefillFirstSubmitMs: 0, decodeRecordMs: 0, replayedSteps: 0 };
     const layerTraces = new Map<number, LayerTrace>();
     const draw = options.sampling ? seededRandom(options.sampling.seed) : null;
-    const depth = options.stepsInFlight ?? 2;
+    const depth = options.stepsInFlight ?? DEFAULT_STEPS_IN_FLIGHT;
     if (!Number.isInteger(depth) || depth < 1 || depth > 8) throw new RangeError(`steps in flight: ${depth} (1 to 8)`);
     const profiler = options.profiler ?? null;
     const started = performance.now();

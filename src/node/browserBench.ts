@@ -17,11 +17,14 @@ import { RESULT_GLOBAL, type BenchReply } from '../bench/benchProtocol.ts';
 import { launchChromium } from './chromium.ts';
 
 /**
- * Flags for a real GPU, harmless on SwiftShader: Dawn on Vulkan without a display (the flags Chrome's own
- * headless GPU testing uses), and exact timestamps (`--enable-webgpu-developer-features`; Chromium rounds
- * them to 100 µs otherwise) for the GPU time per step.
+ * Flags for a real GPU, harmless on SwiftShader: WebGPU on Vulkan without a display, and exact timestamps
+ * (`--enable-webgpu-developer-features`; Chromium rounds them to 100 µs otherwise) for the GPU time per
+ * step. On the NVIDIA hosts (H100, driver 580, no display), Chromium 150's own Vulkan instance fails
+ * (VK_ERROR_EXTENSION_NOT_PRESENT: it asks for a surface extension) unless `--disable-vulkan-surface`,
+ * and then WebGPU offers no adapter at all unless compositing is off too (`--disable-gpu-compositing`);
+ * with both, the page gets the NVIDIA adapter.
  */
-export const BENCH_CHROMIUM_FLAGS = ['--enable-features=Vulkan', '--use-angle=vulkan', '--disable-vulkan-surface', '--ignore-gpu-blocklist', '--enable-webgpu-developer-features'];
+export const BENCH_CHROMIUM_FLAGS = ['--enable-features=Vulkan', '--use-angle=vulkan', '--disable-vulkan-surface', '--disable-gpu-compositing', '--ignore-gpu-blocklist', '--enable-webgpu-developer-features'];
 
 export class BrowserBenchError extends Error {
   constructor(message: string) {

@@ -3,7 +3,7 @@
 
 import { blobSource } from '../checkpoint/byteSource.ts';
 import { createBrowserGpu } from '../browser/gpu.ts';
-import { MoeEngine, type GenerationResult } from '../engine/engine.ts';
+import { BROWSER_STEPS_IN_FLIGHT, MoeEngine, type GenerationResult } from '../engine/engine.ts';
 import { checkEngineSupport, EngineUnsupportedError } from '../engine/gpuModel.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { UploadProgress } from '../gpu/tensorUpload.ts';
@@ -123,7 +123,7 @@ async function generate(requestId: number, settings: RunSettings): Promise<void>
     post({ kind: 'generation-step', requestId, delta, tokensPerSecond: decoded > 0 && decodeSeconds > 0 ? decoded / decodeSeconds : 0 });
   };
   try {
-    const options = { promptIds: ids, maxNewTokens: settings.maxNewTokens, signal: abort.signal, onStep };
+    const options = { promptIds: ids, maxNewTokens: settings.maxNewTokens, signal: abort.signal, onStep, stepsInFlight: BROWSER_STEPS_IN_FLIGHT };
     const sampling = settings.temperature > 0 ? { temperature: settings.temperature, topK: settings.topK, topP: settings.topP, seed: settings.seed } : undefined;
     const result = await engine.generate(sampling ? { ...options, sampling } : options);
     post({ kind: 'generation-done', requestId, stoppedBy: result.stoppedBy, prefillMs: result.prefillMs, decodeMs: result.decodeMs });

@@ -7,7 +7,7 @@ import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
 import { readTensorBytes } from '../../src/checkpoint/safetensors.ts';
 import { decodeWeights } from '../../src/checkpoint/dtypeCodec.ts';
 import { EngineUnsupportedError } from '../../src/engine/gpuModel.ts';
-import { MoeEngine } from '../../src/engine/engine.ts';
+import { BROWSER_STEPS_IN_FLIGHT, MoeEngine } from '../../src/engine/engine.ts';
 import { openModel } from '../../src/model/openModel.ts';
 import { referenceForward, referenceGreedy } from '../../src/reference/model.ts';
 import { routingReference } from '../../src/reference/routing.ts';
@@ -133,7 +133,7 @@ describe('engine vs the plain-TS reference model', () => {
     }
   });
 
-  it('one, two or three decode steps in flight: the reference greedy continuation, its logits and routing; EOS drops the steps ahead', async () => {
+  it('one, two, three or the browser\'s four decode steps in flight: the reference greedy continuation, its logits and routing; EOS drops the steps ahead', async () => {
     const gpu = await testGpu();
     const opened = await openModel(buildCheckpoint(SYNTHETIC['OlmoeForCausalLM']!, { randomSeed: 5 }));
     const V = opened.spec.vocabSize;
@@ -141,7 +141,7 @@ describe('engine vs the plain-TS reference model', () => {
     const engine = await MoeEngine.load(gpu, opened, { maxPositions: 64 });
     try {
       const runs = [];
-      for (const stepsInFlight of [1, 2, 3]) {
+      for (const stepsInFlight of [1, 2, 3, BROWSER_STEPS_IN_FLIGHT]) {
         const result = await engine.generate({ promptIds: PROMPT, maxNewTokens: newTokens, stepLogits: true, eosTokenIds: [], stepsInFlight });
         expect(result.tokens.length, `${stepsInFlight} in flight`).toBe(PROMPT.length + newTokens);
         runs.push(result);
@@ -161,13 +161,15 @@ describe('engine vs the plain-TS reference model', () => {
           expect(relativeError(layer.routerLogits.flat(), ref.routerLogits.get(layer.layer)!), `${i + 1} in flight, router logits of layer ${layer.layer}`).toBeLessThan(TOL);
         }
       }
-      // an end-of-sequence token mid-run: three in flight stop there, the steps already submitted dropped
+      // an end-of-sequence token mid-run: three or four in flight stop there, the steps already submitted dropped
       const eos = tokens[PROMPT.length + 4]!;
-      const stopped = await engine.generate({ promptIds: PROMPT, maxNewTokens: newTokens, eosTokenIds: [eos], stepsInFlight: 3 });
       const at = tokens.indexOf(eos, PROMPT.length);
-      expect(stopped.stoppedBy).toBe('eos');
-      expect(stopped.tokens).toEqual(tokens.slice(0, at + 1));
-      expect(stopped.layers[0]!.experts.length).toBe(at);
+      for (const stepsInFlight of [3, BROWSER_STEPS_IN_FLIGHT]) {
+        const stopped = await engine.generate({ promptIds: PROMPT, maxNewTokens: newTokens, eosTokenIds: [eos], stepsInFlight });
+        expect(stopped.stoppedBy).toBe('eos');
+        expect(stopped.tokens).toEqual(tokens.slice(0, at + 1));
+        expect(stopped.layers[0]!.experts.length).toBe(at);
+      }
     } finally {
       engine.destroy();
     }
