@@ -31,7 +31,7 @@ printf '<?xml version="1.0"?>\n<fontconfig><dir>%s/fonts</dir><cachedir>/tmp/moe
 cat > "$pkg/chromium.sh" <<WRAPPER
 #!/bin/sh
 # Chromium with its own libraries and fonts (tools/pack_chromium.sh)
-export LD_LIBRARY_PATH=$dest/lib FONTCONFIG_FILE=$dest/fonts.conf
+export LD_LIBRARY_PATH=$dest/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH} FONTCONFIG_FILE=$dest/fonts.conf
 exec $dest/chromium "\$@"
 WRAPPER
 chmod +x "$pkg/chromium.sh"
