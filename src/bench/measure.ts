@@ -6,6 +6,7 @@ import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { MoeEngine } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { Profiler, StepTimer } from '../gpu/timers.ts';
+import { UPLOAD_CHUNK_BYTES, UPLOAD_READ_AHEAD } from '../gpu/tensorUpload.ts';
 import type { OpenedModel } from '../model/openModel.ts';
 
 export interface BenchOptions {
@@ -17,6 +18,9 @@ export interface BenchOptions {
   profile?: boolean | undefined;
   profileGrids?: boolean | undefined;
   noStepTimer?: boolean | undefined;
+  /** Bytes per read and reads in flight while loading (the engine's defaults where absent). */
+  uploadChunkBytes?: number | undefined;
+  uploadReadAhead?: number | undefined;
 }
 
 /** Copy bandwidth of this adapter: a large buffer copied repeatedly; bytes read + written per second. */
@@ -94,7 +98,8 @@ export async function measureBench(gpu: GpuContext, opened: OpenedModel, label: 
   const { promptTokens, newTokens, decodeContext, stepsInFlight } = options;
   const weightBytes = opened.card.weightBytes;
   const loadStart = performance.now();
-  const engine = await MoeEngine.load(gpu, opened, { maxPositions: Math.max(promptTokens, decodeContext) + newTokens });
+  const upload = { chunkBytes: options.uploadChunkBytes ?? UPLOAD_CHUNK_BYTES, readAhead: options.uploadReadAhead ?? UPLOAD_READ_AHEAD };
+  const engine = await MoeEngine.load(gpu, opened, { maxPositions: Math.max(promptTokens, decodeContext) + newTokens, ...upload });
   const loadSeconds = (performance.now() - loadStart) / 1000;
   await closeCheckpoint(opened.checkpoint);
   const V = opened.spec.vocabSize;
@@ -132,6 +137,8 @@ export async function measureBench(gpu: GpuContext, opened: OpenedModel, label: 
     weightsGB: weightBytes / 1e9,
     loadSeconds,
     loadMBs: weightBytes / 1e6 / loadSeconds,
+    uploadChunkBytes: upload.chunkBytes,
+    uploadReadAhead: upload.readAhead,
     prefillTokens: promptTokens,
     prefillTokS,
     decodeTokens: decoded,
@@ -176,7 +183,7 @@ export function benchTable(report: BenchReport): string {
     ['runtime', report.runtime],
     ['adapter', `${report.adapter}${report.subgroupKernels ? ', subgroup kernels' : ', plain kernels'}`],
     ['weights', `${report.weightsGB.toFixed(3)} GB`],
-    ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s`],
+    ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s (reads of ${report.uploadChunkBytes / 2 ** 20} MiB, ${report.uploadReadAhead} in flight)`],
     ['prefill', `${report.prefillTokens} tokens, ${report.prefillTokS.toFixed(1)} tok/s`],
     ['decode', `${report.decodeTokens} tokens after ${report.decodeContext} cached, ${report.decodeTokS.toFixed(1)} tok/s`],
     ['prefill timeline', `first submit ${report.prefillFirstSubmitMs.toFixed(1)} ms, recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],

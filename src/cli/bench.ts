@@ -19,7 +19,7 @@ import { UsageError } from './run.ts';
 export async function benchCommand(args: string[], lent?: GpuContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? 512);
@@ -28,7 +28,11 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
   const decodeContext = Number(values['decode-context'] ?? 32);
   // as each runtime runs it unless told: the page keeps more steps in flight than Node
   const stepsInFlight = Number(values['steps-in-flight'] ?? (values.browser ? BROWSER_STEPS_IN_FLIGHT : DEFAULT_STEPS_IN_FLIGHT));
-  if (![promptTokens, newTokens, decodeContext, stepsInFlight].every((n) => Number.isInteger(n) && n >= 1)) throw new UsageError('--prompt-tokens, --new-tokens, --decode-context and --steps-in-flight take positive integers');
+  const uploadChunkMiB = values['upload-chunk-mib'] === undefined ? undefined : Number(values['upload-chunk-mib']);
+  const uploadReadAhead = values['upload-read-ahead'] === undefined ? undefined : Number(values['upload-read-ahead']);
+  if (![promptTokens, newTokens, decodeContext, stepsInFlight, uploadChunkMiB ?? 1, uploadReadAhead ?? 1].every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new UsageError('--prompt-tokens, --new-tokens, --decode-context, --steps-in-flight, --upload-chunk-mib and --upload-read-ahead take positive integers');
+  }
   let dir = values.model;
   let label = dir ?? '';
   if (!dir) {
@@ -42,7 +46,17 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
     label = shape.name;
   }
 
-  const options: BenchOptions = { promptTokens, newTokens, decodeContext, stepsInFlight, profile: values.profile, profileGrids: values['profile-grids'], noStepTimer: values['no-step-timer'] };
+  const options: BenchOptions = {
+    promptTokens,
+    newTokens,
+    decodeContext,
+    stepsInFlight,
+    profile: values.profile,
+    profileGrids: values['profile-grids'],
+    noStepTimer: values['no-step-timer'],
+    uploadChunkBytes: uploadChunkMiB === undefined ? undefined : uploadChunkMiB * 2 ** 20,
+    uploadReadAhead,
+  };
   let report: BenchReport;
   if (values.browser) {
     if (values['no-subgroups']) throw new UsageError('--no-subgroups is for Node only: the page picks its kernels as users get them');

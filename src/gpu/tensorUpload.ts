@@ -35,8 +35,10 @@ export interface UploadProgress {
 }
 
 export interface UploadOptions {
-  /** Bytes per read (default 8 MiB). */
-  chunkBytes?: number;
+  /** Bytes per read (default UPLOAD_CHUNK_BYTES). */
+  chunkBytes?: number | undefined;
+  /** Reads in flight at a time (default UPLOAD_READ_AHEAD). */
+  readAhead?: number | undefined;
   /** Largest bytes per buffer; defaults to the device's maxStorageBufferBindingSize. */
   maxPieceBytes?: number;
   onProgress?: (progress: UploadProgress) => void;
@@ -50,8 +52,9 @@ export class UploadCancelledError extends Error {
   }
 }
 
-/** Chunk reads in flight at a time. */
-const READ_AHEAD = 4;
+/** Bytes per read, and reads in flight at a time, unless told (the bench can try others: --upload-chunk-mib, --upload-read-ahead). */
+export const UPLOAD_CHUNK_BYTES = 8 * 2 ** 20;
+export const UPLOAD_READ_AHEAD = 4;
 
 interface CopyJob {
   t: TensorEntry;
@@ -99,7 +102,7 @@ export class Uploader {
     planned: readonly TensorEntry[],
     private readonly options: UploadOptions = {},
   ) {
-    this.chunkBytes = align4(options.chunkBytes ?? 8 * 2 ** 20);
+    this.chunkBytes = align4(options.chunkBytes ?? UPLOAD_CHUNK_BYTES);
     this.maxPieceBytes = options.maxPieceBytes ?? ctx.device.limits.maxStorageBufferBindingSize;
     const files: UploadProgress['files'] = {};
     for (const t of planned) {
@@ -123,7 +126,7 @@ export class Uploader {
 
   /**
    * Fill mapped buffers from byte ranges of tensors, then unmap them: each job is bytes [start, start +
-   * length) of tensor t, to `buffer` at bufferOffset. READ_AHEAD chunk reads run at a time, each straight
+   * length) of tensor t, to `buffer` at bufferOffset. readAhead chunk reads run at a time, each straight
    * into the buffer's mapped memory where the source can (a file in Node), so the disk never waits.
    */
   private async copy(jobs: readonly CopyJob[]): Promise<void> {
@@ -152,7 +155,7 @@ export class Uploader {
       }
     };
     // every read must settle before a failure propagates: the caller then destroys the mapped buffers
-    const settled = await Promise.allSettled(Array.from({ length: Math.min(READ_AHEAD, chunks.length) }, worker));
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(this.options.readAhead ?? UPLOAD_READ_AHEAD, chunks.length) }, worker));
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     for (const buffer of mapped.keys()) buffer.unmap();
