@@ -8,6 +8,7 @@ import { planMemory } from '../model/memoryPlan.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import type { GpuContext } from '../gpu/context.ts';
+import { BrowserBenchError } from '../node/browserBench.ts';
 import { GpuUnavailableError } from '../node/gpu.ts';
 import { loadTokenizer } from '../tokenizer/tokenizer.ts';
 import { analyzeCommand } from './analyze.ts';
@@ -123,7 +124,7 @@ export async function main(args: string[], { gpu }: { gpu?: GpuContext } = {}): 
       console.error(`moescope ${command}: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof GpuUnavailableError || error instanceof CheckpointError) {
+    if (error instanceof GpuUnavailableError || error instanceof CheckpointError || error instanceof BrowserBenchError) {
       console.error(`moescope: ${error.message}`);
       return 1;
     }

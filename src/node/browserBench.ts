@@ -14,7 +14,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchReport } from '../bench/measure.ts';
 import { RESULT_GLOBAL, type BenchReply } from '../bench/benchProtocol.ts';
-import { launchChromium } from './chromium.ts';
+import { launchChromium, type LaunchedChromium } from './chromium.ts';
 
 /**
  * Flags for a real GPU, harmless on SwiftShader: WebGPU on Vulkan without a display, and exact timestamps
@@ -77,8 +77,9 @@ export async function benchInBrowser(checkpointDir: string, label: string, optio
     .filter((path) => statSync(path).isFile());
   const page = await benchPage();
   const server = await serve(page.dir);
-  const chromium = await launchChromium({ executablePath: browserOptions.chromium, flags: [...BENCH_CHROMIUM_FLAGS, ...(browserOptions.chromiumFlags ?? [])] });
+  let chromium: LaunchedChromium | null = null;
   try {
+    chromium = await launchChromium({ executablePath: browserOptions.chromium, flags: [...BENCH_CHROMIUM_FLAGS, ...(browserOptions.chromiumFlags ?? [])] });
     const tab = chromium.context.pages()[0] ?? (await chromium.context.newPage());
     tab.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') console.error(`page ${m.type()}: ${m.text()}`);
@@ -93,7 +94,7 @@ export async function benchInBrowser(checkpointDir: string, label: string, optio
     if (reply.kind === 'error') throw new BrowserBenchError(`the bench page (${chromium.context.browser()?.version() ?? 'Chromium'}) failed on ${checkpointDir}: ${reply.message}`);
     return reply.report;
   } finally {
-    await chromium.close();
+    await chromium?.close();
     server.close();
     page.dispose();
   }
