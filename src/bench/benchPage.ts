@@ -2,11 +2,11 @@
 // leaves the reply on window[RESULT_GLOBAL] for a driver to read.
 
 import { BROWSER_STEPS_IN_FLIGHT } from '../engine/engine.ts';
-import { benchTable, type BenchOptions } from './measure.ts';
+import { BENCH_DEFAULTS, benchTable, type BenchOptions } from './measure.ts';
 import { RESULT_GLOBAL, type BenchReply, type BenchRequest } from './benchProtocol.ts';
 
 // as `moescope bench --browser` and the app run it
-const DEFAULTS: BenchOptions = { promptTokens: 512, newTokens: 128, decodeContext: 32, stepsInFlight: BROWSER_STEPS_IN_FLIGHT };
+const DEFAULTS: BenchOptions = { ...BENCH_DEFAULTS, stepsInFlight: BROWSER_STEPS_IN_FLIGHT };
 
 const params = new URLSearchParams(location.search);
 const options: BenchOptions = { ...DEFAULTS, ...(JSON.parse(params.get('options') ?? '{}') as Partial<BenchOptions>) };

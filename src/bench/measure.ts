@@ -9,6 +9,9 @@ import { Profiler, StepTimer } from '../gpu/timers.ts';
 import { UPLOAD_CHUNK_BYTES, UPLOAD_READ_AHEAD } from '../gpu/tensorUpload.ts';
 import type { OpenedModel } from '../model/openModel.ts';
 
+/** What the bench times unless told, in both runtimes (steps in flight differ: see each runtime's default). */
+export const BENCH_DEFAULTS = { promptTokens: 512, newTokens: 128, decodeContext: 32 } as const;
+
 export interface BenchOptions {
   promptTokens: number;
   newTokens: number;

@@ -5,7 +5,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchTable, measureBench, type BenchOptions, type BenchReport } from '../bench/measure.ts';
+import { BENCH_DEFAULTS, benchTable, measureBench, type BenchOptions, type BenchReport } from '../bench/measure.ts';
 import { BENCH_SHAPES } from '../bench/shapes.ts';
 import { BROWSER_STEPS_IN_FLIGHT, DEFAULT_STEPS_IN_FLIGHT } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
@@ -22,10 +22,10 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
     options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' } },
     strict: true,
   });
-  const promptTokens = Number(values['prompt-tokens'] ?? 512);
-  const newTokens = Number(values['new-tokens'] ?? 128);
+  const promptTokens = Number(values['prompt-tokens'] ?? BENCH_DEFAULTS.promptTokens);
+  const newTokens = Number(values['new-tokens'] ?? BENCH_DEFAULTS.newTokens);
   // tokens already in the cache when decoding starts (attention reads them all every step)
-  const decodeContext = Number(values['decode-context'] ?? 32);
+  const decodeContext = Number(values['decode-context'] ?? BENCH_DEFAULTS.decodeContext);
   // as each runtime runs it unless told: the page keeps more steps in flight than Node
   const stepsInFlight = Number(values['steps-in-flight'] ?? (values.browser ? BROWSER_STEPS_IN_FLIGHT : DEFAULT_STEPS_IN_FLIGHT));
   const uploadChunkMiB = values['upload-chunk-mib'] === undefined ? undefined : Number(values['upload-chunk-mib']);
