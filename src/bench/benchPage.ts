@@ -13,22 +13,22 @@ const options: BenchOptions = { ...DEFAULTS, ...(JSON.parse(params.get('options'
 const input = document.querySelector<HTMLInputElement>('input[type=file]')!;
 const out = document.getElementById('report')!;
 
+/** Show the worker's reply and leave it for the driver. */
+function finish(reply: BenchReply): void {
+  out.textContent = reply.kind === 'report' ? benchTable(reply.report) : reply.message;
+  (window as unknown as Record<string, BenchReply>)[RESULT_GLOBAL] = reply;
+}
+
 input.addEventListener('change', () => {
   const files = [...(input.files ?? [])];
   if (files.length === 0) return;
   out.textContent = `timing ${files.length} files…`;
   const worker = new Worker(new URL('./benchWorker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (event: MessageEvent<BenchReply>) => {
-    const reply = event.data;
-    out.textContent = reply.kind === 'report' ? benchTable(reply.report) : reply.message;
-    (window as unknown as Record<string, BenchReply>)[RESULT_GLOBAL] = reply;
+    finish(event.data);
     worker.terminate();
   };
-  worker.onerror = (event) => {
-    const reply: BenchReply = { kind: 'error', message: `the bench worker failed: ${event.message}` };
-    out.textContent = reply.message;
-    (window as unknown as Record<string, BenchReply>)[RESULT_GLOBAL] = reply;
-  };
+  worker.onerror = (event) => finish({ kind: 'error', message: `the bench worker failed: ${event.message}` });
   const request: BenchRequest = { files, label: params.get('label') ?? 'checkpoint', options };
   worker.postMessage(request);
 });
