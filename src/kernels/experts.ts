@@ -97,8 +97,9 @@ export function chooseFusable(bank: ExpertBank, hiddenSize: number, topK: number
  * How many bytes of router weights the gate/up workgroups of one decode step may read between them when
  * each computes the router itself. 4 MiB is ~1 µs of an H100's L2 bandwidth, well under what the router's
  * own dispatch costs (≥ 5 µs of GPU time, ~11 µs of host time in Node): the demo model reads 384 KB (48
- * workgroups × 16 experts × 256 bf16). granite-3.0-1b-a400m would read 32 MiB (512 × 64 KB), ~6 µs: whether
- * that still gains is not measured yet (docs/performance.md); OLMoE-1B-7B 256 MiB.
+ * workgroups × 16 experts × 256 bf16). granite-3.0-1b-a400m would read 32 MiB (512 × 64 KB): measured
+ * with this limit at 32 MiB on an H100, its GPU step grew 80 µs and its decode did not gain
+ * (docs/performance.md, 2026-12-07); OLMoE-1B-7B 256 MiB.
  */
 const ROUTE_REREAD_BYTES = 4 * 1024 * 1024;
 
