@@ -8,7 +8,7 @@ import { planMemory } from '../model/memoryPlan.ts';
 import { openModel } from '../model/openModel.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { BrowserBenchError } from '../node/browserBench.ts';
+import { BrowserBenchError } from '../node/builtPage.ts';
 import { GpuUnavailableError } from '../node/gpu.ts';
 import { loadTokenizer } from '../tokenizer/tokenizer.ts';
 import { analyzeCommand } from './analyze.ts';
