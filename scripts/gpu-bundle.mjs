@@ -53,6 +53,8 @@ await bundleCli(process.cwd(), resolve('.gpu/app'));
 console.log('wrote .gpu/app/moescope.mjs');
 await build({ logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/app/bench-page'), emptyOutDir: true, rollupOptions: { input: 'bench.html' } } });
 console.log('wrote .gpu/app/bench-page/ (bench.html for bench --browser)');
+await build({ logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/app/app-page'), emptyOutDir: true, rollupOptions: { input: 'index.html' } } });
+console.log('wrote .gpu/app/app-page/ (the app without public/, for bench --app)');
 execFileSync('tar', ['-cJf', '.gpu/playwright-core.tar.xz', '-C', 'node_modules', 'playwright-core']);
 console.log('wrote .gpu/playwright-core.tar.xz');
 

@@ -15,6 +15,11 @@
 #       tools/pack_chromium.sh: .chromium-1 and .chromium-2 carried (in two calls: each part is kept in
 #       /tmp/moescope-chromium-parts as it comes), or already unpacked. NODE_APP picks the Node CLI
 #       (default .gpu/app/moescope.mjs). → $OUT/browser.txt (a line per run), $OUT/browser.jsonl
+#   bash tools/gpu_session.sh load [shapes…]   per shape, the load in Node (mapped, queued writes) and in
+#       Chromium (every --upload-writes × --upload-reads), short prefill and decode. Chromium as for browser.
+#       → $OUT/load.txt, $OUT/load.jsonl
+#   bash tools/gpu_session.sh app [model dirs or shapes…]   the app page itself (bench --app: files picked,
+#       a prompt run, views drawing) in Chromium. → $OUT/app.txt (tables), $OUT/app.jsonl
 set -uo pipefail
 export OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -68,22 +73,60 @@ if [ "$mode" = ab ]; then
   exit 0
 fi
 
-if [ "$mode" = browser ]; then
+# Chromium for the browser modes: unpacked from the parts carried so far (exits when one is missing)
+chromium_ready() {
   parts=/tmp/moescope-chromium-parts
   mkdir -p "$parts"
   cp .chromium-*/part-* "$parts/" 2>/dev/null
   if [ ! -x /tmp/moescope-chromium/chromium ]; then
-    [ -f "$parts/part-00" ] && [ -f "$parts/part-01" ] || { echo "browser: Chromium parts so far: $(ls "$parts")"; exit 0; }
+    [ -f "$parts/part-00" ] && [ -f "$parts/part-01" ] || { echo "$mode: Chromium parts so far: $(ls "$parts")"; exit 0; }
     cat "$parts"/part-* | xz -dc | tar -x -C /tmp
   fi
   [ -d .gpu/node_modules/playwright-core ] || tar -xJf .gpu/playwright-core.tar.xz -C .gpu/node_modules
   /tmp/moescope-chromium/chromium.sh --version
+}
+CHROMIUM_ARGS=(--chromium /tmp/moescope-chromium/chromium.sh)
+
+if [ "$mode" = load ]; then
+  chromium_ready
+  for shape in "${shapes[@]}"; do
+    for variant in "node mapped slices" "node queued slices" "browser mapped slices" "browser queued slices" "browser mapped stream" "browser queued stream"; do
+      read -r runtime writes reads <<<"$variant"
+      args=(bench --shape "$shape" --prompt-tokens 64 --new-tokens 16 --cache /tmp/moescope-bench --upload-writes "$writes" --upload-reads "$reads")
+      [ "$runtime" = browser ] && args+=(--browser "${CHROMIUM_ARGS[@]}")
+      timeout "${SHAPE_SECONDS:-200}" "$NODE" .gpu/app/moescope.mjs "${args[@]}" 2>>"$OUT/load.err" | tail -n 1 >/tmp/run.json
+      "$NODE" -e '
+        const r = JSON.parse(require("fs").readFileSync("/tmp/run.json", "utf8"));
+        require("fs").appendFileSync(process.env.OUT + "/load.jsonl", JSON.stringify(r) + "\n");
+        console.log(`${r.shape} | ${r.runtime} | ${r.uploadWrites} writes, ${r.uploadReads} reads | load ${r.loadSeconds.toFixed(2)} s, ${r.loadMBs.toFixed(0)} MB/s | decode ${r.decodeTokS.toFixed(1)} tok/s | ids ${(r.decodedIds ?? []).slice(0, 6).join(",")}`);
+      ' 2>>"$OUT/load.err" | tee -a "$OUT/load.txt"
+    done
+  done
+  tail -n 20 "$OUT/load.err"
+  exit 0
+fi
+
+if [ "$mode" = app ]; then
+  chromium_ready
+  for target in "${shapes[@]}"; do
+    source_args=(--shape "$target" --cache /tmp/moescope-bench)
+    [ -d "$target" ] && source_args=(--model "$target")
+    timeout "${SHAPE_SECONDS:-300}" "$NODE" .gpu/app/moescope.mjs bench --app "${source_args[@]}" --new-tokens "${NEW_TOKENS:-128}" --runs "${RUNS:-2}" "${CHROMIUM_ARGS[@]}" 2>>"$OUT/app.err" >/tmp/app.out
+    head -n -1 /tmp/app.out | tee -a "$OUT/app.txt"
+    tail -n 1 /tmp/app.out >>"$OUT/app.jsonl"
+  done
+  tail -n 20 "$OUT/app.err"
+  exit 0
+fi
+
+if [ "$mode" = browser ]; then
+  chromium_ready
   node_app=${NODE_APP:-.gpu/app/moescope.mjs}
   for shape in "${shapes[@]}"; do
     for runtime in node browser; do
       args=(bench --shape "$shape" --new-tokens "${NEW_TOKENS:-128}" --cache /tmp/moescope-bench)
       app=$node_app
-      [ "$runtime" = browser ] && app=.gpu/app/moescope.mjs && args+=(--browser --chromium /tmp/moescope-chromium/chromium.sh)
+      [ "$runtime" = browser ] && app=.gpu/app/moescope.mjs && args+=(--browser "${CHROMIUM_ARGS[@]}")
       timeout "${SHAPE_SECONDS:-200}" "$NODE" "$app" "${args[@]}" 2>>"$OUT/browser.err" | tail -n 1 >/tmp/run.json
       "$NODE" -e '
         const r = JSON.parse(require("fs").readFileSync("/tmp/run.json", "utf8"));

@@ -1,6 +1,7 @@
 // `moescope bench` (npm run bench): load a checkpoint or a synthetic one at a real model's shape, then
 // time loading, prefill and decode on this machine's adapter, and print a table and JSON. In Node by
-// default; with --browser in headless Chromium's Web Worker, as the page runs the engine.
+// default; with --browser in headless Chromium's Web Worker, as the page runs the engine; with --app the
+// app page itself, driven as a user drives it (src/node/appTiming.ts).
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { BROWSER_STEPS_IN_FLIGHT, DEFAULT_STEPS_IN_FLIGHT } from '../engine/engi
 import type { GpuContext } from '../gpu/context.ts';
 import { BROWSER_UPLOAD, UPLOAD_READS, UPLOAD_WRITES, type UploadReads, type UploadWrites } from '../gpu/tensorUpload.ts';
 import { openModel } from '../model/openModel.ts';
+import { timeAppPage, appTimingTable } from '../node/appTiming.ts';
 import { benchInBrowser } from '../node/browserBench.ts';
 import { checkpointSources } from '../node/checkpointPaths.ts';
 import { writeSyntheticCheckpoint } from '../node/syntheticCheckpoint.ts';
@@ -20,7 +22,7 @@ import { UsageError } from './run.ts';
 export async function benchCommand(args: string[], lent?: GpuContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' }, 'upload-writes': { type: 'string' }, 'upload-reads': { type: 'string' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, app: { type: 'boolean' }, runs: { type: 'string' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' }, 'upload-writes': { type: 'string' }, 'upload-reads': { type: 'string' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? BENCH_DEFAULTS.promptTokens);
@@ -52,6 +54,15 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
     label = shape.name;
   }
 
+  if (values.app) {
+    // the app page as users drive it: a prompt as long as the decode's cached context, then newTokens
+    const runs = Number(values.runs ?? 2);
+    if (!Number.isInteger(runs) || runs < 1) throw new UsageError('--runs takes a positive integer');
+    const report = await timeAppPage(dir, label, { promptTokens: decodeContext, newTokens, runs }, { chromium: values.chromium, chromiumFlags: values['chromium-flag'] ?? [] });
+    console.log(appTimingTable(report));
+    console.log(JSON.stringify(report));
+    return 0;
+  }
   const options: BenchOptions = {
     promptTokens,
     newTokens,

@@ -11,7 +11,7 @@ export function TokenStream() {
   return (
     <section className="panel" aria-labelledby="stream-title">
       <h2 id="stream-title">
-        Tokens <span className="note">{typeof trace.source === 'object' ? `from ${trace.source.file}` : speed}</span>
+        Tokens <span className="note" data-testid="run-speed">{typeof trace.source === 'object' ? `from ${trace.source.file}` : speed}</span>
       </h2>
       <p className="token-stream" data-testid="token-stream" data-count={trace.tokens.length}>
         {trace.tokens.map((t, i) => (
