@@ -70,8 +70,10 @@ export const UPLOAD_READS: readonly UploadReads[] = ['slices', 'stream'];
 export const UPLOAD_WRITES_DEFAULT: UploadWrites = 'mapped';
 export const UPLOAD_READS_DEFAULT: UploadReads = 'slices';
 /**
- * In the page (a Web Worker on Files): buffers mapped at creation cross to Chromium's GPU process on
- * unmap; queued writes were 3.7× faster on SwiftShader here (OLMoE's layer, 0.84 GB: 105 → 394 MB/s).
+ * In the page (a Web Worker on Files): a buffer mapped at creation crosses to Chromium's GPU process on
+ * unmap, which bounded the page's load. H100, Chromium 150 (docs/performance.md, twentieth session):
+ * granite 345 → 592 MB/s, OLMoE 342 → 641 MB/s (40.5 → 21.6 s) with queued writes; stream reads were
+ * no faster (granite 369 mapped, 528 queued). Node stays mapped: queued is slower there (1,250 → 780 MB/s).
  */
 export const BROWSER_UPLOAD: { writes: UploadWrites; reads: UploadReads } = { writes: 'queued', reads: 'slices' };
 
