@@ -5,10 +5,10 @@ import { useEffect, useRef, useState } from 'react';
 import { appStore, type HeatmapColour } from '../store/appStore.ts';
 import type { LayerRows, TraceState } from '../store/traceSlice.ts';
 import { useAppStore } from '../store/useAppStore.ts';
-import { cssColour, viridis } from './colour.ts';
+import { cssColour } from './colour.ts';
 import { downloadCanvas } from './download.ts';
 import { softmaxRow as softmax } from '../analysis/routingStats.ts';
-import { rowValues } from './heatmapData.ts';
+import { layerPixels } from './heatmapData.ts';
 
 /** Small multiple: one pixel per cell, scaled by CSS. */
 function SmallHeatmap({ trace, layer, colour, focused }: { trace: TraceState; layer: LayerRows; colour: HeatmapColour; focused: boolean }) {
@@ -18,18 +18,11 @@ function SmallHeatmap({ trace, layer, colour, focused }: { trace: TraceState; la
   useEffect(() => {
     const canvas = ref.current;
     const g = canvas?.getContext('2d');
-    if (!canvas || !g || rows === 0) return;
+    const pixels = layerPixels(layer, E, colour);
+    if (!canvas || !g || !pixels) return;
     canvas.width = E;
     canvas.height = rows;
-    const image = g.createImageData(E, rows);
-    for (let r = 0; r < rows; r++) {
-      rowValues(layer, r, E, colour).forEach((v, e) => {
-        const [red, green, blue] = viridis(v);
-        const i = (r * E + e) * 4;
-        image.data.set([red, green, blue, 255], i);
-      });
-    }
-    g.putImageData(image, 0, 0);
+    g.putImageData(new ImageData(pixels.rgba, E, rows), 0, 0);
   }, [trace.version, layer, rows, E, colour]);
   return (
     <figure className={`heatmap-small${focused ? ' focused' : ''}`}>
@@ -39,6 +32,16 @@ function SmallHeatmap({ trace, layer, colour, focused }: { trace: TraceState; la
       <figcaption>layer {layer.layer}</figcaption>
     </figure>
   );
+}
+
+let scratch: HTMLCanvasElement | null = null;
+
+/** A canvas off the page, of the given size, to scale a heatmap's image from. */
+function scratchCanvas(width: number, height: number): HTMLCanvasElement {
+  scratch ??= document.createElement('canvas');
+  scratch.width = width;
+  scratch.height = height;
+  return scratch;
 }
 
 interface Hover {
@@ -62,15 +65,17 @@ function LargeHeatmap({ trace, layer, colour }: { trace: TraceState; layer: Laye
     if (!canvas || !g) return;
     canvas.width = E * cellW;
     canvas.height = Math.max(1, rows * cellH);
-    for (let r = 0; r < rows; r++) {
-      const values = rowValues(layer, r, E, colour);
-      values.forEach((v, e) => {
-        g.fillStyle = cssColour(v);
-        g.fillRect(e * cellW, r * cellH, cellW, cellH);
-      });
-      if (cellW >= 6 && cellH >= 6) {
-        g.strokeStyle = '#fff';
-        g.lineWidth = 1;
+    const pixels = layerPixels(layer, E, colour);
+    if (!pixels) return;
+    // the one-pixel-per-cell image, scaled up without smoothing: one draw, not a rectangle per cell
+    const cells = scratchCanvas(E, rows);
+    cells.getContext('2d')!.putImageData(new ImageData(pixels.rgba, E, rows), 0, 0);
+    g.imageSmoothingEnabled = false;
+    g.drawImage(cells, 0, 0, E * cellW, rows * cellH);
+    if (cellW >= 6 && cellH >= 6) {
+      g.strokeStyle = '#fff';
+      g.lineWidth = 1;
+      for (let r = 0; r < rows; r++) {
         for (const e of layer.experts[r] ?? []) g.strokeRect(e * cellW + 0.5, r * cellH + 0.5, cellW - 1, cellH - 1);
       }
     }
