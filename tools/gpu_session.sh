@@ -15,8 +15,8 @@
 #       tools/pack_chromium.sh: .chromium-1 and .chromium-2 carried (in two calls: each part is kept in
 #       /tmp/moescope-chromium-parts as it comes), or already unpacked. NODE_APP picks the Node CLI
 #       (default .gpu/app/moescope.mjs). → $OUT/browser.txt (a line per run), $OUT/browser.jsonl
-#   bash tools/gpu_session.sh load [shapes…]   per shape, the load in Node (mapped, queued writes) and in
-#       Chromium (every --upload-writes × --upload-reads), short prefill and decode. Chromium as for browser.
+#   bash tools/gpu_session.sh load [shapes…]   per shape, the load in Node and in Chromium with each
+#       --upload-writes (mapped, queued), short prefill and decode. Chromium as for browser.
 #       → $OUT/load.txt, $OUT/load.jsonl
 #   bash tools/gpu_session.sh app [model dirs or shapes…]   the app page itself (bench --app: files picked,
 #       a prompt run, views drawing) in Chromium. → $OUT/app.txt (tables), $OUT/app.jsonl
@@ -90,15 +90,15 @@ CHROMIUM_ARGS=(--chromium /tmp/moescope-chromium/chromium.sh)
 if [ "$mode" = load ]; then
   chromium_ready
   for shape in "${shapes[@]}"; do
-    for variant in "node mapped slices" "node queued slices" "browser mapped slices" "browser queued slices" "browser mapped stream" "browser queued stream"; do
-      read -r runtime writes reads <<<"$variant"
-      args=(bench --shape "$shape" --prompt-tokens 64 --new-tokens 16 --cache /tmp/moescope-bench --upload-writes "$writes" --upload-reads "$reads")
+    for variant in "node mapped" "node queued" "browser mapped" "browser queued"; do
+      read -r runtime writes <<<"$variant"
+      args=(bench --shape "$shape" --prompt-tokens 64 --new-tokens 16 --cache /tmp/moescope-bench --upload-writes "$writes")
       [ "$runtime" = browser ] && args+=(--browser "${CHROMIUM_ARGS[@]}")
       timeout "${SHAPE_SECONDS:-200}" "$NODE" .gpu/app/moescope.mjs "${args[@]}" 2>>"$OUT/load.err" | tail -n 1 >/tmp/run.json
       "$NODE" -e '
         const r = JSON.parse(require("fs").readFileSync("/tmp/run.json", "utf8"));
         require("fs").appendFileSync(process.env.OUT + "/load.jsonl", JSON.stringify(r) + "\n");
-        console.log(`${r.shape} | ${r.runtime} | ${r.uploadWrites} writes, ${r.uploadReads} reads | load ${r.loadSeconds.toFixed(2)} s, ${r.loadMBs.toFixed(0)} MB/s | decode ${r.decodeTokS.toFixed(1)} tok/s | ids ${(r.decodedIds ?? []).slice(0, 6).join(",")}`);
+        console.log(`${r.shape} | ${r.runtime} | ${r.uploadWrites} writes | load ${r.loadSeconds.toFixed(2)} s, ${r.loadMBs.toFixed(0)} MB/s | decode ${r.decodeTokS.toFixed(1)} tok/s | ids ${(r.decodedIds ?? []).slice(0, 6).join(",")}`);
       ' 2>>"$OUT/load.err" | tee -a "$OUT/load.txt"
     done
   done

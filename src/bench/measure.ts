@@ -6,7 +6,7 @@ import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { MoeEngine } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { Profiler, StepTimer } from '../gpu/timers.ts';
-import { UPLOAD_CHUNK_BYTES, UPLOAD_READ_AHEAD, UPLOAD_READS_DEFAULT, UPLOAD_WRITES_DEFAULT, type UploadReads, type UploadWrites } from '../gpu/tensorUpload.ts';
+import { UPLOAD_CHUNK_BYTES, UPLOAD_READ_AHEAD, UPLOAD_WRITES_DEFAULT, type UploadWrites } from '../gpu/tensorUpload.ts';
 import type { OpenedModel } from '../model/openModel.ts';
 
 /** What the bench times unless told, in both runtimes (steps in flight differ: see each runtime's default). */
@@ -24,9 +24,8 @@ export interface BenchOptions {
   /** Bytes per read and reads in flight while loading (the engine's defaults where absent). */
   uploadChunkBytes?: number | undefined;
   uploadReadAhead?: number | undefined;
-  /** How the weights reach their buffers and how the files are read (the engine's defaults where absent). */
+  /** How the weights reach their buffers (the engine's default where absent). */
   uploadWrites?: UploadWrites | undefined;
-  uploadReads?: UploadReads | undefined;
 }
 
 /** Copy bandwidth of this adapter: a large buffer copied repeatedly; bytes read + written per second. */
@@ -108,7 +107,6 @@ export async function measureBench(gpu: GpuContext, opened: OpenedModel, label: 
     chunkBytes: options.uploadChunkBytes ?? UPLOAD_CHUNK_BYTES,
     readAhead: options.uploadReadAhead ?? UPLOAD_READ_AHEAD,
     writes: options.uploadWrites ?? UPLOAD_WRITES_DEFAULT,
-    reads: options.uploadReads ?? UPLOAD_READS_DEFAULT,
   };
   const engine = await MoeEngine.load(gpu, opened, { maxPositions: Math.max(promptTokens, decodeContext) + newTokens, ...upload });
   const loadSeconds = (performance.now() - loadStart) / 1000;
@@ -151,7 +149,6 @@ export async function measureBench(gpu: GpuContext, opened: OpenedModel, label: 
     uploadChunkBytes: upload.chunkBytes,
     uploadReadAhead: upload.readAhead,
     uploadWrites: upload.writes,
-    uploadReads: upload.reads,
     prefillTokens: promptTokens,
     prefillTokS,
     decodeTokens: decoded,
@@ -196,7 +193,7 @@ export function benchTable(report: BenchReport): string {
     ['runtime', report.runtime],
     ['adapter', `${report.adapter}${report.subgroupKernels ? ', subgroup kernels' : ', plain kernels'}`],
     ['weights', `${report.weightsGB.toFixed(3)} GB`],
-    ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s (${report.uploadWrites} writes; ${report.uploadReads === 'stream' ? 'streams' : `reads of ${report.uploadChunkBytes / 2 ** 20} MiB`}, ${report.uploadReadAhead} in flight)`],
+    ['load', `${report.loadSeconds.toFixed(2)} s, ${report.loadMBs.toFixed(0)} MB/s (${report.uploadWrites} writes; reads of ${report.uploadChunkBytes / 2 ** 20} MiB, ${report.uploadReadAhead} in flight)`],
     ['prefill', `${report.prefillTokens} tokens, ${report.prefillTokS.toFixed(1)} tok/s`],
     ['decode', `${report.decodeTokens} tokens after ${report.decodeContext} cached, ${report.decodeTokS.toFixed(1)} tok/s`],
     ['prefill timeline', `first submit ${report.prefillFirstSubmitMs.toFixed(1)} ms, recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],

@@ -10,8 +10,6 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Bytes [offset, offset + target.length) straight into `target` (no copy), where the source can. */
   readInto?(offset: number, target: Uint8Array): Promise<void>;
-  /** Bytes [offset, offset + length) as one stream of chunks in order, where the source can (a Blob). */
-  stream?(offset: number, length: number): ReadableStream<Uint8Array>;
   /** Release the file (Node file handles); absent where there is nothing to release. */
   close?(): Promise<void>;
 }
@@ -36,10 +34,6 @@ export function blobSource(blob: Blob, name: string): ByteSource {
     async read(offset, length) {
       checkRange(this, offset, length);
       return new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
-    },
-    stream(offset, length) {
-      checkRange(this, offset, length);
-      return blob.slice(offset, offset + length).stream();
     },
   };
 }

@@ -10,7 +10,7 @@ import { BENCH_DEFAULTS, benchTable, measureBench, type BenchOptions, type Bench
 import { BENCH_SHAPES } from '../bench/shapes.ts';
 import { BROWSER_STEPS_IN_FLIGHT, DEFAULT_STEPS_IN_FLIGHT } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { BROWSER_UPLOAD, UPLOAD_READS, UPLOAD_WRITES, type UploadReads, type UploadWrites } from '../gpu/tensorUpload.ts';
+import { BROWSER_UPLOAD_WRITES, UPLOAD_WRITES, type UploadWrites } from '../gpu/tensorUpload.ts';
 import { openModel } from '../model/openModel.ts';
 import { timeAppPage, appTimingTable } from '../node/appTiming.ts';
 import { benchInBrowser } from '../node/browserBench.ts';
@@ -22,7 +22,7 @@ import { UsageError } from './run.ts';
 export async function benchCommand(args: string[], lent?: GpuContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, app: { type: 'boolean' }, runs: { type: 'string' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' }, 'upload-writes': { type: 'string' }, 'upload-reads': { type: 'string' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, app: { type: 'boolean' }, runs: { type: 'string' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' }, 'upload-writes': { type: 'string' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? BENCH_DEFAULTS.promptTokens);
@@ -36,11 +36,9 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
   if (![promptTokens, newTokens, decodeContext, stepsInFlight, uploadChunkMiB ?? 1, uploadReadAhead ?? 1].every((n) => Number.isInteger(n) && n >= 1)) {
     throw new UsageError('--prompt-tokens, --new-tokens, --decode-context, --steps-in-flight, --upload-chunk-mib and --upload-read-ahead take positive integers');
   }
-  // as each runtime loads unless told (BROWSER_UPLOAD: the page's way)
-  const uploadWrites = (values['upload-writes'] ?? (values.browser ? BROWSER_UPLOAD.writes : undefined)) as UploadWrites | undefined;
-  const uploadReads = (values['upload-reads'] ?? (values.browser ? BROWSER_UPLOAD.reads : undefined)) as UploadReads | undefined;
+  // as each runtime loads unless told (BROWSER_UPLOAD_WRITES: the page's way)
+  const uploadWrites = (values['upload-writes'] ?? (values.browser ? BROWSER_UPLOAD_WRITES : undefined)) as UploadWrites | undefined;
   if (uploadWrites !== undefined && !UPLOAD_WRITES.includes(uploadWrites)) throw new UsageError(`--upload-writes takes ${UPLOAD_WRITES.join(' or ')}`);
-  if (uploadReads !== undefined && !UPLOAD_READS.includes(uploadReads)) throw new UsageError(`--upload-reads takes ${UPLOAD_READS.join(' or ')}`);
   let dir = values.model;
   let label = dir ?? '';
   if (!dir) {
@@ -74,7 +72,6 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
     uploadChunkBytes: uploadChunkMiB === undefined ? undefined : uploadChunkMiB * 2 ** 20,
     uploadReadAhead,
     uploadWrites,
-    uploadReads,
   };
   let report: BenchReport;
   if (values.browser) {

@@ -29,7 +29,7 @@ Usage:
   npx moescope generate <checkpoint> --prompt TEXT [--max-new-tokens N] [sampling options as above]
                             print the continuation as it comes, then prefill and decode tok/s
   npx moescope bench [--shape NAME | --model DIR] [--prompt-tokens 512] [--new-tokens 128] [--decode-context 32] [--steps-in-flight 2] [--no-step-timer] [--profile] [--profile-grids] [--no-subgroups]
-                      [--upload-chunk-mib 8] [--upload-read-ahead 4] [--upload-writes mapped|queued] [--upload-reads slices|stream]
+                      [--upload-chunk-mib 8] [--upload-read-ahead 4] [--upload-writes mapped|queued]
                             time load, prefill and decode (shapes: tiny, olmoe-1b-7b,
                             granite-3.0-1b-a400m, qwen1.5-moe-a2.7b; synthetic bf16 weights)
                       [--browser [--chromium PATH] [--chromium-flag F]...]

@@ -1,9 +1,9 @@
 // Stream checkpoint tensors to GPU buffers in their stored precision, so that no file or tensor is ever
 // held whole in JS memory. Two ways to get bytes into a buffer (UploadWrites): create it mapped and read
 // byte ranges of the file straight into its mapped memory (no byte copied twice on the host: Node), or
-// queue each run of bytes with queue.writeBuffer. Two ways to read a File (UploadReads): slices of
-// chunkBytes, several in flight, or one stream per buffer. A tensor larger than one storage binding becomes
-// several buffers, each holding whole rows (whole experts for fused [E, …] tensors), so kernels index within one.
+// queue each run of bytes with queue.writeBuffer. Bytes are read in chunks, several in flight. A tensor
+// larger than one storage binding becomes several buffers, each holding whole rows (whole experts for
+// fused [E, …] tensors), so kernels index within one.
 
 import type { TensorEntry } from '../checkpoint/checkpoint.ts';
 import type { ComputeDtype } from '../checkpoint/dtypes.ts';
@@ -38,12 +38,10 @@ export interface UploadProgress {
 export interface UploadOptions {
   /** Bytes per read (default UPLOAD_CHUNK_BYTES). */
   chunkBytes?: number | undefined;
-  /** Reads in flight at a time (default UPLOAD_READ_AHEAD); with stream reads, buffers streamed at a time. */
+  /** Reads in flight at a time (default UPLOAD_READ_AHEAD). */
   readAhead?: number | undefined;
   /** How bytes reach a buffer (default UPLOAD_WRITES_DEFAULT). */
   writes?: UploadWrites | undefined;
-  /** How a source is read, where it can stream (default UPLOAD_READS_DEFAULT). */
-  reads?: UploadReads | undefined;
   /** Largest bytes per buffer; defaults to the device's maxStorageBufferBindingSize. */
   maxPieceBytes?: number;
   onProgress?: (progress: UploadProgress) => void;
@@ -62,22 +60,19 @@ export class UploadCancelledError extends Error {
  * run of up to chunkBytes goes to the buffer by queue.writeBuffer.
  */
 export type UploadWrites = 'mapped' | 'queued';
-/** 'slices': reads of chunkBytes, readAhead in flight; 'stream': one stream of chunks per buffer (a Blob's). */
-export type UploadReads = 'slices' | 'stream';
 export const UPLOAD_WRITES: readonly UploadWrites[] = ['mapped', 'queued'];
-export const UPLOAD_READS: readonly UploadReads[] = ['slices', 'stream'];
 /** Unless told: Node reads a file straight into mapped memory (1.4–2.1 GB/s on the H100 hosts). */
 export const UPLOAD_WRITES_DEFAULT: UploadWrites = 'mapped';
-export const UPLOAD_READS_DEFAULT: UploadReads = 'slices';
 /**
  * In the page (a Web Worker on Files): a buffer mapped at creation crosses to Chromium's GPU process on
  * unmap, which bounded the page's load. H100, Chromium 150 (docs/performance.md, twentieth session):
- * granite 345 → 592 MB/s, OLMoE 342 → 641 MB/s (40.5 → 21.6 s) with queued writes; stream reads were
- * no faster (granite 369 mapped, 528 queued). Node stays mapped: queued is slower there (1,250 → 780 MB/s).
+ * granite 345 → 592 MB/s, OLMoE 342 → 641 MB/s (40.5 → 21.6 s) with queued writes. Reading each buffer
+ * as one Blob stream instead of slices was no faster (granite 369 mapped, 528 queued) and was removed.
+ * Node stays mapped: queued is slower there (1,250 → 780 MB/s).
  */
-export const BROWSER_UPLOAD: { writes: UploadWrites; reads: UploadReads } = { writes: 'queued', reads: 'slices' };
+export const BROWSER_UPLOAD_WRITES: UploadWrites = 'queued';
 
-/** Bytes per read, and reads in flight at a time, unless told (the bench can try others: --upload-chunk-mib, --upload-read-ahead, --upload-writes, --upload-reads). */
+/** Bytes per read, and reads in flight at a time, unless told (the bench can try others: --upload-chunk-mib, --upload-read-ahead, --upload-writes). */
 export const UPLOAD_CHUNK_BYTES = 8 * 2 ** 20;
 export const UPLOAD_READ_AHEAD = 4;
 
@@ -165,7 +160,7 @@ export class Uploader {
 
   /**
    * Fill buffers from byte ranges of tensors: each job is bytes [start, start + length) of tensor t, to
-   * `buffer` at bufferOffset. readAhead reads (or streams) run at a time, so the disk never waits.
+   * `buffer` at bufferOffset. readAhead reads run at a time, so the disk never waits.
    */
   private async copy(jobs: readonly CopyJob[]): Promise<void> {
     const mapped = new Map<GPUBuffer, Uint8Array>();
@@ -185,8 +180,7 @@ export class Uploader {
         this.ctx.device.queue.writeBuffer(job.buffer, job.bufferOffset + done, words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
       }
     };
-    const streamed = (this.options.reads ?? UPLOAD_READS_DEFAULT) === 'stream' && jobs.every((j) => j.t.file.source.stream);
-    const workers = streamed ? this.streamJobs(jobs, place) : this.sliceJobs(jobs, mapped, place);
+    const workers = this.readJobs(jobs, mapped, place);
     // every read must settle before a failure propagates: the caller then destroys the buffers
     const settled = await Promise.allSettled(workers);
     const failed = settled.find((r) => r.status === 'rejected');
@@ -201,7 +195,7 @@ export class Uploader {
   }
 
   /** Reads of chunkBytes, readAhead at a time, each straight into mapped memory where the source can (a file in Node). */
-  private sliceJobs(jobs: readonly CopyJob[], mapped: Map<GPUBuffer, Uint8Array>, place: (job: CopyJob, done: number, bytes: Uint8Array) => void): Promise<void>[] {
+  private readJobs(jobs: readonly CopyJob[], mapped: Map<GPUBuffer, Uint8Array>, place: (job: CopyJob, done: number, bytes: Uint8Array) => void): Promise<void>[] {
     const chunks: { job: CopyJob; done: number; n: number }[] = [];
     for (const job of jobs) {
       for (let done = 0; done < job.length; done += this.chunkBytes) chunks.push({ job, done, n: Math.min(this.chunkBytes, job.length - done) });
@@ -220,53 +214,6 @@ export class Uploader {
       }
     };
     return Array.from({ length: Math.min(this.options.readAhead ?? UPLOAD_READ_AHEAD, chunks.length) }, worker);
-  }
-
-  /**
-   * One stream per job, readAhead jobs at a time; queued writes gather a stream's small chunks into runs
-   * of chunkBytes (one writeBuffer each).
-   */
-  private streamJobs(jobs: readonly CopyJob[], place: (job: CopyJob, done: number, bytes: Uint8Array) => void): Promise<void>[] {
-    let next = 0;
-    const worker = async () => {
-      const run = this.writes === 'queued' ? new Uint8Array(this.chunkBytes) : null;
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        const source = job.t.file.source;
-        const reader = source.stream!(job.t.offset + job.start, job.length).getReader();
-        let done = 0; // bytes of the job placed
-        let gathered = 0; // bytes in `run` after them
-        try {
-          for (let r = await reader.read(); !r.done; r = await reader.read()) {
-            this.checkCancelled();
-            let bytes = r.value;
-            this.advance(source.name, bytes.byteLength);
-            if (!run) {
-              place(job, done, bytes);
-              done += bytes.byteLength;
-              continue;
-            }
-            while (bytes.byteLength > 0) {
-              const n = Math.min(bytes.byteLength, run.byteLength - gathered);
-              run.set(bytes.subarray(0, n), gathered);
-              gathered += n;
-              bytes = bytes.subarray(n);
-              if (gathered === run.byteLength) {
-                place(job, done, run);
-                done += gathered;
-                gathered = 0;
-              }
-            }
-          }
-        } catch (error) {
-          await reader.cancel().catch(() => {});
-          throw error;
-        }
-        if (gathered > 0) place(job, done, run!.subarray(0, gathered));
-        if (done + gathered !== job.length) throw new RangeError(`${source.name}: streamed ${done + gathered} of ${job.length} bytes of ${job.t.name}`);
-      }
-    };
-    return Array.from({ length: Math.min(this.options.readAhead ?? UPLOAD_READ_AHEAD, jobs.length) }, worker);
   }
 
   /** One tensor, as one buffer or (over one binding) several of whole rows. */

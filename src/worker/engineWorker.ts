@@ -6,7 +6,7 @@ import { createBrowserGpu } from '../browser/gpu.ts';
 import { BROWSER_STEPS_IN_FLIGHT, MoeEngine, type GenerationResult } from '../engine/engine.ts';
 import { checkEngineSupport, EngineUnsupportedError } from '../engine/gpuModel.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { BROWSER_UPLOAD, type UploadProgress } from '../gpu/tensorUpload.ts';
+import { BROWSER_UPLOAD_WRITES, type UploadProgress } from '../gpu/tensorUpload.ts';
 import { openModel, type OpenedModel } from '../model/openModel.ts';
 import { runAnalysis, weightAnalysisGpu } from '../analysis/runAnalysis.ts';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.ts';
@@ -80,7 +80,7 @@ async function openCheckpoint(requestId: number, files: { path: string; file: Fi
   running.set(requestId, abort);
   // out-of-memory and validation errors during the upload come back as a typed error, not a console line
   const engine = await ctx
-    .checked('loading the weights onto the GPU', () => MoeEngine.load(ctx, opened, { ...BROWSER_UPLOAD, onProgress: progress, maxPositions: 4096, signal: abort.signal }))
+    .checked('loading the weights onto the GPU', () => MoeEngine.load(ctx, opened, { writes: BROWSER_UPLOAD_WRITES, onProgress: progress, maxPositions: 4096, signal: abort.signal }))
     .finally(() => running.delete(requestId));
   loaded = { engine, tokenizer };
   return { ...card, gpuBytes: engine.gpuModel.weightBytes, unsupported: null };

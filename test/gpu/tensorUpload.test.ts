@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { blobSource, memorySource, type ByteSource } from '../../src/checkpoint/byteSource.ts';
+import { memorySource } from '../../src/checkpoint/byteSource.ts';
 import { openCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { encodeSafetensors, tensorByteLength } from '../../src/checkpoint/safetensorsWriter.ts';
 import type { SafetensorsDtype } from '../../src/checkpoint/dtypes.ts';
 import { readBuffer } from '../../src/gpu/buffers.ts';
-import { planPieces, uploadTensors, UploadCancelledError, UPLOAD_READS, UPLOAD_WRITES, type UploadProgress } from '../../src/gpu/tensorUpload.ts';
+import { planPieces, uploadTensors, UploadCancelledError, UPLOAD_WRITES, type UploadProgress } from '../../src/gpu/tensorUpload.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { seededRandom } from '../helpers/random.ts';
 
@@ -18,11 +18,9 @@ const TENSORS: { name: string; dtype: SafetensorsDtype; shape: number[] }[] = [
 const withData = TENSORS.map((t) => ({ ...t, data: Uint8Array.from({ length: tensorByteLength(t.dtype, t.shape) }, () => Math.floor(rand() * 256)) }));
 const FILE = encodeSafetensors(withData);
 
-/** The file as bytes in memory (read in slices only) or as a Blob, as a dropped File is read (slices or a stream). */
-async function checkpointTensors(asBlob = false) {
+async function checkpointTensors() {
   const config = memorySource(new TextEncoder().encode('{}'), 'config.json');
-  const file: ByteSource = asBlob ? blobSource(new Blob([FILE as Uint8Array<ArrayBuffer>]), 'model.safetensors') : memorySource(FILE, 'model.safetensors');
-  const cp = await openCheckpoint([config, file]);
+  const cp = await openCheckpoint([config, memorySource(FILE, 'model.safetensors')]);
   return [...cp.tensors.values()];
 }
 
@@ -36,16 +34,13 @@ describe('streaming tensors to the GPU', () => {
     expect(() => planPieces([2, 1000], 8000, 1000)).toThrow(/one row of 4000 bytes exceeds/);
   });
 
-  const ways = UPLOAD_WRITES.flatMap((writes) => UPLOAD_READS.map((reads) => ({ writes, reads })));
-  it.each(ways)('uploads every byte as stored, in small chunks, split where needed, reporting progress ($writes writes, $reads reads)', async ({ writes, reads }) => {
+  it.each(UPLOAD_WRITES)('uploads every byte as stored, in small chunks, split where needed, reporting progress (%s writes)', async (writes) => {
     const gpu = await testGpu();
     const events: UploadProgress[] = [];
-    // a stream's chunks are as the Blob gives them: 64-byte runs are then gathered from them (queued writes)
-    const uploaded = await uploadTensors(gpu, await checkpointTensors(reads === 'stream'), {
+    const uploaded = await uploadTensors(gpu, await checkpointTensors(), {
       chunkBytes: 64,
       maxPieceBytes: 256,
       writes,
-      reads,
       onProgress: (p) => events.push(structuredClone(p)),
     });
     for (const t of withData) {
@@ -63,14 +58,14 @@ describe('streaming tensors to the GPU', () => {
     expect(uploaded.get('d')!.pieces.map((p) => p.rows)).toEqual([12, 12, 12, 4]);
     const total = withData.reduce((n, t) => n + t.data.length, 0);
     expect(events.at(-1)).toMatchObject({ bytesDone: total, bytesTotal: total, files: { 'model.safetensors': { done: total, total } } });
-    if (reads === 'slices') expect(events.length).toBeGreaterThan(15);
+    expect(events.length).toBeGreaterThan(15);
     expect(events.every((e, i) => i === 0 || e.bytesDone > events[i - 1]!.bytesDone)).toBe(true);
   });
 
-  it.each(ways)('stops when cancelled ($writes writes, $reads reads)', async ({ writes, reads }) => {
+  it.each(UPLOAD_WRITES)('stops when cancelled (%s writes)', async (writes) => {
     const gpu = await testGpu();
     const abort = new AbortController();
-    const upload = uploadTensors(gpu, await checkpointTensors(reads === 'stream'), { chunkBytes: 16, writes, reads, signal: abort.signal, onProgress: () => abort.abort() });
+    const upload = uploadTensors(gpu, await checkpointTensors(), { chunkBytes: 16, writes, signal: abort.signal, onProgress: () => abort.abort() });
     await expect(upload).rejects.toBeInstanceOf(UploadCancelledError);
   });
 });
