@@ -154,35 +154,42 @@ export class Uploader {
     this.options.onProgress?.(this.progress);
   }
 
-  private checkCancelled(): void {
-    if (this.options.signal?.aborted) throw new UploadCancelledError();
+  /** Bytes at `offset` of a buffer by queue.writeBuffer, which takes whole words: a tensor's odd tail goes out padded (the buffer is word-sized). */
+  private writeQueued(buffer: GPUBuffer, offset: number, bytes: Uint8Array): void {
+    const words = bytes.byteLength % 4 === 0 ? bytes : new Uint8Array(align4(bytes.byteLength));
+    if (words !== bytes) words.set(bytes);
+    // (the sources' bytes are never in shared memory)
+    this.ctx.device.queue.writeBuffer(buffer, offset, words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
   }
 
   /**
    * Fill buffers from byte ranges of tensors: each job is bytes [start, start + length) of tensor t, to
-   * `buffer` at bufferOffset. readAhead reads run at a time, so the disk never waits.
+   * `buffer` at bufferOffset. readAhead chunk reads run at a time, so the disk never waits; mapped, each
+   * goes straight into the buffer's mapped memory where the source can (a file in Node).
    */
   private async copy(jobs: readonly CopyJob[]): Promise<void> {
     const mapped = new Map<GPUBuffer, Uint8Array>();
-    if (this.writes === 'mapped') {
-      for (const job of jobs) if (!mapped.has(job.buffer)) mapped.set(job.buffer, new Uint8Array(job.buffer.getMappedRange()));
+    const chunks: { job: CopyJob; done: number; n: number }[] = [];
+    for (const job of jobs) {
+      if (this.writes === 'mapped' && !mapped.has(job.buffer)) mapped.set(job.buffer, new Uint8Array(job.buffer.getMappedRange()));
+      for (let done = 0; done < job.length; done += this.chunkBytes) chunks.push({ job, done, n: Math.min(this.chunkBytes, job.length - done) });
     }
-    /** Bytes [done, done + bytes.length) of a job into its buffer; runs start at multiples of 4. */
-    const place = (job: CopyJob, done: number, bytes: Uint8Array) => {
-      const target = mapped.get(job.buffer);
-      if (target) {
-        target.set(bytes, job.bufferOffset + done);
-      } else {
-        // writeBuffer takes whole words: a tensor's odd tail goes out padded (the buffer is word-sized)
-        const words = bytes.byteLength % 4 === 0 ? bytes : new Uint8Array(align4(bytes.byteLength));
-        if (words !== bytes) words.set(bytes);
-        // (the sources' bytes are never in shared memory)
-        this.ctx.device.queue.writeBuffer(job.buffer, job.bufferOffset + done, words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) {
+        if (this.options.signal?.aborted) throw new UploadCancelledError();
+        const { job, done, n } = chunks[next++]!;
+        const source = job.t.file.source;
+        const offset = job.t.offset + job.start + done;
+        const target = mapped.get(job.buffer)?.subarray(job.bufferOffset + done, job.bufferOffset + done + n);
+        if (!target) this.writeQueued(job.buffer, job.bufferOffset + done, await source.read(offset, n));
+        else if (source.readInto) await source.readInto(offset, target);
+        else target.set(await source.read(offset, n));
+        this.advance(source.name, n);
       }
     };
-    const workers = this.readJobs(jobs, mapped, place);
     // every read must settle before a failure propagates: the caller then destroys the buffers
-    const settled = await Promise.allSettled(workers);
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(this.options.readAhead ?? UPLOAD_READ_AHEAD, chunks.length) }, worker));
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     for (const buffer of mapped.keys()) buffer.unmap();
@@ -192,28 +199,6 @@ export class Uploader {
       this.sinceFlush = 0;
       await this.ctx.device.queue.onSubmittedWorkDone();
     }
-  }
-
-  /** Reads of chunkBytes, readAhead at a time, each straight into mapped memory where the source can (a file in Node). */
-  private readJobs(jobs: readonly CopyJob[], mapped: Map<GPUBuffer, Uint8Array>, place: (job: CopyJob, done: number, bytes: Uint8Array) => void): Promise<void>[] {
-    const chunks: { job: CopyJob; done: number; n: number }[] = [];
-    for (const job of jobs) {
-      for (let done = 0; done < job.length; done += this.chunkBytes) chunks.push({ job, done, n: Math.min(this.chunkBytes, job.length - done) });
-    }
-    let next = 0;
-    const worker = async () => {
-      while (next < chunks.length) {
-        this.checkCancelled();
-        const { job, done, n } = chunks[next++]!;
-        const source = job.t.file.source;
-        const offset = job.t.offset + job.start + done;
-        const target = mapped.get(job.buffer)?.subarray(job.bufferOffset + done, job.bufferOffset + done + n);
-        if (target && source.readInto) await source.readInto(offset, target);
-        else place(job, done, await source.read(offset, n));
-        this.advance(source.name, n);
-      }
-    };
-    return Array.from({ length: Math.min(this.options.readAhead ?? UPLOAD_READ_AHEAD, chunks.length) }, worker);
   }
 
   /** One tensor, as one buffer or (over one binding) several of whole rows. */
