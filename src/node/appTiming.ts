@@ -4,11 +4,12 @@
 // the decode tok/s the page prints, and what the page's thread spent meanwhile (long tasks, frames drawn).
 // The engine's own speed in the same browser is `bench --browser`'s.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchPrompt } from '../bench/measure.ts';
 import { BENCH_CHROMIUM_FLAGS, type BrowserBenchOptions } from './browserBench.ts';
 import { BrowserBenchError, servePage } from './builtPage.ts';
+import { checkpointFilePaths } from './checkpointPaths.ts';
 import { launchChromium, type LaunchedChromium } from './chromium.ts';
 
 export interface AppTimingOptions {
@@ -76,9 +77,7 @@ const mb = (bytes: number) => bytes / 1e6;
 
 /** Time the app page on the checkpoint in `checkpointDir` (the engine's speed alone: benchInBrowser). */
 export async function timeAppPage(checkpointDir: string, label: string, options: AppTimingOptions, browserOptions: BrowserBenchOptions = {}): Promise<AppTimingReport> {
-  const files = readdirSync(checkpointDir)
-    .map((name) => join(checkpointDir, name))
-    .filter((path) => statSync(path).isFile());
+  const files = await checkpointFilePaths([checkpointDir]);
   const fileBytes = files.reduce((n, f) => n + statSync(f).size, 0);
   const hasTokenizer = files.some((f) => f.endsWith('tokenizer.json'));
   const vocab = Number(JSON.parse(readFileSync(join(checkpointDir, 'config.json'), 'utf8')).vocab_size);

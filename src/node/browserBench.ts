@@ -5,11 +5,10 @@
 //
 // The page: src/node/builtPage.ts.
 
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BenchOptions, BenchReport } from '../bench/measure.ts';
 import { RESULT_GLOBAL, type BenchReply } from '../bench/benchProtocol.ts';
 import { BrowserBenchError, servePage } from './builtPage.ts';
+import { checkpointFilePaths } from './checkpointPaths.ts';
 import { launchChromium, type LaunchedChromium } from './chromium.ts';
 
 /**
@@ -33,9 +32,7 @@ export interface BrowserBenchOptions {
 
 /** Time the checkpoint in `checkpointDir` in headless Chromium; the report as Node's bench gives it. */
 export async function benchInBrowser(checkpointDir: string, label: string, options: BenchOptions, browserOptions: BrowserBenchOptions = {}): Promise<BenchReport> {
-  const files = readdirSync(checkpointDir)
-    .map((name) => join(checkpointDir, name))
-    .filter((path) => statSync(path).isFile());
+  const files = await checkpointFilePaths([checkpointDir]);
   const page = await servePage('bench');
   let chromium: LaunchedChromium | null = null;
   try {

@@ -1,4 +1,4 @@
-// CLI arguments → ByteSources: a checkpoint directory (its files, not recursing) or files named one by one.
+// CLI arguments → file paths and ByteSources: a checkpoint directory (its files, not recursing) or files named one by one.
 
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +6,8 @@ import type { ByteSource } from '../checkpoint/byteSource.ts';
 import { MissingFileError } from '../checkpoint/errors.ts';
 import { fileSource } from './fileSource.ts';
 
-export async function checkpointSources(paths: readonly string[]): Promise<ByteSource[]> {
+/** The files a checkpoint is given as: each directory's files (sorted, not recursing), or each file named. */
+export async function checkpointFilePaths(paths: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const path of paths) {
     const info = await stat(path).catch(() => null);
@@ -20,5 +21,9 @@ export async function checkpointSources(paths: readonly string[]): Promise<ByteS
       files.push(path);
     }
   }
-  return Promise.all(files.map((f) => fileSource(f)));
+  return files;
+}
+
+export async function checkpointSources(paths: readonly string[]): Promise<ByteSource[]> {
+  return Promise.all((await checkpointFilePaths(paths)).map((f) => fileSource(f)));
 }
