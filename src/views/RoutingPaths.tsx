@@ -10,10 +10,9 @@ import { LineSegments2 } from 'three/examples/jsm/lines/LineSegments2.js';
 import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeometry.js';
 import { useAppStore } from '../store/useAppStore.ts';
 import { downloadCanvas, expertColour } from './download.ts';
-import { LAYER_SPACING, MAX_TOKENS_DRAWN, pathSegments, TOKEN_SPACING } from './pathGeometry.ts';
-
-/** Weight buckets: (upper bound, line width in px). */
-const BUCKETS: [number, number][] = [[0.05, 1], [0.2, 2], [0.5, 3.5], [Infinity, 5.5]];
+import { LAYER_SPACING, MAX_TOKENS_DRAWN, pathGeometry, TOKEN_SPACING, WEIGHT_BUCKETS } from './pathGeometry.ts';
+/** How long the newest token's segments take to fade in, ms. */
+const FADE_MS = 400;
 
 interface Scene {
   renderer: THREE.WebGLRenderer;
@@ -22,6 +21,9 @@ interface Scene {
   controls: OrbitControls;
   paths: THREE.Group;
   materials: LineMaterial[];
+  /** Draw on the next animation frame (paths rebuilt, resized); otherwise a frame draws only while the
+   * camera moves or the newest token fades in, so an idle view costs the page and the GPU nothing. */
+  dirty: boolean;
 }
 
 function createScene(host: HTMLDivElement): Scene {
@@ -36,7 +38,7 @@ function createScene(host: HTMLDivElement): Scene {
   controls.enableDamping = true;
   const paths = new THREE.Group();
   scene.add(paths);
-  return { renderer, scene, camera, controls, paths, materials: [] };
+  return { renderer, scene, camera, controls, paths, materials: [], dirty: true };
 }
 
 export function RoutingPaths() {
@@ -51,7 +53,14 @@ export function RoutingPaths() {
   const framed = useRef(false);
   const [webglError, setWebglError] = useState<string | null>(null);
   // rows are appended in place: the version, not the trace object, says when segments change
-  const segments = useMemo(() => (trace ? pathSegments(trace) : []), [trace, version]);
+  const E = trace?.model.numExperts ?? 0;
+  // each expert's colour as three.js takes it (parsed once, not once per segment)
+  const expertRgb = useMemo(() => {
+    const rgb = new Float32Array(E * 3);
+    for (let e = 0; e < E; e++) new THREE.Color(expertColour(e, E)).toArray(rgb, e * 3);
+    return rgb;
+  }, [E]);
+  const geometry = useMemo(() => (trace ? pathGeometry(trace, expertRgb, selected) : null), [trace, version, expertRgb, selected]);
 
   // one renderer for the component's life
   useEffect(() => {
@@ -66,14 +75,18 @@ export function RoutingPaths() {
     sceneRef.current = s;
     let frame = 0;
     const tick = () => {
-      s.controls.update();
+      // update() is true while the camera moves (a drag, a zoom, damping after either)
+      let draw = s.controls.update() || s.dirty;
       const now = performance.now();
       for (const m of s.materials) {
         const born = (m.userData['born'] as number | undefined) ?? 0;
         const target = (m.userData['opacity'] as number | undefined) ?? 1;
-        m.opacity = target * Math.min(1, (now - born) / 400);
+        const opacity = target * Math.min(1, (now - born) / FADE_MS);
+        if (opacity !== m.opacity) draw = true;
+        m.opacity = opacity;
       }
-      s.renderer.render(s.scene, s.camera);
+      if (draw) s.renderer.render(s.scene, s.camera);
+      s.dirty = false;
       frame = requestAnimationFrame(tick);
     };
     tick();
@@ -83,6 +96,7 @@ export function RoutingPaths() {
       s.camera.aspect = w / 420;
       s.camera.updateProjectionMatrix();
       for (const m of s.materials) m.resolution.set(w, 420);
+      s.dirty = true;
     };
     window.addEventListener('resize', resize);
     return () => {
@@ -105,36 +119,21 @@ export function RoutingPaths() {
     }
     for (const m of s.materials) m.dispose();
     s.materials = [];
-    const E = trace.model.numExperts;
-    const newest = Math.max(...segments.map((x) => x.token), -1);
     const width = host.current?.clientWidth ?? 600;
-    // groups: (bucket, newest token or not) — the newest token fades in
-    for (const [b, [upper, px]] of BUCKETS.entries()) {
-      const lower = b === 0 ? -Infinity : BUCKETS[b - 1]![0];
-      for (const fresh of [false, true]) {
-        const picked = segments.filter((x) => x.weight > lower && x.weight <= upper && (x.token === newest) === fresh);
-        if (picked.length === 0) continue;
-        const positions: number[] = [];
-        const colours: number[] = [];
-        for (const seg of picked) {
-          positions.push(...seg.from, ...seg.to);
-          const dim = selected !== null && seg.token !== selected ? 0.15 : 1;
-          const c = new THREE.Color(expertColour(seg.colourExpert, E));
-          for (let k = 0; k < 2; k++) colours.push(c.r * dim, c.g * dim, c.b * dim);
-        }
-        const geometry = new LineSegmentsGeometry();
-        geometry.setPositions(positions);
-        geometry.setColors(colours);
-        const material = new LineMaterial({ linewidth: px, vertexColors: true, transparent: true, opacity: 0.85 });
-        material.resolution.set(width, 420);
-        material.userData['born'] = fresh && trace.source === 'run' ? performance.now() : 0;
-        material.userData['opacity'] = 0.85;
-        s.materials.push(material);
-        s.paths.add(new LineSegments2(geometry, material));
-      }
+    for (const batch of geometry?.batches ?? []) {
+      const lines = new LineSegmentsGeometry();
+      lines.setPositions(batch.positions);
+      lines.setColors(batch.colours);
+      const material = new LineMaterial({ linewidth: WEIGHT_BUCKETS[batch.bucket]![1], vertexColors: true, transparent: true, opacity: 0.85 });
+      material.resolution.set(width, 420);
+      // the newest token fades in
+      material.userData['born'] = batch.newest && trace.source === 'run' ? performance.now() : 0;
+      material.userData['opacity'] = 0.85;
+      s.materials.push(material);
+      s.paths.add(new LineSegments2(lines, material));
     }
     // faint rails: one line in depth per (layer, expert), so the grid reads without tokens
-    const depth = Math.min(trace.layers[0]?.experts.length ?? 0, MAX_TOKENS_DRAWN) * TOKEN_SPACING;
+    const depth = (geometry?.tokensDrawn ?? 0) * TOKEN_SPACING;
     const rails: number[] = [];
     trace.layers.forEach((_, i) => {
       for (let e = 0; e < E; e++) rails.push(i * LAYER_SPACING, e, 0, i * LAYER_SPACING, e, depth);
@@ -146,7 +145,7 @@ export function RoutingPaths() {
     s.materials.push(railMaterial);
     s.paths.add(new LineSegments2(railGeometry, railMaterial));
 
-    if (!framed.current && segments.length > 0) {
+    if (!framed.current && (geometry?.segments ?? 0) > 0) {
       // frame the whole grid once; later updates keep the user's view
       const cx = ((trace.layers.length - 1) * LAYER_SPACING) / 2;
       const extent = Math.max((trace.layers.length - 1) * LAYER_SPACING, E, depth);
@@ -155,7 +154,8 @@ export function RoutingPaths() {
       s.camera.position.set(cx + distance * 0.35, E / 2 + distance * 0.3, depth / 2 + distance);
       framed.current = true;
     }
-  }, [segments, selected, trace, hostEl]);
+    s.dirty = true;
+  }, [geometry, trace, E, hostEl]);
 
   if (!trace || trace.layers.length < 1) return null;
   return (
@@ -172,7 +172,7 @@ export function RoutingPaths() {
           This view needs WebGL, which this browser refused: {webglError}
         </p>
       ) : (
-        <div ref={setHostEl} className="paths-host" data-testid="routing-paths" data-segments={segments.length} />
+        <div ref={setHostEl} className="paths-host" data-testid="routing-paths" data-segments={geometry?.segments ?? 0} />
       )}
       <button type="button" onClick={() => downloadCanvas(host.current?.querySelector('canvas'), 'moescope-paths.png')} disabled={webglError !== null}>
         Export PNG
