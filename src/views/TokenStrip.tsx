@@ -1,10 +1,13 @@
 // The text coloured by each token's top-1 expert at a chosen layer. Clicking a token selects it (the
 // routing paths view isolates its path); the colour key lists the experts in view.
 
+import { memo } from 'react';
 import { appStore } from '../store/appStore.ts';
+import type { LayerRows, TraceState } from '../store/traceSlice.ts';
 import { useAppStore } from '../store/useAppStore.ts';
 import { expertColour } from './download.ts';
 import { LayerSelect } from './LayerSelect.tsx';
+import { tokenChunks } from './tokenChunks.ts';
 
 export function TokenStrip() {
   const trace = useAppStore((s) => s.trace);
@@ -14,7 +17,6 @@ export function TokenStrip() {
   if (!trace || trace.layers.length === 0) return null;
   void version;
   const layer = trace.layers.find((l) => l.layer === stripLayer) ?? trace.layers[0]!;
-  const E = trace.model.numExperts;
   const set = appStore.getState().set;
   return (
     <section className="panel" aria-labelledby="strip-title">
@@ -24,23 +26,49 @@ export function TokenStrip() {
         <span className="note">colour = top-1 expert; click a token to follow its path</span>
       </div>
       <p className="token-strip" data-testid="token-strip" data-layer={layer.layer}>
-        {layer.experts.map((experts, i) => {
-          const top = experts[0] ?? 0;
-          const t = trace.tokens[i];
-          return (
-            <button
-              type="button"
-              key={i}
-              className={`strip-tok${selected === i ? ' selected' : ''}`}
-              style={{ background: expertColour(top, E) }}
-              title={`#${i} → expert ${top} (${(layer.weights[i]?.[0] ?? 0).toFixed(2)})`}
-              onClick={() => set({ selectedToken: selected === i ? null : i })}
-            >
-              {t?.text ?? ''}
-            </button>
-          );
-        })}
+        {tokenChunks(layer.experts.length).map(([start, end]) => (
+          <StripChunk
+            key={start}
+            layer={layer}
+            tokens={trace.tokens}
+            numExperts={trace.model.numExperts}
+            start={start}
+            end={end}
+            // only the chunk holding the selection (before or after a click) re-renders for it
+            selected={selected !== null && selected >= start && selected < end ? selected : null}
+          />
+        ))}
       </p>
     </section>
   );
 }
+
+interface StripChunkProps {
+  layer: LayerRows;
+  tokens: TraceState['tokens'];
+  numExperts: number;
+  start: number;
+  end: number;
+  selected: number | null;
+}
+
+/** Rows [start, end) of the layer, one button per token. */
+const StripChunk = memo(function StripChunk({ layer, tokens, numExperts, start, end, selected }: StripChunkProps) {
+  const set = appStore.getState().set;
+  return layer.experts.slice(start, end).map((experts, j) => {
+    const i = start + j;
+    const top = experts[0] ?? 0;
+    return (
+      <button
+        type="button"
+        key={i}
+        className={`strip-tok${selected === i ? ' selected' : ''}`}
+        style={{ background: expertColour(top, numExperts) }}
+        title={`#${i} → expert ${top} (${(layer.weights[i]?.[0] ?? 0).toFixed(2)})`}
+        onClick={() => set({ selectedToken: selected === i ? null : i })}
+      >
+        {tokens[i]?.text ?? ''}
+      </button>
+    );
+  });
+});

@@ -36,13 +36,18 @@ function bigTrace(): TraceFile {
 describe('a 2,048-token × 64-expert × 24-layer trace', () => {
   it('imports, draws every view, and hovering the large heatmap keeps frames coming', async () => {
     const { page } = browser;
-    const json = Buffer.from(JSON.stringify(bigTrace()));
+    const trace = bigTrace();
+    const json = Buffer.from(JSON.stringify(trace));
     const started = performance.now();
     await page.getByTestId('import-json').setInputFiles({ name: 'big-trace.json', mimeType: 'application/json', buffer: json });
     await page.locator(`[data-testid="routing-heatmap"][data-layer="${L - 1}"][data-tokens="${T}"]`).waitFor({ timeout: 120_000 });
     await page.getByTestId('routing-paths').waitFor();
     const importSeconds = (performance.now() - started) / 1000;
     expect(await page.getByTestId('routing-heatmap').count()).toBe(L);
+    // the token stream and strip render in chunks of 256 tokens: every token, in order
+    expect(await page.getByTestId('token-stream').textContent()).toBe(trace.tokens.map((t) => t.text).join(''));
+    expect(await page.locator('[data-testid="token-strip"] button').count()).toBe(T);
+    expect(await page.locator('[data-testid="token-strip"] button').nth(T - 1).textContent()).toBe(` tok${T - 1}`);
 
     const focus = page.getByTestId('routing-heatmap-focus');
     await focus.scrollIntoViewIfNeeded();
