@@ -5,8 +5,9 @@
 // exactly as the sources do. .gpu/app/bench-page/ is the bench page (bench.html) built for `bench --browser`,
 // which also needs a Chromium there (tools/pack_chromium.sh).
 // With `--ref REV` it also bundles commit REV's CLI, with a copy of REV's shaders, into .gpu/ref/ (the
-// CLI at .gpu/ref/bundle/app/moescope.mjs, whose two folders up are .gpu/ref/, where its shaders/ are), so
-// that `tools/gpu_session.sh ab` can time REV against the working tree in one lease.
+// CLI at .gpu/ref/bundle/app/moescope.mjs, whose two folders up are .gpu/ref/, where its shaders/ are; its
+// app page beside it), so that `tools/gpu_session.sh ab` and `app` can time REV against the working tree
+// in one lease.
 // Usage (here): node scripts/gpu-bundle.mjs [--ref REV]
 // On the GPU host: source .gpu/setup.sh && "$NODE" .gpu/app/moescope.mjs bench
 import { execFileSync } from 'node:child_process';
@@ -67,8 +68,10 @@ if (values.ref) {
     rmSync('.gpu/ref', { recursive: true, force: true });
     await bundleCli(tree, resolve('.gpu/ref/bundle/app'));
     cpSync(join(tree, 'shaders'), '.gpu/ref/shaders', { recursive: true });
+    // its app page beside its CLI, where that CLI's `bench --app` looks (tools/gpu_session.sh app: an A/B)
+    await build({ root: tree, logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/ref/bundle/app/app-page'), emptyOutDir: true, rollupOptions: { input: join(tree, 'index.html') } } });
     writeFileSync('.gpu/ref/COMMIT', `${commit}\n`);
-    console.log(`wrote .gpu/ref/ (commit ${commit.slice(0, 12)}: bundle/app/moescope.mjs, shaders/)`);
+    console.log(`wrote .gpu/ref/ (commit ${commit.slice(0, 12)}: bundle/app/moescope.mjs and app-page/, shaders/)`);
   } finally {
     execFileSync('git', ['worktree', 'remove', '--force', tree]);
   }

@@ -19,7 +19,9 @@
 #       --upload-writes (mapped, queued), short prefill and decode. Chromium as for browser.
 #       → $OUT/load.txt, $OUT/load.jsonl
 #   bash tools/gpu_session.sh app [model dirs or shapes…]   the app page itself (bench --app: files picked,
-#       a prompt run, views drawing) in Chromium. → $OUT/app.txt (tables), $OUT/app.jsonl
+#       a prompt run, views drawing) in Chromium. With .gpu/ref (node scripts/gpu-bundle.mjs --ref REV),
+#       REV's page and the working tree's alternate, ROUNDS times. → $OUT/app.txt (tables), $OUT/app.jsonl
+#       (the report with "variant": "ref" or "new")
 set -uo pipefail
 export OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -108,12 +110,21 @@ fi
 
 if [ "$mode" = app ]; then
   chromium_ready
+  variants=(new)
+  [ -f .gpu/ref/bundle/app/app-page/index.html ] && variants=(ref new) && echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree" | tee -a "$OUT/app.txt"
   for target in "${shapes[@]}"; do
     source_args=(--shape "$target" --cache /tmp/moescope-bench)
     [ -d "$target" ] && source_args=(--model "$target")
-    timeout "${SHAPE_SECONDS:-300}" "$NODE" .gpu/app/moescope.mjs bench --app "${source_args[@]}" --new-tokens "${NEW_TOKENS:-128}" --runs "${RUNS:-2}" "${CHROMIUM_ARGS[@]}" 2>>"$OUT/app.err" >/tmp/app.out
-    head -n -1 /tmp/app.out | tee -a "$OUT/app.txt"
-    tail -n 1 /tmp/app.out >>"$OUT/app.jsonl"
+    for round in $(seq "${ROUNDS:-1}"); do
+      for variant in "${variants[@]}"; do
+        app=.gpu/app/moescope.mjs
+        [ "$variant" = ref ] && app=.gpu/ref/bundle/app/moescope.mjs
+        echo "== $target, $variant, round $round" | tee -a "$OUT/app.txt"
+        timeout "${SHAPE_SECONDS:-300}" "$NODE" "$app" bench --app "${source_args[@]}" --new-tokens "${NEW_TOKENS:-128}" --runs "${RUNS:-2}" "${CHROMIUM_ARGS[@]}" 2>>"$OUT/app.err" >/tmp/app.out
+        head -n -1 /tmp/app.out | tee -a "$OUT/app.txt"
+        tail -n 1 /tmp/app.out | VARIANT=$variant "$NODE" -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => s.trim() && console.log(JSON.stringify({ ...JSON.parse(s), variant: process.env.VARIANT })))' >>"$OUT/app.jsonl"
+      done
+    done
   done
   tail -n 20 "$OUT/app.err"
   exit 0
