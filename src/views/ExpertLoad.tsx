@@ -2,9 +2,20 @@
 // auxiliary load-balancing loss and router entropy (÷ log E). Updates as tokens arrive.
 
 import { useEffect, useRef } from 'react';
-import { loadStats, type LoadStats } from '../analysis/routingStats.ts';
+import { LoadAccumulator, type LoadStats } from '../analysis/routingStats.ts';
+import type { LayerRows } from '../store/traceSlice.ts';
 import { useAppStore } from '../store/useAppStore.ts';
 import { expertColour } from './download.ts';
+
+/** Each layer's sums so far: an update of a run adds only its new rows (rows are appended in place). */
+const accumulators = new WeakMap<LayerRows, LoadAccumulator>();
+
+function layerLoad(rows: LayerRows, numExperts: number): LoadStats {
+  let acc = accumulators.get(rows);
+  if (!acc || acc.numExperts !== numExperts || acc.rows > rows.experts.length) accumulators.set(rows, (acc = new LoadAccumulator(numExperts)));
+  acc.addRows(rows.experts, rows.routerLogits);
+  return acc.stats();
+}
 
 function Bars({ stats }: { stats: LoadStats }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -59,7 +70,7 @@ export function ExpertLoad() {
         </thead>
         <tbody>
           {trace.layers.map((l) => {
-            const s = loadStats(l.experts, l.routerLogits, E);
+            const s = layerLoad(l, E);
             return (
               <tr key={l.layer} data-layer={l.layer} data-cv={s.coefficientOfVariation.toFixed(4)}>
                 <td>{l.layer}</td>
