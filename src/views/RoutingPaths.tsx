@@ -52,7 +52,6 @@ export function RoutingPaths() {
   const sceneRef = useRef<Scene | null>(null);
   const framed = useRef(false);
   const [webglError, setWebglError] = useState<string | null>(null);
-  // rows are appended in place: the version, not the trace object, says when segments change
   const E = trace?.model.numExperts ?? 0;
   // each expert's colour as three.js takes it (parsed once, not once per segment)
   const expertRgb = useMemo(() => {
@@ -60,6 +59,7 @@ export function RoutingPaths() {
     for (let e = 0; e < E; e++) new THREE.Color(expertColour(e, E)).toArray(rgb, e * 3);
     return rgb;
   }, [E]);
+  // rows are appended in place: the version, not the trace object, says when segments change
   const geometry = useMemo(() => (trace ? pathGeometry(trace, expertRgb, selected) : null), [trace, version, expertRgb, selected]);
 
   // one renderer for the component's life
