@@ -20,7 +20,10 @@ interface Scene {
   camera: THREE.PerspectiveCamera;
   controls: OrbitControls;
   paths: THREE.Group;
-  materials: LineMaterial[];
+  /** One material per line width and newest-or-not, plus the rails', kept for the view's life: a new
+   * material per update made three.js compile and link its shader program again on every update. */
+  lineMaterials: Map<string, LineMaterial>;
+  railMaterial: LineMaterial;
   /** Draw on the next animation frame (paths rebuilt, resized); otherwise a frame draws only while the
    * camera moves or the newest token fades in, so an idle view costs the page and the GPU nothing. */
   dirty: boolean;
@@ -38,7 +41,23 @@ function createScene(host: HTMLDivElement): Scene {
   controls.enableDamping = true;
   const paths = new THREE.Group();
   scene.add(paths);
-  return { renderer, scene, camera, controls, paths, materials: [], dirty: true };
+  const railMaterial = new LineMaterial({ color: 0x556070, linewidth: 1, transparent: true, opacity: 0.5 });
+  railMaterial.resolution.set(host.clientWidth, 420);
+  return { renderer, scene, camera, controls, paths, lineMaterials: new Map(), railMaterial, dirty: true };
+}
+
+/** The scene's material for segments of WEIGHT_BUCKETS[bucket]'s width, the newest token's or the others'. */
+function lineMaterial(s: Scene, bucket: number, newest: boolean, width: number): LineMaterial {
+  const key = `${bucket} ${newest}`;
+  let material = s.lineMaterials.get(key);
+  if (!material) {
+    material = new LineMaterial({ linewidth: WEIGHT_BUCKETS[bucket]![1], vertexColors: true, transparent: true, opacity: 0.85 });
+    material.resolution.set(width, 420);
+    material.userData['born'] = 0;
+    material.userData['opacity'] = 0.85;
+    s.lineMaterials.set(key, material);
+  }
+  return material;
 }
 
 export function RoutingPaths() {
@@ -78,7 +97,7 @@ export function RoutingPaths() {
       // update() is true while the camera moves (a drag, a zoom, damping after either)
       let draw = s.controls.update() || s.dirty;
       const now = performance.now();
-      for (const m of s.materials) {
+      for (const m of s.lineMaterials.values()) {
         const born = (m.userData['born'] as number | undefined) ?? 0;
         const target = (m.userData['opacity'] as number | undefined) ?? 1;
         const opacity = target * Math.min(1, (now - born) / FADE_MS);
@@ -95,7 +114,7 @@ export function RoutingPaths() {
       s.renderer.setSize(w, 420);
       s.camera.aspect = w / 420;
       s.camera.updateProjectionMatrix();
-      for (const m of s.materials) m.resolution.set(w, 420);
+      for (const m of [...s.lineMaterials.values(), s.railMaterial]) m.resolution.set(w, 420);
       s.dirty = true;
     };
     window.addEventListener('resize', resize);
@@ -103,6 +122,7 @@ export function RoutingPaths() {
       cancelAnimationFrame(frame);
       window.removeEventListener('resize', resize);
       s.controls.dispose();
+      for (const m of [...s.lineMaterials.values(), s.railMaterial]) m.dispose();
       s.renderer.dispose();
       s.renderer.domElement.remove();
       sceneRef.current = null;
@@ -117,19 +137,14 @@ export function RoutingPaths() {
       s.paths.remove(child);
       (child as LineSegments2).geometry.dispose();
     }
-    for (const m of s.materials) m.dispose();
-    s.materials = [];
     const width = host.current?.clientWidth ?? 600;
     for (const batch of geometry?.batches ?? []) {
       const lines = new LineSegmentsGeometry();
       lines.setPositions(batch.positions);
       lines.setColors(batch.colours);
-      const material = new LineMaterial({ linewidth: WEIGHT_BUCKETS[batch.bucket]![1], vertexColors: true, transparent: true, opacity: 0.85 });
-      material.resolution.set(width, 420);
+      const material = lineMaterial(s, batch.bucket, batch.newest, width);
       // the newest token fades in
-      material.userData['born'] = batch.newest && trace.source === 'run' ? performance.now() : 0;
-      material.userData['opacity'] = 0.85;
-      s.materials.push(material);
+      if (batch.newest) material.userData['born'] = trace.source === 'run' ? performance.now() : 0;
       s.paths.add(new LineSegments2(lines, material));
     }
     // faint rails: one line in depth per (layer, expert), so the grid reads without tokens
@@ -140,10 +155,7 @@ export function RoutingPaths() {
     });
     const railGeometry = new LineSegmentsGeometry();
     railGeometry.setPositions(rails);
-    const railMaterial = new LineMaterial({ color: 0x556070, linewidth: 1, transparent: true, opacity: 0.5 });
-    railMaterial.resolution.set(width, 420);
-    s.materials.push(railMaterial);
-    s.paths.add(new LineSegments2(railGeometry, railMaterial));
+    s.paths.add(new LineSegments2(railGeometry, s.railMaterial));
 
     if (!framed.current && (geometry?.segments ?? 0) > 0) {
       // frame the whole grid once; later updates keep the user's view
