@@ -52,10 +52,11 @@ async function bundleCli(root, outDir) {
 
 await bundleCli(process.cwd(), resolve('.gpu/app'));
 console.log('wrote .gpu/app/moescope.mjs');
-await build({ logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/app/bench-page'), emptyOutDir: true, rollupOptions: { input: 'bench.html' } } });
+await build({ logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/app/bench-page'), emptyOutDir: true, minify: false, rollupOptions: { input: 'bench.html' } } });
 console.log('wrote .gpu/app/bench-page/ (bench.html for bench --browser)');
-await build({ logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/app/app-page'), emptyOutDir: true, rollupOptions: { input: 'index.html' } } });
+await build({ logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/app/app-page'), emptyOutDir: true, minify: false, rollupOptions: { input: 'index.html' } } });
 console.log('wrote .gpu/app/app-page/ (the app without public/, for bench --app)');
+// (pages unminified, as src/node/builtPage.ts builds them: a CPU profile of them names functions)
 execFileSync('tar', ['-cJf', '.gpu/playwright-core.tar.xz', '-C', 'node_modules', 'playwright-core']);
 console.log('wrote .gpu/playwright-core.tar.xz');
 
@@ -69,7 +70,7 @@ if (values.ref) {
     await bundleCli(tree, resolve('.gpu/ref/bundle/app'));
     cpSync(join(tree, 'shaders'), '.gpu/ref/shaders', { recursive: true });
     // its app page beside its CLI, where that CLI's `bench --app` looks (tools/gpu_session.sh app: an A/B)
-    await build({ root: tree, logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/ref/bundle/app/app-page'), emptyOutDir: true, rollupOptions: { input: join(tree, 'index.html') } } });
+    await build({ root: tree, logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/ref/bundle/app/app-page'), emptyOutDir: true, minify: false, rollupOptions: { input: join(tree, 'index.html') } } });
     writeFileSync('.gpu/ref/COMMIT', `${commit}\n`);
     console.log(`wrote .gpu/ref/ (commit ${commit.slice(0, 12)}: bundle/app/moescope.mjs and app-page/, shaders/)`);
   } finally {

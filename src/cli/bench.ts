@@ -22,7 +22,7 @@ import { UsageError } from './run.ts';
 export async function benchCommand(args: string[], lent?: GpuContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, app: { type: 'boolean' }, runs: { type: 'string' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' }, 'upload-writes': { type: 'string' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, app: { type: 'boolean' }, runs: { type: 'string' }, 'cpu-profile': { type: 'string' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' }, 'upload-writes': { type: 'string' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? BENCH_DEFAULTS.promptTokens);
@@ -52,11 +52,12 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
     label = shape.name;
   }
 
+  if (values['cpu-profile'] !== undefined && !values.app) throw new UsageError('--cpu-profile profiles the app page: it needs --app');
   if (values.app) {
     // the app page as users drive it: a prompt as long as the decode's cached context, then newTokens
     const runs = Number(values.runs ?? 2);
     if (!Number.isInteger(runs) || runs < 1) throw new UsageError('--runs takes a positive integer');
-    const report = await timeAppPage(dir, label, { promptTokens: decodeContext, newTokens, runs }, { chromium: values.chromium, chromiumFlags: values['chromium-flag'] ?? [] });
+    const report = await timeAppPage(dir, label, { promptTokens: decodeContext, newTokens, runs, cpuProfile: values['cpu-profile'] }, { chromium: values.chromium, chromiumFlags: values['chromium-flag'] ?? [] });
     console.log(appTimingTable(report));
     console.log(JSON.stringify(report));
     return 0;

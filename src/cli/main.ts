@@ -35,10 +35,12 @@ Usage:
                       [--browser [--chromium PATH] [--chromium-flag F]...]
                             --browser: the same in headless Chromium, in the bench page's Web Worker
                             (as the app runs the engine), not in Node
-                      [--app [--runs 2]]
+                      [--app [--runs 2] [--cpu-profile FILE]]
                             --app: the app page itself in headless Chromium, driven as a user drives it
                             (files picked, a prompt of --decode-context ids run for --new-tokens):
-                            load time, Run → tokens shown, the page's tok/s, long tasks, frames/s
+                            load time, Run → tokens shown, the page's tok/s, long tasks, frames/s;
+                            --cpu-profile: the page thread's CPU profile of the last run, written to
+                            FILE (.cpuprofile, for DevTools) and summed by function in the table
   npx moescope analyze <checkpoint> --analysis NAME [--layer 0-3,7] [--experts 0-7]
                       [--prompt TEXT | --ids 1,2,3]... [--compare-prompt TEXT | --compare-ids ...]
                       --out F.json|F.csv

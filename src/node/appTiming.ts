@@ -4,13 +4,14 @@
 // the decode tok/s the page prints, and what the page's thread spent meanwhile (long tasks, frames drawn).
 // The engine's own speed in the same browser is `bench --browser`'s.
 
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchPrompt } from '../bench/measure.ts';
 import { BENCH_CHROMIUM_FLAGS, type BrowserBenchOptions } from './browserBench.ts';
 import { BrowserBenchError, servePage } from './builtPage.ts';
 import { checkpointFilePaths } from './checkpointPaths.ts';
 import { launchChromium, type LaunchedChromium } from './chromium.ts';
+import { timeByFunction, type CpuProfile, type FunctionTime } from './pageProfile.ts';
 
 export interface AppTimingOptions {
   /** Prompt length in token ids, for a checkpoint without a tokenizer (one with gets a sentence). */
@@ -18,6 +19,9 @@ export interface AppTimingOptions {
   newTokens: number;
   /** Runs of the prompt, one after another (the first compiles the engine's pipelines). */
   runs: number;
+  /** Where to write a CPU profile of the page's thread during the last run (.cpuprofile; the profiler
+   * slows that run a little), or undefined for none. */
+  cpuProfile?: string | undefined;
 }
 
 export interface AppRunTiming {
@@ -44,7 +48,12 @@ export interface AppTimingReport {
   loadMBs: number;
   runs: AppRunTiming[];
   pageErrors: string[];
+  /** With cpuProfile: the file, and the functions that took the page's thread the most time. */
+  pageProfile?: { file: string; functions: FunctionTime[] };
 }
+
+/** Functions listed from a profile, in the report and its table. */
+const PROFILE_FUNCTIONS = 20;
 
 /** What the page records for the driver (RECORD_TIMINGS, installed before any of its scripts run). */
 declare global {
@@ -106,13 +115,26 @@ export async function timeAppPage(checkpointDir: string, label: string, options:
     await tab.getByTestId('prompt').fill(prompt);
     await tab.getByLabel('new tokens').fill(String(options.newTokens));
     const runs: AppRunTiming[] = [];
+    let pageProfile: AppTimingReport['pageProfile'];
     for (let r = 0; r < options.runs; r++) {
+      const profiler = options.cpuProfile && r === options.runs - 1 ? await chromium.context.newCDPSession(tab) : null;
+      if (profiler) {
+        await profiler.send('Profiler.enable');
+        await profiler.send('Profiler.setSamplingInterval', { interval: 200 }); // µs
+        await profiler.send('Profiler.start');
+      }
       const clickedAt = await tab.evaluate(() => {
         const at = performance.now();
         document.querySelector<HTMLButtonElement>('[data-testid="run"]')!.click();
         return at;
       });
       await tab.locator('[data-testid="stop"]:disabled').waitFor({ timeout });
+      if (profiler && options.cpuProfile) {
+        const { profile } = await profiler.send('Profiler.stop');
+        writeFileSync(options.cpuProfile, JSON.stringify(profile));
+        pageProfile = { file: options.cpuProfile, functions: timeByFunction(profile as CpuProfile).slice(0, PROFILE_FUNCTIONS) };
+        await profiler.detach();
+      }
       const speed = (await tab.getByTestId('run-speed').textContent()) ?? '';
       const done = /([\d.]+) tok\/s · stopped by (\w+)/.exec(speed);
       if (!done) throw new BrowserBenchError(`the app page's run did not finish: "${speed}"${pageErrors.length ? `; page errors: ${pageErrors.join(' | ')}` : ''}`);
@@ -132,7 +154,7 @@ export async function timeAppPage(checkpointDir: string, label: string, options:
         framesPerSecond: lastShownMs > 0 ? frames / (lastShownMs / 1000) : 0,
       });
     }
-    return { shape: label, runtime: `${chromium.context.browser()?.version() ?? 'Chromium'}, app page`, adapter, fileBytes, loadSeconds, loadMBs: mb(fileBytes) / loadSeconds, runs, pageErrors };
+    return { shape: label, runtime: `${chromium.context.browser()?.version() ?? 'Chromium'}, app page`, adapter, fileBytes, loadSeconds, loadMBs: mb(fileBytes) / loadSeconds, runs, pageErrors, ...(pageProfile ? { pageProfile } : {}) };
   } finally {
     await chromium?.close();
     page.close();
@@ -155,5 +177,15 @@ export function appTimingTable(report: AppTimingReport): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...report.runs.map((r, i) => `| ${i + 1} | ${r.firstShownMs.toFixed(0)} ms | ${r.lastShownMs.toFixed(0)} ms | ${r.tokensShown} | ${r.pageTokS.toFixed(1)} tok/s, stopped by ${r.stoppedBy} | ${r.longTasks}, ${r.longTaskMs.toFixed(0)} ms | ${r.framesPerSecond.toFixed(1)} |`),
   ];
-  return [...head, ...runs].join('\n');
+  const profile = report.pageProfile
+    ? [
+        '',
+        `The page's thread during the last run, by function (profile: ${report.pageProfile.file}):`,
+        '',
+        '| function | defined at | total ms | self ms |',
+        '| --- | --- | --- | --- |',
+        ...report.pageProfile.functions.map((f) => `| ${f.name} | ${f.where || '–'} | ${f.totalMs.toFixed(0)} | ${f.selfMs.toFixed(0)} |`),
+      ]
+    : [];
+  return [...head, ...runs, ...profile].join('\n');
 }

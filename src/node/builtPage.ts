@@ -40,7 +40,9 @@ async function builtPage(page: keyof typeof PAGES): Promise<{ dir: string; dispo
   if (!existsSync(join(root, html))) throw new BrowserBenchError(`no prebuilt page at ${ready} and no ${html} at ${root} to build one`);
   const dir = mkdtempSync(join(tmpdir(), `moescope-${prebuilt}-`));
   const { build } = await import('vite');
-  await build({ root, logLevel: 'warn', publicDir: false, build: { outDir: dir, emptyOutDir: true, rollupOptions: { input: join(root, html) } } });
+  // unminified, so a CPU profile of the page (`bench --app --cpu-profile`) names its functions; gpu-bundle.mjs
+  // prebuilds the pages the same way
+  await build({ root, logLevel: 'warn', publicDir: false, build: { outDir: dir, emptyOutDir: true, minify: false, rollupOptions: { input: join(root, html) } } });
   return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

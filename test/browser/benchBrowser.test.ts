@@ -1,7 +1,7 @@
 // `npm run bench -- --browser` at the tiny shape (smoke, as test/gpu/bench.test.ts in Node): the bench page
 // runs in headless Chromium's Web Worker, prints the table and JSON, and its greedy tokens are the plain-TS
 // reference model's. `--app` drives the app page itself the same way. Timings are not asserted.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -43,7 +43,9 @@ describe('npm run bench -- --browser (smoke, tiny shape)', () => {
 
   it('--app drives the app page itself: files picked, a prompt of ids run, every token shown', async () => {
     const cache = join(tmpdir(), 'moescope-bench-browser-test');
-    const { code, lines } = await cli(['bench', '--app', '--shape', 'tiny', '--decode-context', '12', '--new-tokens', '6', '--runs', '1', '--cache', cache]);
+    const profileFile = join(cache, 'app.cpuprofile');
+    rmSync(profileFile, { force: true });
+    const { code, lines } = await cli(['bench', '--app', '--shape', 'tiny', '--decode-context', '12', '--new-tokens', '6', '--runs', '1', '--cache', cache, '--cpu-profile', profileFile]);
     expect(code).toBe(0);
     const out = lines.join('\n');
     console.info(out);
@@ -55,6 +57,14 @@ describe('npm run bench -- --browser (smoke, tiny shape)', () => {
     expect(report.runs[0]).toMatchObject({ tokensShown: 18, stoppedBy: 'limit' });
     expect(report.runs[0].lastShownMs).toBeGreaterThanOrEqual(report.runs[0].firstShownMs);
     expect(report.runs[0].pageTokS).toBeGreaterThan(0);
+    // the page thread's profile of the run: written for DevTools, and its functions (unminified) listed
+    const profile = JSON.parse(readFileSync(profileFile, 'utf8'));
+    expect(profile.nodes.length).toBeGreaterThan(1);
+    expect(profile.samples.length).toBeGreaterThan(0);
+    expect(report.pageProfile.functions.length).toBeGreaterThan(0);
+    expect(out).toMatch(/^\| function \| defined at \| total ms \| self ms \|$/m);
+    // the views rendering the run's updates, under React's own (unminified) function name
+    expect(report.pageProfile.functions.map((f: { name: string }) => f.name)).toContain('performWorkOnRoot');
   });
 
   it('a checkpoint the page cannot open fails with a typed error that names the file', async () => {
