@@ -30,18 +30,22 @@ export class LoadAccumulator {
   private readonly probSums: number[]; // [E] Σ over tokens of the router probability
   private entropySum = 0; // Σ over tokens, nats
   private logitRows = 0;
-  /** Rows of `experts` taken so far. */
-  rows = 0;
+  private expertRows = 0;
 
   constructor(readonly numExperts: number) {
     this.counts = new Array<number>(numExperts).fill(0);
     this.probSums = new Array<number>(numExperts).fill(0);
   }
 
+  /** Rows of `experts` taken so far. */
+  get rows(): number {
+    return this.expertRows;
+  }
+
   /** Take the rows from `this.rows` on (both arrays grow together, appended in place). */
   addRows(experts: readonly number[][], routerLogits: readonly number[][]): void {
-    for (let t = this.rows; t < experts.length; t++) for (const e of experts[t]!) this.counts[e] = (this.counts[e] ?? 0) + 1;
-    this.rows = experts.length;
+    for (let t = this.expertRows; t < experts.length; t++) for (const e of experts[t]!) this.counts[e] = (this.counts[e] ?? 0) + 1;
+    this.expertRows = experts.length;
     for (let t = this.logitRows; t < routerLogits.length; t++) {
       const p = softmaxRow(routerLogits[t]!);
       p.forEach((x, i) => (this.probSums[i] = this.probSums[i]! + x));
@@ -52,7 +56,7 @@ export class LoadAccumulator {
 
   stats(): LoadStats {
     const E = this.numExperts;
-    const T = this.rows;
+    const T = this.expertRows;
     const counts = [...this.counts];
     const assignments = counts.reduce((a, b) => a + b, 0);
     const mean = assignments / E;

@@ -11,6 +11,7 @@ import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeome
 import { useAppStore } from '../store/useAppStore.ts';
 import { downloadCanvas, expertColour } from './download.ts';
 import { LAYER_SPACING, MAX_TOKENS_DRAWN, pathGeometry, TOKEN_SPACING, WEIGHT_BUCKETS } from './pathGeometry.ts';
+
 /** How long the newest token's segments take to fade in, ms. */
 const FADE_MS = 400;
 
