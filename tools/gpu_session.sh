@@ -20,8 +20,9 @@
 #       → $OUT/load.txt, $OUT/load.jsonl
 #   bash tools/gpu_session.sh app [model dirs or shapes…]   the app page itself (bench --app: files picked,
 #       a prompt run, views drawing) in Chromium. With .gpu/ref (node scripts/gpu-bundle.mjs --ref REV),
-#       REV's page and the working tree's alternate, ROUNDS times. → $OUT/app.txt (tables), $OUT/app.jsonl
-#       (the report with "variant": "ref" or "new")
+#       REV's page and the working tree's alternate, ROUNDS times. CPU_PROFILE=1: the page thread's CPU
+#       profile of each last run too. → $OUT/app.txt (tables), $OUT/app.jsonl (the report with "variant":
+#       "ref" or "new"), $OUT/app-*.cpuprofile
 set -uo pipefail
 export OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -120,7 +121,9 @@ if [ "$mode" = app ]; then
         app=.gpu/app/moescope.mjs
         [ "$variant" = ref ] && app=.gpu/ref/bundle/app/moescope.mjs
         echo "== $target, $variant, round $round" | tee -a "$OUT/app.txt"
-        timeout "${SHAPE_SECONDS:-300}" "$NODE" "$app" bench --app "${source_args[@]}" --new-tokens "${NEW_TOKENS:-128}" --runs "${RUNS:-2}" "${CHROMIUM_ARGS[@]}" 2>>"$OUT/app.err" >/tmp/app.out
+        profile_args=()
+        [ "${CPU_PROFILE:-0}" = 1 ] && profile_args=(--cpu-profile "$OUT/app-$(basename "$target")-$variant-$round.cpuprofile")
+        timeout "${SHAPE_SECONDS:-300}" "$NODE" "$app" bench --app "${source_args[@]}" --new-tokens "${NEW_TOKENS:-128}" --runs "${RUNS:-2}" "${CHROMIUM_ARGS[@]}" "${profile_args[@]}" 2>>"$OUT/app.err" >/tmp/app.out
         head -n -1 /tmp/app.out | tee -a "$OUT/app.txt"
         tail -n 1 /tmp/app.out | VARIANT=$variant "$NODE" -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => s.trim() && console.log(JSON.stringify({ ...JSON.parse(s), variant: process.env.VARIANT })))' >>"$OUT/app.jsonl"
       done
