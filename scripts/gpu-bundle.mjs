@@ -50,13 +50,20 @@ async function bundleCli(root, outDir) {
   });
 }
 
+/**
+ * The page `html` of the tree at `root`, built into `outDir` without public/ and unminified, as
+ * src/node/builtPage.ts builds it (a CPU profile of the page then names its functions).
+ */
+async function buildPage(root, html, outDir) {
+  await build({ root, logLevel: 'warn', publicDir: false, build: { outDir, emptyOutDir: true, minify: false, rollupOptions: { input: join(root, html) } } });
+}
+
 await bundleCli(process.cwd(), resolve('.gpu/app'));
 console.log('wrote .gpu/app/moescope.mjs');
-await build({ logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/app/bench-page'), emptyOutDir: true, minify: false, rollupOptions: { input: 'bench.html' } } });
+await buildPage(process.cwd(), 'bench.html', resolve('.gpu/app/bench-page'));
 console.log('wrote .gpu/app/bench-page/ (bench.html for bench --browser)');
-await build({ logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/app/app-page'), emptyOutDir: true, minify: false, rollupOptions: { input: 'index.html' } } });
+await buildPage(process.cwd(), 'index.html', resolve('.gpu/app/app-page'));
 console.log('wrote .gpu/app/app-page/ (the app without public/, for bench --app)');
-// (pages unminified, as src/node/builtPage.ts builds them: a CPU profile of them names functions)
 execFileSync('tar', ['-cJf', '.gpu/playwright-core.tar.xz', '-C', 'node_modules', 'playwright-core']);
 console.log('wrote .gpu/playwright-core.tar.xz');
 
@@ -70,7 +77,7 @@ if (values.ref) {
     await bundleCli(tree, resolve('.gpu/ref/bundle/app'));
     cpSync(join(tree, 'shaders'), '.gpu/ref/shaders', { recursive: true });
     // its app page beside its CLI, where that CLI's `bench --app` looks (tools/gpu_session.sh app: an A/B)
-    await build({ root: tree, logLevel: 'warn', publicDir: false, build: { outDir: resolve('.gpu/ref/bundle/app/app-page'), emptyOutDir: true, minify: false, rollupOptions: { input: join(tree, 'index.html') } } });
+    await buildPage(tree, 'index.html', resolve('.gpu/ref/bundle/app/app-page'));
     writeFileSync('.gpu/ref/COMMIT', `${commit}\n`);
     console.log(`wrote .gpu/ref/ (commit ${commit.slice(0, 12)}: bundle/app/moescope.mjs and app-page/, shaders/)`);
   } finally {

@@ -50,11 +50,11 @@ if [ "$mode" = train ]; then
 fi
 
 shapes=("$@")
+REF_CLI=.gpu/ref/bundle/app/moescope.mjs # commit REV's CLI, from node scripts/gpu-bundle.mjs --ref REV
 [ ${#shapes[@]} -eq 0 ] && shapes=(granite-3.0-1b-a400m olmoe-1b-7b qwen1.5-moe-a2.7b)
 
 if [ "$mode" = ab ]; then
-  ref=.gpu/ref/bundle/app/moescope.mjs
-  [ -f "$ref" ] || { echo "ab: no $ref (here: node scripts/gpu-bundle.mjs --ref REV)" >&2; exit 1; }
+  [ -f "$REF_CLI" ] || { echo "ab: no $REF_CLI (here: node scripts/gpu-bundle.mjs --ref REV)" >&2; exit 1; }
   profile=--profile
   [ "${PROFILE:-1}" = 0 ] && profile= # PROFILE=0: decode as it runs (the profile times one step at a time)
   echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree${profile:+, profiled}" | tee -a "$OUT/ab.txt"
@@ -62,7 +62,7 @@ if [ "$mode" = ab ]; then
     for round in $(seq "${ROUNDS:-1}"); do
       for variant in ref new; do
         app=.gpu/app/moescope.mjs
-        [ "$variant" = ref ] && app=$ref
+        [ "$variant" = ref ] && app=$REF_CLI
         timeout "${SHAPE_SECONDS:-150}" "$NODE" "$app" bench $profile --shape "$shape" --new-tokens "${NEW_TOKENS:-128}" --cache /tmp/moescope-bench 2>>"$OUT/ab.err" | tail -n 1 >/tmp/ab.json
         VARIANT=$variant "$NODE" -e '
           const r = { variant: process.env.VARIANT, ...JSON.parse(require("fs").readFileSync("/tmp/ab.json", "utf8")) };
@@ -112,14 +112,14 @@ fi
 if [ "$mode" = app ]; then
   chromium_ready
   variants=(new)
-  [ -f .gpu/ref/bundle/app/app-page/index.html ] && variants=(ref new) && echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree" | tee -a "$OUT/app.txt"
+  [ -f "$(dirname "$REF_CLI")/app-page/index.html" ] && variants=(ref new) && echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree" | tee -a "$OUT/app.txt"
   for target in "${shapes[@]}"; do
     source_args=(--shape "$target" --cache /tmp/moescope-bench)
     [ -d "$target" ] && source_args=(--model "$target")
     for round in $(seq "${ROUNDS:-1}"); do
       for variant in "${variants[@]}"; do
         app=.gpu/app/moescope.mjs
-        [ "$variant" = ref ] && app=.gpu/ref/bundle/app/moescope.mjs
+        [ "$variant" = ref ] && app=$REF_CLI
         echo "== $target, $variant, round $round" | tee -a "$OUT/app.txt"
         profile_args=()
         [ "${CPU_PROFILE:-0}" = 1 ] && profile_args=(--cpu-profile "$OUT/app-$(basename "$target")-$variant-$round.cpuprofile")
