@@ -117,7 +117,8 @@ export async function timeAppPage(checkpointDir: string, label: string, options:
     const runs: AppRunTiming[] = [];
     let pageProfile: AppTimingReport['pageProfile'];
     for (let r = 0; r < options.runs; r++) {
-      const profiler = options.cpuProfile && r === options.runs - 1 ? await chromium.context.newCDPSession(tab) : null;
+      const profileFile = r === options.runs - 1 ? options.cpuProfile : undefined;
+      const profiler = profileFile ? await chromium.context.newCDPSession(tab) : null;
       if (profiler) {
         await profiler.send('Profiler.enable');
         await profiler.send('Profiler.setSamplingInterval', { interval: 200 }); // µs
@@ -129,10 +130,10 @@ export async function timeAppPage(checkpointDir: string, label: string, options:
         return at;
       });
       await tab.locator('[data-testid="stop"]:disabled').waitFor({ timeout });
-      if (profiler && options.cpuProfile) {
+      if (profiler && profileFile) {
         const { profile } = await profiler.send('Profiler.stop');
-        writeFileSync(options.cpuProfile, JSON.stringify(profile));
-        pageProfile = { file: options.cpuProfile, functions: timeByFunction(profile as CpuProfile).slice(0, PROFILE_FUNCTIONS) };
+        writeFileSync(profileFile, JSON.stringify(profile));
+        pageProfile = { file: profileFile, functions: timeByFunction(profile as CpuProfile).slice(0, PROFILE_FUNCTIONS) };
         await profiler.detach();
       }
       const speed = (await tab.getByTestId('run-speed').textContent()) ?? '';
