@@ -6,6 +6,7 @@ import { closeCheckpoint } from '../checkpoint/checkpoint.ts';
 import { MoeEngine } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { Profiler, StepTimer } from '../gpu/timers.ts';
+import { profileInPlace, type InPlaceProfile } from './inPlaceProfile.ts';
 import { UPLOAD_CHUNK_BYTES, UPLOAD_READ_AHEAD, UPLOAD_WRITES_DEFAULT, type UploadWrites } from '../gpu/tensorUpload.ts';
 import type { OpenedModel } from '../model/openModel.ts';
 
@@ -20,6 +21,8 @@ export interface BenchOptions {
   stepsInFlight: number;
   profile?: boolean | undefined;
   profileGrids?: boolean | undefined;
+  /** The decode step's kernels timed in place (inPlaceProfile.ts): each left out of the step in turn. */
+  profileInPlace?: boolean | undefined;
   noStepTimer?: boolean | undefined;
   /** Bytes per read and reads in flight while loading (the engine's defaults where absent). */
   uploadChunkBytes?: number | undefined;
@@ -93,6 +96,18 @@ function profileTable(profile: Record<string, KernelTimes>): string {
   return out;
 }
 
+/** The in-place profile beside each kernel's time in a pass of its own (`ownPass`, the profile by grid). */
+function inPlaceTable(p: InPlaceProfile, ownPass: KernelTimes): string {
+  let out = `\n\n| decode kernel | dispatches/step | µs/step in place (left out: step − without it) | µs per dispatch | µs/step in its own passes |\n| --- | --- | --- | --- | --- |\n`;
+  for (const k of p.kernels) {
+    out += `| ${k.kernel} | ${k.dispatchesPerStep.toFixed(0)} | ${k.microsecondsPerStep.toFixed(1)} | ${(k.microsecondsPerStep / k.dispatchesPerStep).toFixed(2)} | ${ownPass[k.kernel]?.microsecondsPerStep.toFixed(1) ?? '–'} |\n`;
+  }
+  const sum = p.kernels.reduce((n, k) => n + k.microsecondsPerStep, 0);
+  out += `| whole step | ${p.kernels.reduce((n, k) => n + k.dispatchesPerStep, 0).toFixed(0)} | ${p.stepUs.toFixed(1)} (kernels' sum ${sum.toFixed(1)}) | | |\n`;
+  out += `\nempty dispatch in a chain of dependent ones: ${p.emptyDispatchUs.oneWorkgroup.toFixed(2)} µs (1 workgroup), ${p.emptyDispatchUs.wide.toFixed(2)} µs (1,024 workgroups); ${p.steps} decode steps × ${p.rounds} rounds per kernel\n`;
+  return out;
+}
+
 /** The bench's prompt: `length` token ids spread over the vocabulary (prefill takes them all, decode the first decodeContext). */
 export function benchPrompt(vocabSize: number, length: number): number[] {
   return Array.from({ length }, (_, i) => (i * 7919 + 13) % vocabSize);
@@ -128,8 +143,10 @@ export async function measureBench(gpu: GpuContext, opened: OpenedModel, label: 
   const prefillGpu = timers?.prefill.steps.get('prefill');
   const decodeGpu = timers?.decode.steps.get('decode');
   for (const t of Object.values(timers ?? {})) t.destroy();
-  const byGrid = options.profileGrids === true;
+  const byGrid = options.profileGrids === true || options.profileInPlace === true;
   const profile = options.profile || byGrid ? await profileKernels(gpu, engine, prefillPrompt, prompt.slice(0, decodeContext), byGrid) : null;
+  // the kernels the profile by grid found in a decode step, each left out in turn
+  const inPlace = options.profileInPlace && profile ? await profileInPlace(gpu, engine, prompt.slice(0, decodeContext), profile.decode!) : null;
   const decoded = decode.tokens.length - decode.promptLength - 1;
   const prefillTokS = promptTokens / (prefill.prefillMs / 1000);
   const decodeTokS = decoded / (decode.decodeMs / 1000);
@@ -179,6 +196,7 @@ export async function measureBench(gpu: GpuContext, opened: OpenedModel, label: 
     /** The greedy tokens of the decode run: the same checkpoint must give the same ones in every runtime. */
     decodedIds: decode.tokens.slice(decode.promptLength),
     ...(profile ? { profile } : {}),
+    ...(inPlace ? { inPlace } : {}),
   };
   engine.destroy();
   return report;
@@ -204,5 +222,5 @@ export function benchTable(report: BenchReport): string {
     ['GPU memory (weights)', `${report.gpuMemoryGB.toFixed(3)} GB`],
   ];
   const lines = ['| measure | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
-  return lines.join('\n') + (report.profile ? profileTable(report.profile) : '');
+  return lines.join('\n') + (report.profile ? profileTable(report.profile) : '') + (report.inPlace ? inPlaceTable(report.inPlace, report.profile?.decode ?? {}) : '');
 }

@@ -22,7 +22,7 @@ import { UsageError } from './run.ts';
 export async function benchCommand(args: string[], lent?: GpuContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, app: { type: 'boolean' }, runs: { type: 'string' }, 'cpu-profile': { type: 'string' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' }, 'upload-writes': { type: 'string' } },
+    options: { shape: { type: 'string' }, model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'new-tokens': { type: 'string' }, 'decode-context': { type: 'string' }, cache: { type: 'string' }, profile: { type: 'boolean' }, 'profile-grids': { type: 'boolean' }, 'profile-in-place': { type: 'boolean' }, 'no-subgroups': { type: 'boolean' }, 'steps-in-flight': { type: 'string' }, 'no-step-timer': { type: 'boolean' }, browser: { type: 'boolean' }, app: { type: 'boolean' }, runs: { type: 'string' }, 'cpu-profile': { type: 'string' }, chromium: { type: 'string' }, 'chromium-flag': { type: 'string', multiple: true }, 'upload-chunk-mib': { type: 'string' }, 'upload-read-ahead': { type: 'string' }, 'upload-writes': { type: 'string' } },
     strict: true,
   });
   const promptTokens = Number(values['prompt-tokens'] ?? BENCH_DEFAULTS.promptTokens);
@@ -69,6 +69,7 @@ export async function benchCommand(args: string[], lent?: GpuContext): Promise<n
     stepsInFlight,
     profile: values.profile,
     profileGrids: values['profile-grids'],
+    profileInPlace: values['profile-in-place'],
     noStepTimer: values['no-step-timer'],
     uploadChunkBytes: uploadChunkMiB === undefined ? undefined : uploadChunkMiB * 2 ** 20,
     uploadReadAhead,

@@ -28,10 +28,12 @@ Usage:
                             greedy unless --temperature is given
   npx moescope generate <checkpoint> --prompt TEXT [--max-new-tokens N] [sampling options as above]
                             print the continuation as it comes, then prefill and decode tok/s
-  npx moescope bench [--shape NAME | --model DIR] [--prompt-tokens 512] [--new-tokens 128] [--decode-context 32] [--steps-in-flight 2] [--no-step-timer] [--profile] [--profile-grids] [--no-subgroups]
+  npx moescope bench [--shape NAME | --model DIR] [--prompt-tokens 512] [--new-tokens 128] [--decode-context 32] [--steps-in-flight 2] [--no-step-timer] [--profile] [--profile-grids] [--profile-in-place] [--no-subgroups]
                       [--upload-chunk-mib 8] [--upload-read-ahead 4] [--upload-writes mapped|queued]
                             time load, prefill and decode (shapes: tiny, olmoe-1b-7b,
-                            granite-3.0-1b-a400m, qwen1.5-moe-a2.7b; synthetic bf16 weights)
+                            granite-3.0-1b-a400m, qwen1.5-moe-a2.7b; synthetic bf16 weights);
+                            --profile-in-place: each decode kernel's cost as the step runs (the step
+                            timed without it), and an empty dispatch's in a dependent chain
                       [--browser [--chromium PATH] [--chromium-flag F]...]
                             --browser: the same in headless Chromium, in the bench page's Web Worker
                             (as the app runs the engine), not in Node

@@ -69,6 +69,8 @@ export interface GenerateOptions {
   profiler?: Profiler;
   /** Time each step on the GPU as it runs (two timestamps per compute pass; for the bench). */
   stepTimer?: StepTimer;
+  /** Kernels (kernelName: shader and grid) left out of the GPU's work: the bench's in-place profile; the output is then wrong. */
+  skipKernels?: (kernel: string) => boolean;
   /**
    * Decode steps submitted and not yet read back, at most (DEFAULT_STEPS_IN_FLIGHT unless told: step n+1
    * is recorded while the GPU runs step n). More hide a longer wait between a step's end on the GPU and
@@ -200,6 +202,7 @@ export class MoeEngine {
       const isPrefill = index === 0;
       const allLogits = isPrefill && options.allLogits === true;
       const rec = forward.recorder(T, allLogits, profiler, index % depth, options.stepTimer ?? null);
+      rec.skip = options.skipKernels ?? null;
       const record = async () => {
         const recordStart = performance.now();
         // a decode step replays the recording learned from earlier steps where it can (Recorder.replay)

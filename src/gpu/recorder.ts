@@ -229,6 +229,13 @@ export class Recorder {
   private passIndex = 0;
   /** This recording's commands, in order (for RecordingCache.observe). */
   private readonly commands: Command[] = [];
+  /**
+   * Dispatches to leave out of the GPU's work, by kernel (`label [x×y×z]`: its shader and grid): the
+   * bench's in-place profile times a step without each kernel in turn. The step's commands, passes and
+   * Params stay as recorded, so it replays and times as before; what the left-out kernels would write
+   * is left stale.
+   */
+  skip: ((kernel: string) => boolean) | null = null;
 
   constructor(
     readonly ctx: GpuContext,
@@ -336,7 +343,12 @@ export class Recorder {
   }
 
   private issueDispatch(pipeline: GPUComputePipeline, group: GPUBindGroup, grid: readonly [number, number, number], label: string): void {
-    const pass = this.computePass(this.profiler?.byGrid ? `${label} [${grid.join('×')}]` : label);
+    const pass = this.computePass(this.profiler?.byGrid ? kernelName(label, grid) : label);
+    if (this.skip?.(kernelName(label, grid))) {
+      // its pass is still opened (and a profiler's closed): the step keeps its passes
+      if (this.profiler) this.endPass();
+      return;
+    }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
@@ -465,6 +477,11 @@ export class Recorder {
     this.pass?.end();
     this.pass = null;
   }
+}
+
+/** A dispatch as the per-kernel profiles name it: the kernel and its grid of workgroups. */
+export function kernelName(label: string, grid: readonly number[]): string {
+  return `${label} [${grid.join('×')}]`;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

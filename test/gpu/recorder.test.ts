@@ -4,7 +4,7 @@
 // behind each part (readBackNow).
 import { describe, expect, it } from 'vitest';
 import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
-import { Recorder, RecordingCache } from '../../src/gpu/recorder.ts';
+import { kernelName, Recorder, RecordingCache } from '../../src/gpu/recorder.ts';
 import { StepTimer } from '../../src/gpu/timers.ts';
 import { elementwise } from '../../src/kernels/layers.ts';
 import { testGpu } from '../helpers/gpu.ts';
@@ -56,6 +56,59 @@ describe('step recorder', () => {
     } finally {
       cache.destroy();
       a.destroy();
+    }
+  });
+
+  it('leaves out the dispatches of the kernels skip() names, recorded or replayed, and keeps the step\'s passes', async () => {
+    const gpu = await testGpu();
+    const a = uploadStorage(gpu.device, new Float32Array(ELEMENTS).fill(1), 'values');
+    const sink = uploadStorage(gpu.device, new Float32Array(4), 'copy destination');
+    const want = new Float64Array(ELEMENTS).fill(1);
+    const cache = new RecordingCache();
+    const timer = new StepTimer(gpu.device);
+    const WIDE = 70; // elementwise's 64-element workgroups: a grid of 2, where one element takes 1
+    // a step at pos: element pos × 2 (grid 1), elements pos … pos + 69 × 3 (grid 2), a copy (so a second
+    // pass), element pos + 1 × 5 (grid 1)
+    const step = async (rec: Recorder, pos: number) => {
+      await elementwise(gpu, rec, { op: 'scale', a, count: 1, scale: 2, offset: pos });
+      await elementwise(gpu, rec, { op: 'scale', a, count: WIDE, scale: 3, offset: pos });
+      rec.copyBufferToBuffer(a, 0, sink, 0, 4);
+      await elementwise(gpu, rec, { op: 'scale', a, count: 1, scale: 5, offset: pos + 1 });
+    };
+    const simulate = (pos: number, skipWide: boolean) => {
+      want[pos]! *= 2;
+      if (!skipWide) for (let i = pos; i < pos + WIDE; i++) want[i]! *= 3;
+      want[pos + 1]! *= 5;
+    };
+    const passes: number[] = [];
+    let replayed = 0;
+    try {
+      await gpu.checked('skip test', async () => {
+        // positions 0, 2, 4 recorded (the Program learned), 6 and 8 replayed; the wide kernel left out
+        // at 2 (recorded) and 8 (replayed), run at 6 (replayed)
+        for (const [pos, skipWide] of [[0, false], [2, true], [4, false], [6, false], [8, true]] as const) {
+          const rec = new Recorder(gpu, cache, null, 'step', timer);
+          rec.skip = skipWide ? (kernel) => kernel === kernelName('elementwise', [2, 1, 1]) : null;
+          if (rec.replay(pos, 'step')) {
+            replayed++;
+          } else {
+            await step(rec, pos);
+            passes.push(rec.resolveTimer()!.passes);
+            rec.keepForReplay(pos, 'step', 'kept');
+          }
+          gpu.device.queue.submit([rec.finish()]);
+          simulate(pos, skipWide);
+        }
+      });
+      expect(replayed).toBe(2);
+      expect(passes).toEqual([2, 2, 2]);
+      const got = new Float32Array(await readBuffer(gpu.device, a, ELEMENTS * 4));
+      expect(Array.from(got)).toEqual(Array.from(want));
+    } finally {
+      timer.destroy();
+      cache.destroy();
+      a.destroy();
+      sink.destroy();
     }
   });
 
