@@ -4,6 +4,7 @@
 // Rows are tokens for the block norms, (token, head) pairs for per-head q/k norms.
 // With hasResidual = 1 the residual add that precedes a block norm comes first, in the same pass:
 //   x = x + r · residualScale (written back), then y = norm(x).
+// y is then multiplied by outScale (1 but for the final norm of a model with logits_scaling).
 
 #include "weights"
 
@@ -18,6 +19,7 @@ struct Params {
   residualScale: f32,
   outOffset: u32, // element of y where row 0 goes
   weightOffset: u32, // element of weight (and bias) where this norm's N values begin (q and k norms share a buffer)
+  outScale: f32,  // y times this (the final norm: 1 / logits_scaling, for an LM head without bias)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -57,6 +59,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     let wi = params.weightOffset + i;
     var v = (x[base + i] - mean) * inv * weightValue(weight[weightWord(wi)], wi);
     if (params.hasBias == 1u) { v += weightValue(bias[weightWord(wi)], wi); }
-    y[outBase + i] = v;
+    y[outBase + i] = v * params.outScale;
   }
 }

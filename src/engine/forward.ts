@@ -206,15 +206,17 @@ export class ForwardPass {
     // logits = lm_head(norm(x)) / logits_scaling, for every position or only the last
     const rows = allLogits ? T : 1;
     let last = h;
-    // x = x + mlp(h) · residual_multiplier; h = norm(x)
-    await this.norm(enc, model.finalNorm, x, h, T, mlpOut);
-    if (!allLogits) {
+    // x = x + mlp(h) · residual_multiplier; h = norm(x), times 1 / logits_scaling where the LM head has
+    // no bias (lm_head(h / s) = lm_head(h) / s: no pass over the logits)
+    const scaleInNorm = spec.logitsScaling !== 1 && model.lmHeadBias === null;
+    await this.norm(enc, model.finalNorm, x, h, T, mlpOut, scaleInNorm ? 1 / spec.logitsScaling : 1);
+    if (!allLogits && T > 1) {
       last = f32(enc, H, 'last position [1,H]');
       enc.copyBufferToBuffer(h, (T - 1) * H * 4, last, 0, H * 4);
     }
     const logits = enc.storage(rows * V * 4, 'logits [rows,V]');
     await linear(ctx, enc, { x: last, weight: model.lmHead, bias: model.lmHeadBias, y: logits, numTokens: rows, outputs: V, inputs: H });
-    if (spec.logitsScaling !== 1) await elementwise(ctx, enc, { op: 'scale', a: logits, count: rows * V, scale: 1 / spec.logitsScaling });
+    if (spec.logitsScaling !== 1 && !scaleInNorm) await elementwise(ctx, enc, { op: 'scale', a: logits, count: rows * V, scale: 1 / spec.logitsScaling });
 
     return { logits, logitRows: rows, routingArena: arena };
   }
@@ -234,11 +236,11 @@ export class ForwardPass {
     return first.every((weight) => this.foldable(T, weight, layer.inputNorm));
   }
 
-  /** y = norm(x); with `residual`, first x += residual · residual_multiplier. */
-  private norm(enc: Recorder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, residual?: GPUBuffer) {
+  /** y = norm(x) · outScale; with `residual`, first x += residual · residual_multiplier. */
+  private norm(enc: Recorder, n: GpuNorm, x: GPUBuffer, y: GPUBuffer, rows: number, residual?: GPUBuffer, outScale = 1) {
     const { kind, eps } = this.spec.norm;
     const add = residual ? { residual, residualScale: this.spec.residualMultiplier } : {};
-    return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width: this.spec.hiddenSize, eps, layerNorm: kind === 'layer', ...add });
+    return norm(this.ctx, enc, { x, y, weight: n.weight, bias: n.bias, numRows: rows, width: this.spec.hiddenSize, eps, layerNorm: kind === 'layer', outScale, ...add });
   }
 
   private selfAttention(enc: Recorder, layer: GpuLayer, index: number, input: BlockInput, out: BlockOutput, T: number, pos0: number) {

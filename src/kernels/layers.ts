@@ -32,6 +32,8 @@ export function norm(
     weightOffset?: number;
     /** First x += residual · residualScale (written back to x): the residual add before a block norm. */
     residual?: GPUBuffer; residualScale?: number;
+    /** Then y times this (the final norm folds 1 / logits_scaling in, where the LM head has no bias). */
+    outScale?: number;
   },
 ) {
   return dispatch(ctx, enc, {
@@ -39,7 +41,7 @@ export function norm(
     constants: { WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype) },
     params: [
       ['u32', a.numRows], ['u32', a.width], ['f32', a.eps], ['u32', a.layerNorm ? 1 : 0], ['u32', a.bias ? 1 : 0], ['u32', a.rowStride ?? a.width],
-      ['u32', a.residual ? 1 : 0], ['f32', a.residualScale ?? 1], ['u32', a.outOffset ?? 0], ['u32', a.weightOffset ?? 0],
+      ['u32', a.residual ? 1 : 0], ['f32', a.residualScale ?? 1], ['u32', a.outOffset ?? 0], ['u32', a.weightOffset ?? 0], ['f32', a.outScale ?? 1],
     ],
     buffers: [a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y, a.residual ?? ctx.placeholder()],
     grid: dispatchGrid(a.numRows, ctx.device.limits.maxComputeWorkgroupsPerDimension),

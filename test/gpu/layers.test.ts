@@ -71,19 +71,21 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
         expect(got.subarray(0, outOffset).every((v) => v === 0)).toBe(true);
       }
     }
-    // the residual add before a block norm, x += r · scale (written back); rows wider than the workgroup
-    for (const [R, N, layerNorm] of [[3, 200, false], [2, 520, true], [2, 9000, false]] as const) {
+    // the residual add before a block norm, x += r · scale (written back); rows wider than the workgroup;
+    // the output scaled where asked (the final norm: 1 / logits_scaling)
+    for (const [R, N, layerNorm, outScale] of [[3, 200, false, 1], [2, 520, true, 1 / 6], [2, 9000, false, 1 / 6]] as const) {
       const x = randomValues(rand, R * N, 3);
       const r = randomValues(rand, R * N);
       const w = weight(gpu, randomValues(rand, N), 'F32');
       const b = layerNorm ? weight(gpu, randomValues(rand, N), 'F32') : null;
       const stream = f32Buffer(gpu, x);
       const y = emptyBuffer(gpu, R * N);
-      await run(gpu, (enc) => norm(gpu, enc, { x: stream, y, weight: w.ref, bias: b?.ref ?? null, numRows: R, width: N, eps: 1e-5, layerNorm, residual: f32Buffer(gpu, r), residualScale: 0.7 }));
+      await run(gpu, (enc) => norm(gpu, enc, { x: stream, y, weight: w.ref, bias: b?.ref ?? null, numRows: R, width: N, eps: 1e-5, layerNorm, residual: f32Buffer(gpu, r), residualScale: 0.7, outScale }));
       const added = x.map((v, i) => v + r[i]! * 0.7);
       const label = `residual add, N=${N}`;
       expect(relativeError(await readF32(gpu, stream, R * N), added), label).toBeLessThan(TOL);
-      expect(relativeError(await readF32(gpu, y, R * N), normRef(added, N, w.values, b?.values ?? null, 1e-5, layerNorm)), label).toBeLessThan(TOL);
+      const normed = normRef(added, N, w.values, b?.values ?? null, 1e-5, layerNorm).map((v) => v * outScale);
+      expect(relativeError(await readF32(gpu, y, R * N), normed), label).toBeLessThan(TOL);
     }
   });
 
