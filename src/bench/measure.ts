@@ -104,7 +104,7 @@ function inPlaceTable(p: InPlaceProfile, ownPass: KernelTimes): string {
   }
   const sum = p.kernels.reduce((n, k) => n + k.microsecondsPerStep, 0);
   out += `| whole step | ${p.kernels.reduce((n, k) => n + k.dispatchesPerStep, 0).toFixed(0)} | ${p.stepUs.toFixed(1)} (kernels' sum ${sum.toFixed(1)}) | | |\n`;
-  out += `\nempty dispatch in a chain of dependent ones: ${p.emptyDispatchUs.oneWorkgroup.toFixed(2)} µs (1 workgroup), ${p.emptyDispatchUs.wide.toFixed(2)} µs (1,024 workgroups); ${p.steps} decode steps × ${p.rounds} rounds per kernel\n`;
+  out += `\n${p.steps} decode steps per run, the whole step and the step without each kernel ${p.rounds} times each (medians)\n`;
   return out;
 }
 

@@ -33,7 +33,7 @@ Usage:
                             time load, prefill and decode (shapes: tiny, olmoe-1b-7b,
                             granite-3.0-1b-a400m, qwen1.5-moe-a2.7b; synthetic bf16 weights);
                             --profile-in-place: each decode kernel's cost as the step runs (the step
-                            timed without it), and an empty dispatch's in a dependent chain
+                            timed without it)
                       [--browser [--chromium PATH] [--chromium-flag F]...]
                             --browser: the same in headless Chromium, in the bench page's Web Worker
                             (as the app runs the engine), not in Node
