@@ -374,7 +374,7 @@ export class Recorder {
   keepForReplay(pos: number, key: string, memo: unknown): void {
     if (this.profiler) return;
     const words = this.cache.dispatches.slice(0, this.dispatchIndex).map((slot) => new Uint32Array(slot.bytes.buffer.slice(0)));
-    this.cache.observe({ pos, key, commands: this.commands, words }, memo);
+    this.cache.observe({ pos, key: this.timedKey(key), commands: this.commands, words }, memo);
   }
 
   /**
@@ -383,7 +383,7 @@ export class Recorder {
    */
   replay(pos: number, key: string): unknown {
     const program = this.cache.program;
-    if (!program || program.key !== key || this.profiler || this.commands.length > 0) return null;
+    if (!program || program.key !== this.timedKey(key) || this.profiler || this.commands.length > 0) return null;
     const { device } = this.ctx;
     const delta = pos - program.pos;
     const { params, paramsMirror } = this.cache;
@@ -422,6 +422,14 @@ export class Recorder {
     // one write for the whole span (the words between moved slots are the mirror's, already there)
     if (params && end > first) device.queue.writeBuffer(params, first, paramsMirror, first, end - first);
     return program.memo;
+  }
+
+  /**
+   * The caller's replay key and this step's StepTimer: a recording resolves its timer's queries, so a
+   * step timed by another timer (or by none) must not replay it (the bench destroys a timer per run).
+   */
+  private timedKey(key: string): string {
+    return this.timer && !this.profiler ? `${key}:timer ${timerId(this.timer)}` : key;
   }
 
   /**
@@ -477,6 +485,16 @@ export class Recorder {
     this.pass?.end();
     this.pass = null;
   }
+}
+
+const timerIds = new WeakMap<StepTimer, number>();
+let nextTimerId = 1;
+
+/** A number per StepTimer, for replay keys. */
+function timerId(timer: StepTimer): number {
+  let id = timerIds.get(timer);
+  if (id === undefined) timerIds.set(timer, (id = nextTimerId++));
+  return id;
 }
 
 /** A dispatch as the per-kernel profiles name it: the kernel and its grid of workgroups. */

@@ -112,6 +112,37 @@ describe('step recorder', () => {
     }
   });
 
+  it('replays a step only under the StepTimer it was learned with (a timer destroyed after a run is never resolved into)', async () => {
+    const gpu = await testGpu();
+    const a = uploadStorage(gpu.device, new Float32Array(ELEMENTS).fill(1), 'values');
+    const cache = new RecordingCache();
+    const first = new StepTimer(gpu.device);
+    const second = new StepTimer(gpu.device);
+    const replays: boolean[] = [];
+    try {
+      await gpu.checked('timer replay test', async () => {
+        for (const [pos, timer] of [[0, first], [1, first], [2, first], [3, first], [4, second], [5, second], [6, second], [7, second], [8, null]] as const) {
+          if (timer === second) first.destroy(); // a run's timer, gone with its run (the in-place profile)
+          const rec = new Recorder(gpu, cache, null, 'step', timer);
+          const replayed = rec.replay(pos, 'step') !== null;
+          replays.push(replayed);
+          if (!replayed) {
+            await elementwise(gpu, rec, { op: 'scale', a, count: 1, scale: 2, offset: pos });
+            rec.resolveTimer();
+            rec.keepForReplay(pos, 'step', 'kept');
+          }
+          gpu.device.queue.submit([rec.finish()]);
+        }
+      });
+      // three recordings per timer before a replay; none for the untimed step
+      expect(replays).toEqual([false, false, false, true, false, false, false, true, false]);
+    } finally {
+      second.destroy();
+      cache.destroy();
+      a.destroy();
+    }
+  });
+
   it('StepTimer: the span of a step, its time in passes, and the idle GPU time since the previous step of its kind', async () => {
     const gpu = await testGpu();
     const timer = new StepTimer(gpu.device);
