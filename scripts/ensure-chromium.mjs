@@ -21,7 +21,14 @@ if (!hasVulkanLoader()) missing.push('libvulkan1');
 
 if (missing.length === 0) process.exit(0);
 
-const command = `apt-get install -y ${missing.join(' ')}`;
+// libvulkan1 without its recommended Mesa drivers: with Mesa's lavapipe registered as a system Vulkan
+// driver, the bench's Chromium (ANGLE on Vulkan) picks it and its GPU process fails to start
+// ("GrContext creation failed"), so every `bench --browser` test times out (seen 2026-12-07)
+const installs = [
+  ...(missing.includes('chromium') ? ['apt-get install -y chromium'] : []),
+  ...(missing.includes('libvulkan1') ? ['apt-get install -y --no-install-recommends libvulkan1'] : []),
+];
+const command = installs.join(' && ');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!isRoot) {
   console.error(
@@ -32,4 +39,4 @@ if (!isRoot) {
   process.exit(1);
 }
 console.log(`ensure-chromium: installing ${missing.join(', ')} (needed by the GPU and browser tests)…`);
-execSync(`apt-get update && DEBIAN_FRONTEND=noninteractive ${command}`, { stdio: 'inherit' });
+execSync(`apt-get update && ${command}`, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
