@@ -4,6 +4,7 @@
 
 import { uploadStorage } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/context.ts';
+import { replayId } from '../gpu/recorder.ts';
 import type { Profiler, StepTimer } from '../gpu/timers.ts';
 import type { UploadOptions } from '../gpu/tensorUpload.ts';
 import { argmax, sample, type SamplingSettings } from '../kernels/layers.ts';
@@ -115,15 +116,6 @@ function traceRows(r: LayerRoutingRows, from: number): LayerTraceRows {
   return { layer: r.layer, routerLogits: rows(r.routerLogits, r.numExperts, from), experts: rows(r.expertIds, r.topK, from), weights: rows(r.weights, r.topK, from) };
 }
 
-/** A number per GPU buffer, to tell in a replay key which buffer a step read. */
-const bufferIds = new WeakMap<GPUBuffer, number>();
-let nextBufferId = 0;
-function bufferId(buffer: GPUBuffer): number {
-  let id = bufferIds.get(buffer);
-  if (id === undefined) bufferIds.set(buffer, (id = nextBufferId++));
-  return id;
-}
-
 export class MoeEngine {
   private constructor(
     readonly ctx: GpuContext,
@@ -207,7 +199,7 @@ export class MoeEngine {
         const recordStart = performance.now();
         // a decode step replays the recording learned from earlier steps where it can (Recorder.replay)
         const canReplay = !isPrefill && !profiler && forward.replayable;
-        const key = `${replayKey}:ids ${bufferId(ids)}:${forward.decodeShape(pos)}`; // the input ids' buffer is bound in the recording
+        const key = `${replayKey}:ids ${replayId(ids)}:${forward.decodeShape(pos)}`; // the input ids' buffer is bound in the recording
         let kept = canReplay ? (rec.replay(pos, key) as KeptStep | null) : null;
         if (kept) result.replayedSteps++;
         if (!kept) {

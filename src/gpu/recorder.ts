@@ -429,7 +429,7 @@ export class Recorder {
    * step timed by another timer (or by none) must not replay it (the bench destroys a timer per run).
    */
   private timedKey(key: string): string {
-    return this.timer && !this.profiler ? `${key}:timer ${timerId(this.timer)}` : key;
+    return this.timer && !this.profiler ? `${key}:timer ${replayId(this.timer)}` : key;
   }
 
   /**
@@ -487,13 +487,13 @@ export class Recorder {
   }
 }
 
-const timerIds = new WeakMap<StepTimer, number>();
-let nextTimerId = 1;
+const replayIds = new WeakMap<object, number>();
+let nextReplayId = 0;
 
-/** A number per StepTimer, for replay keys. */
-function timerId(timer: StepTimer): number {
-  let id = timerIds.get(timer);
-  if (id === undefined) timerIds.set(timer, (id = nextTimerId++));
+/** A number per object (a GPU buffer, a StepTimer), to say in a replay key which one a step used. */
+export function replayId(object: object): number {
+  let id = replayIds.get(object);
+  if (id === undefined) replayIds.set(object, (id = nextReplayId++));
   return id;
 }
 
