@@ -8,6 +8,7 @@
 import type { MoeEngine } from '../engine/engine.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { Profiler, StepTimer } from '../gpu/timers.ts';
+import { mean, median } from '../util/stats.ts';
 
 export interface InPlaceKernel {
   /** Shader and grid (kernelName), as the profile by grid names it. */
@@ -24,9 +25,6 @@ export interface InPlaceProfile {
   steps: number;
   rounds: number;
 }
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
  * Time `steps` decode steps after `promptIds` whole and without each kernel of `kernels` (what the

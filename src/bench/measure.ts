@@ -9,6 +9,7 @@ import { Profiler, StepTimer } from '../gpu/timers.ts';
 import { profileInPlace, type InPlaceProfile } from './inPlaceProfile.ts';
 import { UPLOAD_CHUNK_BYTES, UPLOAD_READ_AHEAD, UPLOAD_WRITES_DEFAULT, type UploadWrites } from '../gpu/tensorUpload.ts';
 import type { OpenedModel } from '../model/openModel.ts';
+import { mean } from '../util/stats.ts';
 
 /** What the bench times unless told, in both runtimes (steps in flight differ: see each runtime's default). */
 export const BENCH_DEFAULTS = { promptTokens: 512, newTokens: 128, decodeContext: 32 } as const;
@@ -59,7 +60,6 @@ type KernelTimes = Record<string, { microsecondsPerStep: number; dispatchesPerSt
 /** Prefills timed per bench; the fastest is reported. */
 const PREFILL_RUNS = 5;
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
  * GPU time per kernel from timestamp queries: one prefill of the prompt and 16 decode steps, each dispatch
