@@ -71,15 +71,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let block = wid.x + wid.y * groups.x;
   let t0 = wid.z * MAX_TOKENS;                              // this workgroup's first token
   let tokens = min(MAX_TOKENS, params.numTokens - t0);
-  if (NORM) { normInput(lid, block == 0u); }
   let n = block * ROWS + row;
   let valid = n < params.numOutputs;
   let words = params.inputs / valuesPerWord();              // vec4<u32> per weight row
+  let rowBase = n * words;
+  // NORM: the thread's first four weight words are requested before the norm, so that their wait on
+  // memory overlaps the norm's (x from cache, its reduction's barriers) instead of following it
+  let early = NORM && valid && lane + 3u * LANES < words;
+  var e0 = vec4<u32>();
+  var e1 = vec4<u32>();
+  var e2 = vec4<u32>();
+  var e3 = vec4<u32>();
+  if (early) {
+    e0 = w[rowBase + lane];
+    e1 = w[rowBase + lane + LANES];
+    e2 = w[rowBase + lane + 2u * LANES];
+    e3 = w[rowBase + lane + 3u * LANES];
+  }
+  if (NORM) { normInput(lid, block == 0u); }
   var acc: array<f32, MAX_TOKENS>;
   for (var t = 0u; t < MAX_TOKENS; t++) { acc[t] = 0.0; }
   if (valid) {
-    let rowBase = n * words;
     var c = lane;
+    if (early) { // NORM: one token
+      acc[0] = dotX(e0, t0, c) + dotX(e1, t0, c + LANES) + dotX(e2, t0, c + 2u * LANES) + dotX(e3, t0, c + 3u * LANES);
+      c += 4u * LANES;
+    }
     // four words per lane in flight at a time: decode has few rows, so each thread must keep several
     // loads outstanding for the weights to stream at memory speed
     for (; c + 3u * LANES < words; c += 4u * LANES) {

@@ -12,16 +12,15 @@ var<workgroup> normed: array<vec4<f32>, NORMED_VEC4S>;  // h [K/4]
 fn stageNormed(lid: u32, inputs: u32, eps: f32) {
   let quads = inputs / 4u;
   var squares = 0.0;
+  // the norm weight is read with the row (RMSNorm(v) · g = (v · g) · inv): its loads do not wait for the sum
   for (var i = lid; i < quads; i += WORKGROUP_SIZE) {
     let v = normSource(i);
-    normed[i] = v;
+    var g: vec4<f32>;
+    for (var j = 0u; j < 4u; j++) { g[j] = weightValue(normWeight[weightWord(4u * i + j)], 4u * i + j); }
+    normed[i] = v * g;
     squares += dot(v, v);
   }
   let inv = inverseSqrt(workgroupSum(lid, squares) / f32(inputs) + eps);
-  for (var i = lid; i < quads; i += WORKGROUP_SIZE) {
-    var h = normed[i] * inv;
-    for (var j = 0u; j < 4u; j++) { h[j] *= weightValue(normWeight[weightWord(4u * i + j)], 4u * i + j); }
-    normed[i] = h;
-  }
+  for (var i = lid; i < quads; i += WORKGROUP_SIZE) { normed[i] *= inv; }
   workgroupBarrier();
 }
