@@ -199,7 +199,8 @@ export class MoeEngine {
         const recordStart = performance.now();
         // a decode step replays the recording learned from earlier steps where it can (Recorder.replay)
         const canReplay = !isPrefill && !profiler && forward.replayable;
-        const key = `${replayKey}:ids ${replayId(ids)}:${forward.decodeShape(pos)}`; // the input ids' buffer is bound in the recording
+        const family = `${replayKey}:${forward.decodeShape(pos)}`; // what the slots' recordings share
+        const key = `${family}:ids ${replayId(ids)}`; // the input ids' buffer is bound in the recording
         let kept = canReplay ? (rec.replay(pos, key) as KeptStep | null) : null;
         if (kept) result.replayedSteps++;
         if (!kept) {
@@ -222,7 +223,7 @@ export class MoeEngine {
             ...(stepTime ? [stepTime.part] : []),
           ]);
           kept = { buffers, next, readback, timedPasses: stepTime?.passes ?? 0 };
-          if (canReplay) rec.keepForReplay(pos, key, kept);
+          if (canReplay) rec.keepForReplay(pos, key, kept, family);
         }
         device.queue.submit([rec.finish()]);
         if (isPrefill) {

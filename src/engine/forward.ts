@@ -2,7 +2,7 @@
 // step Recorder (its buffers are reused each time a step of the same shape is recorded again). Reads like transformers' modeling files; one comment per step.
 
 import { storageBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
-import { Recorder, RecordingCache } from '../gpu/recorder.ts';
+import { Recorder, RecordingCache, SlopeLearner } from '../gpu/recorder.ts';
 import type { Profiler, StepTimer } from '../gpu/timers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, routeFusable, sharedFusable, type ExpertBank, type FusedChoice, type FusedSharedExpert } from '../kernels/experts.ts';
@@ -91,6 +91,8 @@ export class ForwardPass {
   }
 
   private readonly recordings = new Map<string, RecordingCache>();
+  /** Per step shape, the slopes its slots' caches learn together (SlopeLearner). */
+  private readonly learners = new Map<string, SlopeLearner>();
 
   /** Whether a decode step's recording depends on nothing but its position (Recorder.replay): not with RoPE tables written per call. */
   get replayable(): boolean {
@@ -118,7 +120,8 @@ export class ForwardPass {
    * buffers (two slots let one step run while the next is recorded).
    */
   recorder(numTokens: number, allLogits: boolean, profiler: Profiler | null = null, slot = 0, timer: StepTimer | null = null): Recorder {
-    const key = `${numTokens}:${allLogits}:${slot}`;
+    const shape = `${numTokens}:${allLogits}`;
+    const key = `${shape}:${slot}`;
     let cache = this.recordings.get(key);
     if (!cache) {
       // keep the decode steps' recordings and the latest prefill's: prompts of every length would pile up
@@ -132,11 +135,14 @@ export class ForwardPass {
       }
       this.recordings.set(key, (cache = new RecordingCache()));
     }
-    return new Recorder(this.ctx, cache, profiler, `step of ${numTokens} tokens`, timer);
+    let learner = this.learners.get(shape);
+    if (!learner && numTokens === 1) this.learners.set(shape, (learner = new SlopeLearner()));
+    return new Recorder(this.ctx, cache, profiler, `step of ${numTokens} tokens`, timer, learner ?? null);
   }
 
   destroy(): void {
     for (const cache of this.recordings.values()) cache.destroy();
+    this.learners.clear();
     for (const b of [...this.kCache, ...this.vCache, this.cos, this.sin, this.ones, this.zeros]) b.destroy();
   }
 

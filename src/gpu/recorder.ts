@@ -16,6 +16,10 @@
 // holds a Program and replay(pos) re-issues it, computing the words for the new position, with no kernel
 // code run at all. Anything else that changes (a random draw, a dynamic RoPE table) fails the check and
 // keeps the step recorded in full.
+// Steps in flight rotate over several caches (one per slot), which record the same commands on buffers of
+// their own: a SlopeLearner shared by them learns the slopes from three recordings by any of them, and
+// then a cache needs one recording of its own, not three (with four slots, 5 of a run's first steps are
+// recorded in full instead of 16).
 
 import { bindingResource, storageBuffer, storageSize, type Binding } from './buffers.ts';
 import type { GpuContext } from './context.ts';
@@ -49,8 +53,10 @@ type Command =
 interface Observation {
   pos: number;
   key: string; // what else the caller's recording depended on (its options)
+  family: string; // the key without what only this cache's recordings share (see SlopeLearner)
   commands: Command[];
   words: Uint32Array[]; // per dispatch slot
+  memo: unknown; // what the caller stored with it
 }
 
 /** A command as replay re-issues it: a copy's offsets are at `pos` and move by their slopes per position. */
@@ -127,13 +133,82 @@ export class RecordingCache {
   }
 
   /** Keep a full recording at `pos`; once the latest three agree (see the file comment), learn a Program. */
-  observe(observation: Observation, memo: unknown): void {
-    const last = this.observations.at(-1);
-    if (last && (last.pos >= observation.pos || last.key !== observation.key)) this.observations = [];
-    this.observations.push(observation);
-    if (this.observations.length > 3) this.observations.shift();
-    if (this.observations.length === 3) this.program = learnProgram(this.observations as [Observation, Observation, Observation], memo);
+  observe(observation: Observation): void {
+    this.observations = latestThree(this.observations, observation, (o) => o.key);
+    if (this.observations.length === 3) this.program = learnProgram(this.observations as [Observation, Observation, Observation], true);
   }
+
+  /** The Program for `key`: learned here, or from this cache's latest recording and `learner`'s slopes. */
+  programFor(key: string, learner: SlopeLearner | null): Program | null {
+    if (this.program?.key === key) return this.program;
+    const latest = this.observations.at(-1);
+    if (!learner || latest?.key !== key) return null;
+    const adopted = learner.programFor(latest);
+    if (adopted) this.program = adopted;
+    return adopted;
+  }
+}
+
+/**
+ * Slopes learned across the caches of one step shape (the slots that steps in flight rotate over): their
+ * recordings differ in the buffers they bind, not in their commands' kinds, pipelines, grids and sizes,
+ * nor in their Params words and copy offsets at a position. Three recordings of one family, by any of
+ * the caches, give each word's slope; a cache with one recording of its own that agrees with them (its
+ * words and offsets where the slopes put them) replays from its next step.
+ */
+export class SlopeLearner {
+  private observations: Observation[] = [];
+  private learned: Program | null = null;
+
+  observe(observation: Observation): void {
+    this.observations = latestThree(this.observations, observation, (o) => o.family);
+    if (this.observations.length < 3) return;
+    const program = learnProgram(this.observations as [Observation, Observation, Observation], false);
+    if (program) this.learned = program;
+  }
+
+  /** A Program of `own`'s commands at its position with the learned slopes, if its recording agrees with them. */
+  programFor(own: Observation): Program | null {
+    const ref = this.learned;
+    if (!ref || ref.key !== own.family || ref.commands.length !== own.commands.length || ref.words.length !== own.words.length) return null;
+    const delta = own.pos - ref.pos;
+    const commands: ReplayCommand[] = [];
+    for (let i = 0; i < own.commands.length; i++) {
+      const [r, c] = [ref.commands[i]!, own.commands[i]!];
+      if (r.kind !== c.kind || !sameShape(r, c)) return null;
+      if (c.kind === 'copy' && r.kind === 'copy') {
+        if (c.sourceOffset !== r.sourceOffset + r.sourceSlope * delta || c.destinationOffset !== r.destinationOffset + r.destinationSlope * delta) return null;
+        commands.push({ ...c, sourceSlope: r.sourceSlope, destinationSlope: r.destinationSlope });
+      } else {
+        commands.push(c as ReplayCommand);
+      }
+    }
+    const words: Program['words'] = [];
+    for (let slot = 0; slot < own.words.length; slot++) {
+      const { at, slope } = ref.words[slot]!;
+      const mine = own.words[slot]!;
+      if (mine.length !== at.length) return null;
+      for (let j = 0; j < at.length; j++) if (mine[j] !== (at[j]! + slope[j]! * delta) >>> 0) return null;
+      words.push({ at: mine.slice(), slope });
+    }
+    return { pos: own.pos, key: own.key, commands, words, memo: own.memo };
+  }
+}
+
+/** `kept` with `next` added, the latest three at most; restarted where the key changes or the position does not grow. */
+function latestThree(kept: Observation[], next: Observation, keyOf: (o: Observation) => string): Observation[] {
+  const last = kept.at(-1);
+  const out = last && (last.pos >= next.pos || keyOf(last) !== keyOf(next)) ? [] : [...kept];
+  out.push(next);
+  return out.slice(-3);
+}
+
+/** Whether two commands of one kind do the same work, whatever buffers and bind groups they use. */
+function sameShape(a: Command | ReplayCommand, b: Command | ReplayCommand): boolean {
+  if (a.kind === 'dispatch' && b.kind === 'dispatch') return a.slot === b.slot && a.pipeline === b.pipeline && a.grid.every((g, j) => g === b.grid[j]);
+  if (a.kind === 'copy' && b.kind === 'copy') return a.size === b.size;
+  if (a.kind === 'resolve' && b.kind === 'resolve') return a.timer === b.timer && a.passes === b.passes;
+  return a.kind === b.kind;
 }
 
 /** Integer slope of values a → b → c at positions pa → pb → pc, or null if they are not on one line. */
@@ -143,30 +218,32 @@ function affineSlope(a: number, b: number, c: number, pa: number, pb: number, pc
   return s1 === s2 && Number.isInteger(s1) ? s1 : null;
 }
 
-/** The Program three recordings of one key agree on (same commands; words and copy offsets affine), or null. */
-function learnProgram([o0, o1, o2]: [Observation, Observation, Observation], memo: unknown): Program | null {
+/**
+ * The Program three recordings agree on (same commands; words and copy offsets affine), or null. With
+ * `sameCache` false (a SlopeLearner's: recordings by sibling caches) the commands' buffers and bind
+ * groups may differ, and the Program serves for its slopes only.
+ */
+function learnProgram([o0, o1, o2]: [Observation, Observation, Observation], sameCache: boolean): Program | null {
   const n = o2.commands.length;
   if (o0.commands.length !== n || o1.commands.length !== n || o0.words.length !== o2.words.length || o1.words.length !== o2.words.length) return null;
   const commands: ReplayCommand[] = [];
   for (let i = 0; i < n; i++) {
     const [a, b, c] = [o0.commands[i]!, o1.commands[i]!, o2.commands[i]!];
+    if (!sameShape(a, c) || !sameShape(b, c)) return null;
     if (c.kind === 'dispatch' && a.kind === 'dispatch' && b.kind === 'dispatch') {
-      if (a.slot !== c.slot || b.slot !== c.slot || a.pipeline !== c.pipeline || b.pipeline !== c.pipeline || a.group !== c.group || b.group !== c.group || a.grid.some((g, j) => g !== c.grid[j] || b.grid[j] !== g)) return null;
+      if (sameCache && (a.group !== c.group || b.group !== c.group)) return null;
       commands.push(c);
     } else if (c.kind === 'copy' && a.kind === 'copy' && b.kind === 'copy') {
-      if (a.source !== c.source || b.source !== c.source || a.destination !== c.destination || b.destination !== c.destination || a.size !== c.size || b.size !== c.size) return null;
+      if (sameCache && (a.source !== c.source || b.source !== c.source || a.destination !== c.destination || b.destination !== c.destination)) return null;
       const sourceSlope = affineSlope(a.sourceOffset, b.sourceOffset, c.sourceOffset, o0.pos, o1.pos, o2.pos);
       const destinationSlope = affineSlope(a.destinationOffset, b.destinationOffset, c.destinationOffset, o0.pos, o1.pos, o2.pos);
       if (sourceSlope === null || destinationSlope === null) return null;
       commands.push({ ...c, sourceSlope, destinationSlope });
     } else if (c.kind === 'clear' && a.kind === 'clear' && b.kind === 'clear') {
-      if (a.buffer !== c.buffer || b.buffer !== c.buffer) return null;
+      if (sameCache && (a.buffer !== c.buffer || b.buffer !== c.buffer)) return null;
       commands.push(c);
-    } else if (c.kind === 'resolve' && a.kind === 'resolve' && b.kind === 'resolve') {
-      if (a.timer !== c.timer || b.timer !== c.timer || a.passes !== c.passes || b.passes !== c.passes) return null;
-      commands.push(c);
-    } else {
-      return null; // different kinds of command at one place
+    } else if (c.kind === 'resolve') {
+      commands.push(c); // sameShape compared its timer and passes
     }
   }
   const words: Program['words'] = [];
@@ -181,8 +258,8 @@ function learnProgram([o0, o1, o2]: [Observation, Observation, Observation], mem
     }
     words.push({ at: c.slice(), slope });
   }
-  // observe() keeps only observations of one key together
-  return { pos: o2.pos, key: o2.key, commands, words, memo };
+  // observe() keeps only observations of one key (a SlopeLearner: of one family) together
+  return { pos: o2.pos, key: sameCache ? o2.key : o2.family, commands, words, memo: o2.memo };
 }
 
 export interface ReadPart {
@@ -243,6 +320,8 @@ export class Recorder {
     readonly profiler: Profiler | null = null,
     private readonly label = 'step',
     readonly timer: StepTimer | null = null,
+    /** Slopes shared with the caches of sibling slots (see SlopeLearner), if any. */
+    private readonly learner: SlopeLearner | null = null,
   ) {
     this.encoder = ctx.device.createCommandEncoder({ label });
   }
@@ -370,11 +449,14 @@ export class Recorder {
   /**
    * Keep this recording, made for position `pos` with the caller's options summed up in `key`, so that
    * later steps of its shape and key can replay (see top); `memo` is what replay() then returns.
+   * `family`: the part of `key` that the sibling caches' recordings share (see SlopeLearner).
    */
-  keepForReplay(pos: number, key: string, memo: unknown): void {
+  keepForReplay(pos: number, key: string, memo: unknown, family = key): void {
     if (this.profiler) return;
     const words = this.cache.dispatches.slice(0, this.dispatchIndex).map((slot) => new Uint32Array(slot.bytes.buffer.slice(0)));
-    this.cache.observe({ pos, key: this.timedKey(key), commands: this.commands, words }, memo);
+    const observation = { pos, key: this.timedKey(key), family: this.timedKey(family), commands: this.commands, words, memo };
+    this.cache.observe(observation);
+    this.learner?.observe(observation);
   }
 
   /**
@@ -382,8 +464,9 @@ export class Recorder {
    * kept with it; null (nothing recorded) when there is none yet.
    */
   replay(pos: number, key: string): unknown {
-    const program = this.cache.program;
-    if (!program || program.key !== this.timedKey(key) || this.profiler || this.commands.length > 0) return null;
+    if (this.profiler || this.commands.length > 0) return null;
+    const program = this.cache.programFor(this.timedKey(key), this.learner);
+    if (!program) return null;
     const { device } = this.ctx;
     const delta = pos - program.pos;
     const { params, paramsMirror } = this.cache;

@@ -4,7 +4,7 @@
 // behind each part (readBackNow).
 import { describe, expect, it } from 'vitest';
 import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
-import { kernelName, Recorder, RecordingCache } from '../../src/gpu/recorder.ts';
+import { kernelName, Recorder, RecordingCache, SlopeLearner } from '../../src/gpu/recorder.ts';
 import { StepTimer } from '../../src/gpu/timers.ts';
 import { elementwise } from '../../src/kernels/layers.ts';
 import { testGpu } from '../helpers/gpu.ts';
@@ -140,6 +140,45 @@ describe('step recorder', () => {
       second.destroy();
       cache.destroy();
       a.destroy();
+    }
+  });
+
+  it('caches of sibling slots learn the slopes together: each replays after one recording of its own, and only where it agrees', async () => {
+    const gpu = await testGpu();
+    const SLOTS = 3;
+    // each slot's steps work on a buffer of its own (as the engine's slots on their own scratch); a fourth
+    // cache records steps whose words the shared slopes do not predict (another scale)
+    const values = Array.from({ length: SLOTS + 1 }, (_, i) => uploadStorage(gpu.device, new Float32Array(ELEMENTS).fill(1), `values ${i}`));
+    const want = values.map(() => new Float64Array(ELEMENTS).fill(1));
+    const caches = values.map(() => new RecordingCache());
+    const learner = new SlopeLearner();
+    const replays: boolean[] = [];
+    const STEPS = 8;
+    try {
+      await gpu.checked('sibling slots test', async () => {
+        for (let pos = 0; pos < 12; pos++) {
+          const slot = pos < 9 ? pos % SLOTS : SLOTS;
+          const scale = slot === SLOTS ? 5 : 2;
+          const rec = new Recorder(gpu, caches[slot]!, null, 'step', null, learner);
+          const replayed = rec.replay(pos, 'step') !== null;
+          replays.push(replayed);
+          if (!replayed) {
+            for (let d = 0; d < STEPS; d++) await elementwise(gpu, rec, { op: 'scale', a: values[slot]!, count: 1, scale: scale + d, offset: pos + d });
+            rec.keepForReplay(pos, 'step', 'kept', 'step');
+          }
+          gpu.device.queue.submit([rec.finish()]);
+          for (let d = 0; d < STEPS; d++) want[slot]![pos + d]! *= scale + d;
+        }
+      });
+      // recordings at 0, 1, 2 (one per slot) teach the slopes; every slot then replays. The fourth cache's
+      // words are not where the slopes put them: it records until three of its own agree (9, 10, 11)
+      expect(replays).toEqual([false, false, false, true, true, true, true, true, true, false, false, false]);
+      for (const [i, buffer] of values.entries()) {
+        expect(Array.from(new Float32Array(await readBuffer(gpu.device, buffer, ELEMENTS * 4)))).toEqual(Array.from(want[i]!));
+      }
+    } finally {
+      for (const c of caches) c.destroy();
+      for (const b of values) b.destroy();
     }
   });
 
