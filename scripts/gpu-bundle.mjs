@@ -76,10 +76,12 @@ if (values.ref) {
     rmSync('.gpu/ref', { recursive: true, force: true });
     await bundleCli(tree, resolve('.gpu/ref/bundle/app'));
     cpSync(join(tree, 'shaders'), '.gpu/ref/shaders', { recursive: true });
-    // its app page beside its CLI, where that CLI's `bench --app` looks (tools/gpu_session.sh app: an A/B)
+    // its app and bench pages beside its CLI, where that CLI's `bench --app` and `bench --browser` look
+    // (tools/gpu_session.sh app and browser: an A/B)
     await buildPage(tree, 'index.html', resolve('.gpu/ref/bundle/app/app-page'));
+    await buildPage(tree, 'bench.html', resolve('.gpu/ref/bundle/app/bench-page'));
     writeFileSync('.gpu/ref/COMMIT', `${commit}\n`);
-    console.log(`wrote .gpu/ref/ (commit ${commit.slice(0, 12)}: bundle/app/moescope.mjs and app-page/, shaders/)`);
+    console.log(`wrote .gpu/ref/ (commit ${commit.slice(0, 12)}: bundle/app/moescope.mjs, app-page/ and bench-page/, shaders/)`);
   } finally {
     execFileSync('git', ['worktree', 'remove', '--force', tree]);
   }

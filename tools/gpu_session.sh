@@ -11,7 +11,9 @@
 #       (default 1), with the profile (PROFILE=0: without, for decode as it runs). → $OUT/ab.txt (a line
 #       per run: prefill, decode, the slowest prefill kernels), $OUT/ab.jsonl (the bench's JSON with "variant": "ref" or "new")
 #   bash tools/gpu_session.sh browser [shapes…]   per shape, the bench in Node and in headless Chromium
-#       (`bench --browser`: the page's Web Worker, as users run it), back to back. Needs the Chromium of
+#       (`bench --browser`: the page's Web Worker, as users run it), back to back; with .gpu/ref (node
+#       scripts/gpu-bundle.mjs --ref REV), REV's and the working tree's alternate, ROUNDS times (RUNTIMES:
+#       default "node browser"). Needs the Chromium of
 #       tools/pack_chromium.sh: .chromium-1 and .chromium-2 carried (in two calls: each part is kept in
 #       /tmp/moescope-chromium-parts as it comes), or already unpacked. NODE_APP picks the Node CLI
 #       (default .gpu/app/moescope.mjs). → $OUT/browser.txt (a line per run), $OUT/browser.jsonl
@@ -136,17 +138,24 @@ fi
 if [ "$mode" = browser ]; then
   chromium_ready
   node_app=${NODE_APP:-.gpu/app/moescope.mjs}
+  variants=(new)
+  [ -f "$(dirname "$REF_CLI")/bench-page/bench.html" ] && variants=(ref new) && echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree" | tee -a "$OUT/browser.txt"
   for shape in "${shapes[@]}"; do
-    for runtime in node browser; do
-      args=(bench --shape "$shape" --new-tokens "${NEW_TOKENS:-128}" --cache /tmp/moescope-bench)
-      app=$node_app
-      [ "$runtime" = browser ] && app=.gpu/app/moescope.mjs && args+=(--browser "${CHROMIUM_ARGS[@]}")
-      timeout "${SHAPE_SECONDS:-200}" "$NODE" "$app" "${args[@]}" 2>>"$OUT/browser.err" | tail -n 1 >/tmp/run.json
-      "$NODE" -e '
-        const r = JSON.parse(require("fs").readFileSync("/tmp/run.json", "utf8"));
-        require("fs").appendFileSync(process.env.OUT + "/browser.jsonl", JSON.stringify(r) + "\n");
-        console.log(`${r.shape} | ${r.runtime ?? "Node"} | ${r.adapter} | load ${r.loadMBs.toFixed(0)} MB/s | prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms | decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs, idle ${r.decodeGpuGapUs?.toFixed(0)} µs before each, record ${r.decodeRecordUs?.toFixed(0)} µs, ${r.decodeReplayedSteps} replayed | ids ${(r.decodedIds ?? []).slice(0, 6).join(",")}`);
-      ' 2>>"$OUT/browser.err" | tee -a "$OUT/browser.txt"
+    for round in $(seq "${ROUNDS:-1}"); do
+      for runtime in ${RUNTIMES:-node browser}; do
+        for variant in "${variants[@]}"; do
+          args=(bench --shape "$shape" --new-tokens "${NEW_TOKENS:-128}" --cache /tmp/moescope-bench)
+          app=$node_app
+          [ "$runtime" = browser ] && app=.gpu/app/moescope.mjs && args+=(--browser "${CHROMIUM_ARGS[@]}")
+          [ "$variant" = ref ] && app=$REF_CLI
+          timeout "${SHAPE_SECONDS:-200}" "$NODE" "$app" "${args[@]}" 2>>"$OUT/browser.err" | tail -n 1 >/tmp/run.json
+          VARIANT=$variant "$NODE" -e '
+            const r = { variant: process.env.VARIANT, ...JSON.parse(require("fs").readFileSync("/tmp/run.json", "utf8")) };
+            require("fs").appendFileSync(process.env.OUT + "/browser.jsonl", JSON.stringify(r) + "\n");
+            console.log(`${r.shape} | ${r.variant} | ${r.runtime ?? "Node"} | ${r.adapter} | load ${r.loadMBs.toFixed(0)} MB/s | prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms | decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs, idle ${r.decodeGpuGapUs?.toFixed(0)} µs before each, record ${r.decodeRecordUs?.toFixed(0)} µs, ${r.decodeReplayedSteps} replayed | ids ${(r.decodedIds ?? []).slice(0, 6).join(",")}`);
+          ' 2>>"$OUT/browser.err" | tee -a "$OUT/browser.txt"
+        done
+      done
     done
   done
   tail -n 20 "$OUT/browser.err"
