@@ -5,10 +5,11 @@
 // With SHARED = 1 it adds the shared expert too (its hidden rows after the routed pairs', see
 // expert_gate_up_rows.wgsl), weighted by sharedWeights[t] or its sigmoid (Qwen2-MoE's gate):
 //   out[t, h] += ws_t · (Ws_down hidden_s[t])[h]
-// SLOTS_APART (no shared expert, k dividing ROWS): each group of LANES threads takes one chosen expert
-// of a row instead of all k one after another, so a workgroup holds ROWS / k rows and every thread has
-// one round of loads in flight, not k; the k weighted dots meet in workgroup memory. H200, decode
-// (k = 8): OLMoE 25 → 22 µs per layer, granite 18 → 14.5.
+// SLOTS_APART (k + m dividing ROWS, m = Is / I with a shared expert, else 0): each group of LANES threads
+// takes one part of a row, a chosen expert's row or one of m slices of I values of the shared expert's,
+// instead of all of them one after another, so a workgroup holds ROWS / (k + m) rows and every thread
+// has one round of loads in flight, not k + m; the parts' weighted dots meet in workgroup memory. H200,
+// decode (k = 8): OLMoE 25 → 22 µs per layer, granite 18 → 14.5.
 
 #include "weights"
 #include "row_reduce"
@@ -100,27 +101,39 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
 }
 
-/** SLOTS_APART: group g of the workgroup is slot g % k of row wid.x · (ROWS / k) + g / k. */
+/**
+ * SLOTS_APART: group g of the workgroup is part g % (k + m) of row wid.x · (ROWS / (k + m)) + g / (k + m):
+ * the row of chosen expert `part` (part < k), or slice part − k of the shared expert's row.
+ */
 fn slotsApart(wid: vec3u, lid: u32) {
   let lane = lid % LANES;
   let group = lid / LANES;
   let k = params.topK;
-  let slot = group % k;
-  let h = wid.x * (ROWS / k) + group / k;
+  let parts = k + SHARED * (params.sharedWidth / params.width);
+  let part = group % parts;
+  let h = wid.x * (ROWS / parts) + group / parts;
   let t = wid.y + wid.z * 65535u;
   let valid = h < params.hidden && t < params.numTokens;
   let words = params.width / valuesPerWord();
   var dot = 0.0;
   if (valid) {
-    let p = t * k + slot;
-    dot = combineWeight(p) * rowDot(false, (expertIds[p] * params.hidden + h) * words, p * (params.width / 4u), words, lane);
+    if (part < k) {
+      let p = t * k + part;
+      dot = combineWeight(p) * rowDot(false, (expertIds[p] * params.hidden + h) * words, p * (params.width / 4u), words, lane);
+    } else {
+      let slice = part - k;
+      let xBase = (params.numTokens * k * params.width + t * params.sharedWidth + slice * params.width) / 4u;
+      let ws = sharedWeights[t];
+      let weight = select(ws, 1.0 / (1.0 + exp(-ws)), params.sharedSigmoid == 1u);
+      dot = weight * rowDot(true, h * (params.sharedWidth / valuesPerWord()) + slice * words, xBase, words, lane);
+    }
   }
   let s = rowSum(lid, dot);
   if (lane == 0u) { slotDots[group] = s; }
   workgroupBarrier();
-  if (valid && lane == 0u && slot == 0u) {
+  if (valid && lane == 0u && part == 0u) {
     var total = 0.0;
-    for (var j = 0u; j < k; j++) { total += slotDots[group + j]; }
+    for (var j = 0u; j < parts; j++) { total += slotDots[group + j]; }
     let o = t * params.hidden + h;
     out[o] = select(total, out[o] + total, params.accumulate == 1u);
   }

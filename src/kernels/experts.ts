@@ -120,6 +120,18 @@ export function routeFusable(ctx: GpuContext, bank: ExpertBank, route: RouterOnR
   );
 }
 
+/**
+ * Parts of a down row that expert_down_combine_rows.wgsl gives a group of threads each (SLOTS_APART): the
+ * k chosen experts' rows and, with a shared expert of width Is = m · I, its row in m slices of I; null
+ * where they do not divide the workgroup's ROWS groups (the parts then run one after another). Qwen1.5-MoE
+ * (k 4, I 1,408, Is 5,632): 8 parts.
+ */
+export function downParts(topK: number, width: number, sharedWidth: number): number | null {
+  if (sharedWidth % width !== 0) return null;
+  const parts = topK + sharedWidth / width;
+  return ROWS % parts === 0 ? parts : null;
+}
+
 /** Floats of hidden scratch expertFfn needs: [T·k, I], then [T, Is] for a fused shared expert. */
 export function expertHiddenFloats(bank: ExpertBank, numTokens: number, topK: number, shared: ExpertBank | null): number {
   return numTokens * (topK * bank.width + (shared?.width ?? 0));
@@ -171,8 +183,10 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
   }
   const downDtype = { WEIGHT_DTYPE: weightDtypeConstant(bank.down.dtype) };
   if (!bank.downTransposed && alignedRows(I, bank.down)) {
-    // each chosen expert of a row in its own group of threads where the row block holds whole rows
-    const slotsApart = !shared && ROWS % a.topK === 0;
+    // each part of a row (a chosen expert's row, a slice of the shared expert's) in its own group of
+    // threads where the row block holds whole rows
+    const parts = downParts(a.topK, I, shared ? Is : 0);
+    const slotsApart = parts !== null;
     await dispatch(ctx, enc, {
       shader: 'expert_down_combine_rows',
       constants: { ...downDtype, SHARED, SLOTS_APART: slotsApart ? 1 : 0 },
@@ -181,7 +195,7 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
         ['u32', Is], ['u32', shared?.sigmoid ? 1 : 0],
       ],
       buffers: [a.hidden, a.expertIds, a.weights, bank.down.buffer, a.out, shared?.bank.down.buffer ?? ctx.placeholder(1), shared?.weights ?? ctx.placeholder(2)],
-      grid: rowGrid(Math.ceil(H / (slotsApart ? ROWS / a.topK : ROWS)), a.numTokens),
+      grid: rowGrid(Math.ceil(H / (parts ? ROWS / parts : ROWS)), a.numTokens),
     });
   } else {
     await dispatch(ctx, enc, {

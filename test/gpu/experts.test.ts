@@ -2,7 +2,7 @@
 // sparse MoE blocks, for both packed orientations, every dtype, and ids chosen on the GPU side.
 import { describe, expect, it } from 'vitest';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
-import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, routeFusable, sharedFusable, type ExpertBank } from '../../src/kernels/experts.ts';
+import { chooseFusable, downParts, expertFfn, expertFfnGrouped, expertHiddenFloats, routeFusable, sharedFusable, type ExpertBank } from '../../src/kernels/experts.ts';
 import { storageBuffer } from '../../src/gpu/buffers.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { expertFfnRef, linearRef, normRef } from '../../src/reference/layers.ts';
@@ -149,6 +149,36 @@ for (const variant of KERNEL_VARIANTS) describe(`shared expert fused into the de
       const sharedOut = expertFfnRef(x, new Array(T).fill(0), sharedWeights, 1, H, s.asStored);
       const want = routedOut.map((v, i) => v + sharedOut[i]!);
       expect(relativeError(await readF32(gpu, out, T * H), want), `${dtype} sigmoid=${sigmoid} E=${E} k=${k} H=${H} I=${I} Is=${Is} T=${T}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the down rows in parts (each chosen expert, each slice of I of the shared expert) where k + Is / I divides the row block', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(22);
+    // dtype, k, I in units of 8, Is / I, tokens: Qwen1.5-MoE's 4 + 4 parts, DeepSeek-V2-Lite's 6 + 2, 2 + 6, 1 + 1
+    const cases: [ComputeDtype, number, number, number, number][] = [['BF16', 4, 22, 4, 1], ['F32', 6, 5, 2, 2], ['F16', 2, 9, 6, 1], ['BF16', 1, 3, 1, 3]];
+    for (const [dtype, k, units, m, T] of cases) {
+      const [E, H, I] = [k + 3, 8 * randomInt(rand, 4, 40), 8 * units];
+      const Is = m * I;
+      expect(downParts(k, I, Is)).toBe(k + m);
+      const r = storedBank(gpu, Array.from({ length: E }, () => randomExpert(rand, H, I)), H, I, dtype);
+      const s = storedBank(gpu, [randomExpert(rand, H, Is)], H, Is, dtype);
+      const x = randomValues(rand, T * H);
+      const ids = Array.from({ length: T }, () => Array.from({ length: E }, (_, e) => e).sort(() => rand() - 0.5).slice(0, k)).flat();
+      const weights = Float32Array.from({ length: T * k }, () => rand());
+      const gate = randomValues(rand, T, 2);
+      const out = f32Buffer(gpu, new Float32Array(T * H).fill(0.5)); // accumulated into
+      await run(gpu, (enc) =>
+        expertFfn(gpu, enc, {
+          bank: r.bank, x: f32Buffer(gpu, x), expertIds: u32Buffer(gpu, ids), weights: f32Buffer(gpu, weights), out, numTokens: T, topK: k, hiddenSize: H, accumulate: true,
+          hidden: emptyBuffer(gpu, expertHiddenFloats(r.bank, T, k, s.bank)),
+          shared: { bank: s.bank, weights: f32Buffer(gpu, gate), sigmoid: true },
+        }),
+      );
+      const routedOut = expertFfnRef(x, ids, weights, k, H, r.asStored);
+      const sharedOut = expertFfnRef(x, new Array(T).fill(0), gate.map((g) => 1 / (1 + Math.exp(-g))), 1, H, s.asStored);
+      const want = routedOut.map((v, i) => 0.5 + v + sharedOut[i]!);
+      expect(relativeError(await readF32(gpu, out, T * H), want), `${dtype} k=${k} H=${H} I=${I} Is=${Is} T=${T}`).toBeLessThan(1e-5);
     }
   });
 });
