@@ -70,7 +70,7 @@ if [ "$mode" = ab ]; then
           const r = { variant: process.env.VARIANT, ...JSON.parse(require("fs").readFileSync("/tmp/ab.json", "utf8")) };
           require("fs").appendFileSync(process.env.OUT + "/ab.jsonl", JSON.stringify(r) + "\n");
           const top = Object.entries(r.profile?.prefill ?? {}).slice(0, 6).map(([k, v]) => `${k} ${(v.microsecondsPerStep / 1000).toFixed(2)}`);
-          console.log(`${r.shape} ${r.variant}: prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms; decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs, idle ${r.decodeGpuGapUs?.toFixed(0)} µs before each, record ${r.decodeRecordUs?.toFixed(0)} µs | ${top.join(", ")}`);
+          console.log(`${r.shape} ${r.variant}: prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms; decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs, idle ${r.decodeGpuGapUs?.toFixed(0)} µs before each (${r.decodeGpuReplayedGapUs?.toFixed(0)} before a replayed one), record ${r.decodeRecordUs?.toFixed(0)} µs | ${top.join(", ")}`);
         ' 2>>"$OUT/ab.err" | tee -a "$OUT/ab.txt"
       done
     done
@@ -152,7 +152,7 @@ if [ "$mode" = browser ]; then
           VARIANT=$variant "$NODE" -e '
             const r = { variant: process.env.VARIANT, ...JSON.parse(require("fs").readFileSync("/tmp/run.json", "utf8")) };
             require("fs").appendFileSync(process.env.OUT + "/browser.jsonl", JSON.stringify(r) + "\n");
-            console.log(`${r.shape} | ${r.variant} | ${r.runtime ?? "Node"} | ${r.adapter} | load ${r.loadMBs.toFixed(0)} MB/s | prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms | decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs, idle ${r.decodeGpuGapUs?.toFixed(0)} µs before each, record ${r.decodeRecordUs?.toFixed(0)} µs, ${r.decodeReplayedSteps} replayed | ids ${(r.decodedIds ?? []).slice(0, 6).join(",")}`);
+            console.log(`${r.shape} | ${r.variant} | ${r.runtime ?? "Node"} | ${r.adapter} | load ${r.loadMBs.toFixed(0)} MB/s | prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms | decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs, idle ${r.decodeGpuGapUs?.toFixed(0)} µs before each (${r.decodeGpuReplayedGapUs?.toFixed(0)} before a replayed one), record ${r.decodeRecordUs?.toFixed(0)} µs, ${r.decodeReplayedSteps} replayed | ids ${(r.decodedIds ?? []).slice(0, 6).join(",")}`);
           ' 2>>"$OUT/browser.err" | tee -a "$OUT/browser.txt"
         done
       done

@@ -184,6 +184,8 @@ export async function measureBench(gpu: GpuContext, opened: OpenedModel, label: 
     decodeGpuBusyUs: decodeGpu ? mean(decodeGpu.busyUs) : null,
     /** The GPU's idle time between one decode step's end and the next one's start. */
     decodeGpuGapUs: decodeGpu && decodeGpu.gapUs.length > 0 ? mean(decodeGpu.gapUs) : null,
+    /** The same before the steps that replayed (the steady state: a run's first steps are recorded in full). */
+    decodeGpuReplayedGapUs: decodeGpu && decodeGpu.replayedGapUs.length > 0 ? mean(decodeGpu.replayedGapUs) : null,
     /** Host time per decode step to record and submit it (overlaps the GPU's previous step). */
     decodeRecordUs: (decode.decodeRecordMs * 1000) / decoded,
     /** Decode steps that replayed a learned recording (Recorder.replay) instead of running the kernel code. */
@@ -216,7 +218,7 @@ export function benchTable(report: BenchReport): string {
     ['decode', `${report.decodeTokens} tokens after ${report.decodeContext} cached, ${report.decodeTokS.toFixed(1)} tok/s`],
     ['prefill timeline', `first submit ${report.prefillFirstSubmitMs.toFixed(1)} ms, recorded ${report.prefillRecordMs.toFixed(1)} ms, GPU done ${report.prefillGpuDoneMs.toFixed(1)} ms, read back ${report.prefillMs.toFixed(1)} ms`],
     ['decode host recording', `${report.decodeRecordUs.toFixed(0)} µs per step (${report.decodeReplayedSteps} of ${report.decodeTokens} steps replayed)`],
-    ['GPU time per step', report.decodeGpuUs === null ? 'no timestamp-query' : `decode ${report.decodeGpuUs.toFixed(0)} µs (busy ${report.decodeGpuBusyUs!.toFixed(0)}, idle ${report.decodeGpuGapUs?.toFixed(0) ?? '–'} before each), prefill ${report.prefillGpuMs!.toFixed(1)} ms`],
+    ['GPU time per step', report.decodeGpuUs === null ? 'no timestamp-query' : `decode ${report.decodeGpuUs.toFixed(0)} µs (busy ${report.decodeGpuBusyUs!.toFixed(0)}, idle ${report.decodeGpuGapUs?.toFixed(0) ?? '–'} before each, ${report.decodeGpuReplayedGapUs?.toFixed(0) ?? '–'} before a replayed one), prefill ${report.prefillGpuMs!.toFixed(1)} ms`],
     ['decode weights read', `${report.activeGBPerToken.toFixed(3)} GB/token → ${report.decodeGBs.toFixed(2)} GB/s`],
     ['copy bandwidth', `${report.copyGBs.toFixed(1)} GB/s (decode reaches ${(100 * report.shareOfCopyBandwidth).toFixed(1)}%)`],
     ['GPU memory (weights)', `${report.gpuMemoryGB.toFixed(3)} GB`],

@@ -202,7 +202,8 @@ export class MoeEngine {
         const family = `${replayKey}:${forward.decodeShape(pos)}`; // what the slots' recordings share
         const key = `${family}:ids ${replayId(ids)}`; // the input ids' buffer is bound in the recording
         let kept = canReplay ? (rec.replay(pos, key) as KeptStep | null) : null;
-        if (kept) result.replayedSteps++;
+        const replayed = kept !== null;
+        if (replayed) result.replayedSteps++;
         if (!kept) {
           const buffers = await forward.encode(rec, ids, T, pos, allLogits, isPrefill ? probe : null);
           const next = rec.storage(4, 'next id');
@@ -235,7 +236,7 @@ export class MoeEngine {
         }
         const early = kept.buffers.routingArena.early();
         early?.forEach((chunk) => chunk.catch(() => undefined)); // awaited in absorb; a failed step must not leave them unhandled
-        return { buffers: kept.buffers, next: kept.next, isPrefill, allLogits, T, pos, keepFrom, timedPasses: kept.timedPasses, read: kept.readback.read(), early };
+        return { buffers: kept.buffers, next: kept.next, isPrefill, allLogits, T, pos, keepFrom, timedPasses: kept.timedPasses, replayed, read: kept.readback.read(), early };
       };
       // Steps repeat the same work: validate the prefill and the first decode step (every pipeline and
       // binding the run uses); waiting on an error scope every step would cost a round trip each.
@@ -261,7 +262,7 @@ export class MoeEngine {
       }
       if (step.isPrefill && probe) result.probe = probe.parse(parts);
       if (profiler) profiler.record(step.isPrefill ? 'prefill' : 'decode', parts.shift()!);
-      if (step.timedPasses > 0) options.stepTimer?.record(step.isPrefill ? 'prefill' : 'decode', parts.shift()!, step.timedPasses);
+      if (step.timedPasses > 0) options.stepTimer?.record(step.isPrefill ? 'prefill' : 'decode', parts.shift()!, step.timedPasses, step.replayed);
       return nextId;
     };
 

@@ -71,9 +71,11 @@ export class StepTimer {
   readonly resolve: GPUBuffer;
   /**
    * Per kind of step, in the order recorded: GPU microseconds per step (first pass start to last pass
-   * end), busy in passes, and the GPU's idle time since the previous step of that kind ended.
+   * end), busy in passes, and the GPU's idle time since the previous step of that kind ended: before
+   * every step, and before the steps that replayed a learned recording (Recorder.replay), whose host side
+   * is the steady state's.
    */
-  readonly steps = new Map<string, { spanUs: number[]; busyUs: number[]; gapUs: number[] }>();
+  readonly steps = new Map<string, { spanUs: number[]; busyUs: number[]; gapUs: number[]; replayedGapUs: number[] }>();
   private readonly lastEnd = new Map<string, bigint>();
 
   constructor(device: GPUDevice) {
@@ -86,18 +88,22 @@ export class StepTimer {
     return pass < StepTimer.MAX_PASSES ? { querySet: this.querySet, beginningOfPassWriteIndex: 2 * pass, endOfPassWriteIndex: 2 * pass + 1 } : undefined;
   }
 
-  /** Add one step's resolved timestamps (its `passes` passes) to `kind`. */
-  record(kind: string, resolved: ArrayBuffer, passes: number): void {
+  /** Add one step's resolved timestamps (its `passes` passes) to `kind`; `replayed`: whether the step replayed. */
+  record(kind: string, resolved: ArrayBuffer, passes: number, replayed = false): void {
     if (passes === 0 || passes > StepTimer.MAX_PASSES) return;
     const t = new BigUint64Array(resolved);
     let busy = 0n;
     for (let i = 0; i < passes; i++) busy += t[2 * i + 1]! - t[2 * i]!;
     let entry = this.steps.get(kind);
-    if (!entry) this.steps.set(kind, (entry = { spanUs: [], busyUs: [], gapUs: [] }));
+    if (!entry) this.steps.set(kind, (entry = { spanUs: [], busyUs: [], gapUs: [], replayedGapUs: [] }));
     entry.spanUs.push(Number(t[2 * passes - 1]! - t[0]!) / 1000);
     entry.busyUs.push(Number(busy) / 1000);
     const previous = this.lastEnd.get(kind);
-    if (previous !== undefined) entry.gapUs.push(Number(t[0]! - previous) / 1000);
+    if (previous !== undefined) {
+      const gap = Number(t[0]! - previous) / 1000;
+      entry.gapUs.push(gap);
+      if (replayed) entry.replayedGapUs.push(gap);
+    }
     this.lastEnd.set(kind, t[2 * passes - 1]!);
   }
 

@@ -186,12 +186,16 @@ describe('step recorder', () => {
     const gpu = await testGpu();
     const timer = new StepTimer(gpu.device);
     try {
-      // nanoseconds: step 1 has two passes (1000–1400, 1500–2000), step 2 one (2300–2700), a prefill one
+      // nanoseconds: step 1 has two passes (1000–1400, 1500–2000), step 2 one (2300–2700), a prefill one;
+      // steps 3 and 4 replayed (idle before them: 1,300 and 200 ns), step 5 not (500 ns)
       timer.record('decode', new BigUint64Array([1000n, 1400n, 1500n, 2000n]).buffer, 2);
       timer.record('prefill', new BigUint64Array([5000n, 9000n]).buffer, 1);
       timer.record('decode', new BigUint64Array([2300n, 2700n]).buffer, 1);
-      expect(timer.steps.get('decode')).toEqual({ spanUs: [1, 0.4], busyUs: [0.9, 0.4], gapUs: [0.3] });
-      expect(timer.steps.get('prefill')).toEqual({ spanUs: [4], busyUs: [4], gapUs: [] });
+      timer.record('decode', new BigUint64Array([4000n, 4100n]).buffer, 1, true);
+      timer.record('decode', new BigUint64Array([4300n, 4400n]).buffer, 1, true);
+      timer.record('decode', new BigUint64Array([4900n, 5000n]).buffer, 1, false);
+      expect(timer.steps.get('decode')).toEqual({ spanUs: [1, 0.4, 0.1, 0.1, 0.1], busyUs: [0.9, 0.4, 0.1, 0.1, 0.1], gapUs: [0.3, 1.3, 0.2, 0.5], replayedGapUs: [1.3, 0.2] });
+      expect(timer.steps.get('prefill')).toEqual({ spanUs: [4], busyUs: [4], gapUs: [], replayedGapUs: [] });
     } finally {
       timer.destroy();
     }
