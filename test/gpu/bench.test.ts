@@ -24,5 +24,8 @@ describe('npm run bench (smoke, tiny shape)', () => {
     expect(report).toMatchObject({ shape: 'tiny', prefillTokens: 48, decodeTokens: 7 });
     expect(report.decodeTokS).toBeGreaterThan(0);
     expect(report.copyGBs).toBeGreaterThan(0);
+    // two steps in flight: steps 1–3 teach the slots' shared slopes (SlopeLearner), 4–7 replay
+    expect(report.decodeReplayedSteps).toBe(4);
+    if (report.decodeGpuUs !== null) expect(report.decodeGpuReplayedGapUs).toBeGreaterThanOrEqual(0);
   });
 });
