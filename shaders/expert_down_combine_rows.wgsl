@@ -68,6 +68,20 @@ fn rowDot(ofShared: bool, row: u32, xBase: u32, words: u32, lane: u32) -> f32 {
   return acc;
 }
 
+/** Chosen pair p's down row h, weighted, against the pair's hidden values. */
+fn routedDot(p: u32, h: u32, lane: u32) -> f32 {
+  let words = params.width / valuesPerWord();
+  return combineWeight(p) * rowDot(false, (expertIds[p] * params.hidden + h) * words, p * (params.width / 4u), words, lane);
+}
+
+/** Token t's shared expert, weighted: values first … first + count − 1 of its down row h against its hidden values. */
+fn sharedDot(t: u32, h: u32, first: u32, count: u32, lane: u32) -> f32 {
+  let ws = sharedWeights[t];
+  let weight = select(ws, 1.0 / (1.0 + exp(-ws)), params.sharedSigmoid == 1u);
+  let hidden = params.numTokens * params.topK * params.width + t * params.sharedWidth; // its hidden row's first value
+  return weight * rowDot(true, (h * params.sharedWidth + first) / valuesPerWord(), (hidden + first) / 4u, count / valuesPerWord(), lane);
+}
+
 var<workgroup> slotDots: array<f32, ROWS>; // SLOTS_APART: each group's weighted dot
 
 @compute @workgroup_size(256)
@@ -80,19 +94,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let h = wid.x * ROWS + lid / LANES;
   let t = wid.y + wid.z * 65535u;
   let valid = h < params.hidden && t < params.numTokens;
-  let words = params.width / valuesPerWord();
   var total = 0.0;
   if (valid) {
-    for (var slot = 0u; slot < params.topK; slot++) {
-      let p = t * params.topK + slot;
-      total += combineWeight(p) * rowDot(false, (expertIds[p] * params.hidden + h) * words, p * (params.width / 4u), words, lane);
-    }
-    if (SHARED == 1u) {
-      let sharedWords = params.sharedWidth / valuesPerWord();
-      let xBase = (params.numTokens * params.topK * params.width + t * params.sharedWidth) / 4u;
-      let ws = sharedWeights[t];
-      total += select(ws, 1.0 / (1.0 + exp(-ws)), params.sharedSigmoid == 1u) * rowDot(true, h * sharedWords, xBase, sharedWords, lane);
-    }
+    for (var slot = 0u; slot < params.topK; slot++) { total += routedDot(t * params.topK + slot, h, lane); }
+    if (SHARED == 1u) { total += sharedDot(t, h, 0u, params.sharedWidth, lane); }
   }
   let s = rowSum(lid, total);
   if (valid && lane == 0u) {
@@ -114,18 +119,12 @@ fn slotsApart(wid: vec3u, lid: u32) {
   let h = wid.x * (ROWS / parts) + group / parts;
   let t = wid.y + wid.z * 65535u;
   let valid = h < params.hidden && t < params.numTokens;
-  let words = params.width / valuesPerWord();
   var dot = 0.0;
   if (valid) {
     if (part < k) {
-      let p = t * k + part;
-      dot = combineWeight(p) * rowDot(false, (expertIds[p] * params.hidden + h) * words, p * (params.width / 4u), words, lane);
+      dot = routedDot(t * k + part, h, lane);
     } else {
-      let slice = part - k;
-      let xBase = (params.numTokens * k * params.width + t * params.sharedWidth + slice * params.width) / 4u;
-      let ws = sharedWeights[t];
-      let weight = select(ws, 1.0 / (1.0 + exp(-ws)), params.sharedSigmoid == 1u);
-      dot = weight * rowDot(true, h * (params.sharedWidth / valuesPerWord()) + slice * words, xBase, words, lane);
+      dot = sharedDot(t, h, (part - k) * params.width, params.width, lane); // slice part − k
     }
   }
   let s = rowSum(lid, dot);
