@@ -60,7 +60,6 @@ type KernelTimes = Record<string, { microsecondsPerStep: number; dispatchesPerSt
 /** Prefills timed per bench; the fastest is reported. */
 const PREFILL_RUNS = 5;
 
-
 /**
  * GPU time per kernel from timestamp queries: one prefill of the prompt and 16 decode steps, each dispatch
  * in its own timed pass (so the sum exceeds the real step time by the passes' overhead).

@@ -2,7 +2,8 @@
 // step Recorder (its buffers are reused each time a step of the same shape is recorded again). Reads like transformers' modeling files; one comment per step.
 
 import { storageBuffer, uploadStorage, type Binding } from '../gpu/buffers.ts';
-import { Recorder, RecordingCache, SlopeLearner } from '../gpu/recorder.ts';
+import { Recorder, RecordingCache } from '../gpu/recorder.ts';
+import { SlopeLearner } from '../gpu/replayProgram.ts';
 import type { Profiler, StepTimer } from '../gpu/timers.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, routeFusable, sharedFusable, type ExpertBank, type FusedChoice, type FusedSharedExpert } from '../kernels/experts.ts';

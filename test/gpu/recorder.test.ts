@@ -4,7 +4,8 @@
 // behind each part (readBackNow).
 import { describe, expect, it } from 'vitest';
 import { readBuffer, uploadStorage } from '../../src/gpu/buffers.ts';
-import { kernelName, Recorder, RecordingCache, SlopeLearner } from '../../src/gpu/recorder.ts';
+import { kernelName, Recorder, RecordingCache } from '../../src/gpu/recorder.ts';
+import { SlopeLearner } from '../../src/gpu/replayProgram.ts';
 import { StepTimer } from '../../src/gpu/timers.ts';
 import { elementwise } from '../../src/kernels/layers.ts';
 import { testGpu } from '../helpers/gpu.ts';
