@@ -424,11 +424,26 @@ export function elementwise(ctx: GpuContext, enc: Encoder, a: { op: ElementwiseO
   });
 }
 
-export function argmax(ctx: GpuContext, enc: Encoder, a: { logits: GPUBuffer; ids: GPUBuffer; numRows: number; width: number; rowOffset?: number }) {
-  return dispatch(ctx, enc, {
+/** Columns of a logits row that one workgroup of argmax.wgsl scans (SLICE_WIDTH there). */
+const ARGMAX_SLICE_WIDTH = 4096;
+
+/**
+ * ids[r] = argmax over row rowOffset + r of logits (ties → the lower id): the best of each 4,096-column
+ * slice, then the best of the slices, so that a vocabulary row is read by many workgroups at once.
+ */
+export async function argmax(ctx: GpuContext, enc: Encoder, a: { logits: GPUBuffer; ids: GPUBuffer; numRows: number; width: number; rowOffset?: number }) {
+  const slices = Math.ceil(a.width / ARGMAX_SLICE_WIDTH);
+  const best = allocate(ctx, enc, a.numRows * slices * 8, 'argmax best of slices [R,S]');
+  await dispatch(ctx, enc, {
     shader: 'argmax',
-    params: [['u32', a.numRows], ['u32', a.width], ['u32', a.rowOffset ?? 0]],
-    buffers: [a.logits, a.ids],
+    params: [['u32', a.numRows], ['u32', a.width], ['u32', a.rowOffset ?? 0], ['u32', slices]],
+    buffers: [a.logits, best],
+    grid: [slices, a.numRows],
+  });
+  await dispatch(ctx, enc, {
+    shader: 'argmax_slices',
+    params: [['u32', a.numRows], ['u32', slices]],
+    buffers: [best, a.ids],
     grid: [a.numRows],
   });
 }

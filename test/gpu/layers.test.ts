@@ -423,8 +423,8 @@ for (const variant of KERNEL_VARIANTS) describe(`per-token kernels vs plain-TS r
     await run(gpu, (enc) => argmax(gpu, enc, { logits: f32Buffer(gpu, logits), ids, numRows: R, width: V }));
     expect(Array.from(await readU32(gpu, ids, R))).toEqual(argmaxRef(logits, V));
 
-    // vocabulary-sized rows: the scan's rounds of 16 loads per thread (4,096 logits), ties inside one thread's
-    // round, across rounds and across threads, and the tail past the last whole round
+    // vocabulary-sized rows, scanned in slices of 4,096 logits (16 per thread): ties inside one thread's loads,
+    // across threads, across slices, and the tail of the last slice
     const W = 9003;
     const wide = randomValues(rand, 2 * W);
     for (const i of [300, 300 + 256, 300 + 3840, 300 + 4096, 8999]) wide[i] = 7;
