@@ -19,6 +19,10 @@
 //   h = RMSNorm(x) · normWeight   (norm_on_read),   logits = W_router h   [E],
 // reading W_router from cache (E · H weights per workgroup: the host allows it only where that is small,
 // see routeFusable); the token's first workgroup also writes the logits, for the trace.
+// With ROUTE = 2 the router ran in the o_proj dispatch before this one (matvec_rows' ROUTER_FOLD), which
+// wrote the logits before the norm's scale, raw = logits / inv (inv = 1 / rms of x > 0), to sharedOrRouter:
+// every workgroup ranks them (the same order), then takes the norm on read; the token's first workgroup
+// scales them by inv for the softmax and writes them, for the trace.
 
 #include "weights"
 #include "row_reduce"
@@ -31,24 +35,24 @@ struct Params {
   sharedWidth: u32,  // Is (SHARED = 1)
   numExperts: u32,   // E (CHOOSE)
   renormalize: u32,  // 1: the k weights divided by their sum (CHOOSE)
-  eps: f32,          // the norm's epsilon (ROUTE)
+  eps: f32,          // the norm's epsilon (ROUTE 1, 2)
 }
 
 override SHARED: u32 = 0u;
 override CHOOSE: bool = false;
-override ROUTE: bool = false;
+override ROUTE: u32 = 0u;  // 1: the router runs here; 2: its raw logits come from o_proj (see top)
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;       // [T, H/4]
 @group(0) @binding(2) var<storage, read_write> expertIds: array<u32>; // [T · k] u32 (CHOOSE: written)
 @group(0) @binding(3) var<storage, read> gateUp: array<vec4<u32>>;  // [E, 2I, H] packed
 @group(0) @binding(4) var<storage, read_write> hiddenOut: array<f32>; // [T · k, I] f32, then [T, Is] (SHARED)
-// [1, 2Is, H] packed (SHARED), or the router weight [E, H] packed (ROUTE, which runs without a shared
-// expert): one binding, so that the kernel keeps to 8 storage buffers (WebGPU's default limit)
+// [1, 2Is, H] packed (SHARED), the router weight [E, H] packed (ROUTE 1) or the raw logits [E] f32 (ROUTE 2;
+// no shared expert with either): one binding, so that the kernel keeps to 8 storage buffers (WebGPU's default limit)
 @group(0) @binding(5) var<storage, read> sharedOrRouter: array<vec4<u32>>;
-@group(0) @binding(6) var<storage, read_write> logits: array<f32>;  // [T, E] router logits (CHOOSE; ROUTE: written)
+@group(0) @binding(6) var<storage, read_write> logits: array<f32>;  // [T, E] router logits (CHOOSE; ROUTE 1, 2: written)
 @group(0) @binding(7) var<storage, read_write> weights: array<f32>; // [T · k] combine weights, written (CHOOSE)
-@group(0) @binding(8) var<storage, read> normWeight: array<u32>;   // [H] packed norm weight (ROUTE)
+@group(0) @binding(8) var<storage, read> normWeight: array<u32>;   // [H] packed norm weight (ROUTE 1, 2)
 
 const WORKGROUP_SIZE: u32 = 256u;
 #include "workgroup_reduce"
@@ -60,7 +64,7 @@ fn normSource(i: u32) -> vec4<f32> { return x[i]; }
 
 /** x's vec4 i, or with ROUTE the normed row's (one token). */
 fn xVec(i: u32) -> vec4<f32> {
-  if (ROUTE) { return normed[i]; }
+  if (ROUTE != 0u) { return normed[i]; }
   return x[i];
 }
 
@@ -131,16 +135,25 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     let slot = p % params.topK;
     let k = min(params.topK, MAX_K);
     let row = t * params.numExperts;
-    if (ROUTE) {
+    let first = w % blocks == 0u && slot == 0u; // the token's first workgroup
+    if (ROUTE == 1u) {
       stageNormed(lid, params.hidden, params.eps);
       stageRouterLogits(lid, params.numExperts);
       rankStaged(params.numExperts, k, lid);
+    } else if (ROUTE == 2u) {
+      if (lid < params.numExperts) { staged[lid] = bitcast<f32>(sharedOrRouter[lid / 4u][lid % 4u]); }
+      rankStaged(params.numExperts, k, lid);
+      let inv = stageNormed(lid, params.hidden, params.eps);
+      if (first) { // the softmax's logits: every thread reads the largest, below
+        if (lid < params.numExperts) { staged[lid] *= inv; }
+        workgroupBarrier();
+      }
     } else {
       chooseByLogit(row, params.numExperts, k, lid);
     }
-    if (w % blocks == 0u && slot == 0u) { // the token's first workgroup
+    if (first) {
       chosenProbabilities(params.numExperts, k, lid);
-      if (ROUTE && lid < params.numExperts) { logits[row + lid] = staged[lid]; }
+      if (ROUTE != 0u && lid < params.numExperts) { logits[row + lid] = staged[lid]; }
       if (lid < k) {
         expertIds[t * k + lid] = chosen[lid];
         weights[t * k + lid] = chosenWeight(lid, k, params.renormalize == 1u);

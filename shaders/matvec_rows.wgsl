@@ -17,6 +17,12 @@
 //               layers after it.
 //   accumulate: the output is a residual branch: y0[n] += residualScale · (x · W[n] (+ b[n]) + r[n]),
 //               adding the pending branch r in the same write (each element read and written by one thread).
+//   ROUTER_FOLD (with accumulate; a decode layer's o_proj): the next block's RMSNorm and router ride along
+//               (router_fold.wgsl). The stream is not updated in place but written anew, from y2:
+//                 y0[n] = y2[n] + residualScale · (x · W[n] + r[n])
+//               and E more workgroups, one per expert e, write its logit before the norm's scale to y1:
+//                 y1[e] = fold[e] · [y2 + residualScale · r ; residualScale · x]   (fold [E, H + K] f32 in
+//               binding 7), reading the old stream, which the N rows' workgroups do not write.
 
 #include "weights"
 #include "row_reduce"
@@ -25,12 +31,13 @@
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;     // [T, K/4]
 @group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;     // [N, K] packed, 16 bytes per load
 @group(0) @binding(3) var<storage, read> b: array<u32>;           // [N] packed (bound to w when unused)
-@group(0) @binding(7) var<storage, read> normWeight: array<u32>;  // NORM: [K] packed norm weight (else a placeholder)
+@group(0) @binding(7) var<storage, read> normWeight: array<u32>;  // NORM: [K] packed norm weight; ROUTER_FOLD: [E, H + K] f32 fold
 @group(0) @binding(8) var<storage, read> r: array<f32>;           // hasPending: [K] (NORM) or [N] (accumulate) f32
 
 const MAX_TOKENS: u32 = 8u;
 
 override NORM: bool = false;
+override ROUTER_FOLD: bool = false;
 const WORKGROUP_SIZE: u32 = 256u;
 #include "workgroup_reduce"
 #include "norm_on_read"
@@ -69,6 +76,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let lane = lid % LANES;
   let row = lid / LANES;
   let block = wid.x + wid.y * groups.x;
+  let rowBlocks = (params.numOutputs + ROWS - 1u) / ROWS;
+  if (ROUTER_FOLD && block >= rowBlocks) { // uniform: the workgroup's
+    foldedRouterLogit(block - rowBlocks, lid);
+    return;
+  }
   let t0 = wid.z * MAX_TOKENS;                              // this workgroup's first token
   let tokens = min(MAX_TOKENS, params.numTokens - t0);
   let n = block * ROWS + row;
@@ -123,10 +135,46 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
         let at = (t0 + t) * params.stride0 + params.offset0 + n;
         var branch = total + bias;
         if (params.hasPending == 1u) { branch += r[n]; }
-        y0[at] += params.residualScale * branch;
+        if (ROUTER_FOLD) {
+          y0[at] = y2[at] + params.residualScale * branch;
+        } else {
+          y0[at] += params.residualScale * branch;
+        }
       } else {
         storeOutput(t0 + t, n, total + bias);
       }
     }
   }
+}
+
+const FOLD_IN_FLIGHT: u32 = 4u; // loads per thread and input in flight
+
+/**
+ * ROUTER_FOLD: expert e's router logit before the norm's scale, y1[e] = fold[e] · [v ; residualScale · x]
+ * with v = y2 + residualScale · r, the stream before this layer's branch is added (one token; H = N, K inputs).
+ */
+fn foldedRouterLogit(e: u32, lid: u32) {
+  let H = params.numOutputs;
+  let K = params.inputs;
+  let row = e * (H + K);
+  var stream = 0.0;
+  var attended = 0.0;
+  for (var j0 = lid; j0 < H; j0 += FOLD_IN_FLIGHT * WORKGROUP_SIZE) {
+    for (var u = 0u; u < FOLD_IN_FLIGHT; u++) {
+      let j = j0 + u * WORKGROUP_SIZE;
+      if (j < H) {
+        var v = y2[j];
+        if (params.hasPending == 1u) { v += params.residualScale * r[j]; }
+        stream += bitcast<f32>(normWeight[row + j]) * v;
+      }
+    }
+  }
+  for (var j0 = lid; j0 < K; j0 += FOLD_IN_FLIGHT * WORKGROUP_SIZE) {
+    for (var u = 0u; u < FOLD_IN_FLIGHT; u++) {
+      let j = j0 + u * WORKGROUP_SIZE;
+      if (j < K) { attended += bitcast<f32>(normWeight[row + H + j]) * x[j / 4u][j % 4u]; }
+    }
+  }
+  let logit = workgroupSum(lid, stream + params.residualScale * attended);
+  if (lid == 0u) { y1[e] = logit; }
 }

@@ -8,8 +8,11 @@
 override NORMED_VEC4S: u32 = 1u;                        // the row's length / 4
 var<workgroup> normed: array<vec4<f32>, NORMED_VEC4S>;  // h [K/4]
 
-/** normed = RMSNorm(v) · normWeight over the row's `inputs` values, visible to the whole workgroup on return. */
-fn stageNormed(lid: u32, inputs: u32, eps: f32) {
+/**
+ * normed = RMSNorm(v) · normWeight over the row's `inputs` values, visible to the whole workgroup on return;
+ * returns the norm's scale, 1 / sqrt(mean(v²) + eps).
+ */
+fn stageNormed(lid: u32, inputs: u32, eps: f32) -> f32 {
   let quads = inputs / 4u;
   var squares = 0.0;
   // the norm weight is read with the row (RMSNorm(v) · g = (v · g) · inv): its loads do not wait for the sum
@@ -23,4 +26,5 @@ fn stageNormed(lid: u32, inputs: u32, eps: f32) {
   let inv = inverseSqrt(workgroupSum(lid, squares) / f32(inputs) + eps);
   for (var i = lid; i < quads; i += WORKGROUP_SIZE) { normed[i] *= inv; }
   workgroupBarrier();
+  return inv;
 }

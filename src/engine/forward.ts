@@ -6,8 +6,9 @@ import { Recorder, RecordingCache } from '../gpu/recorder.ts';
 import { SlopeLearner } from '../gpu/replayProgram.ts';
 import type { Profiler, StepTimer } from '../gpu/timers.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, routeFusable, sharedFusable, type ExpertBank, type FusedChoice, type FusedSharedExpert } from '../kernels/experts.ts';
-import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, qkvProjection, qkvProjectionFits, rope, ropeTables, type NormOnRead } from '../kernels/layers.ts';
+import { chooseFusable, expertFfn, expertFfnGrouped, expertHiddenFloats, foldedRouteFusable, routeFusable, sharedFusable, type ExpertBank, type FusedChoice, type FusedSharedExpert } from '../kernels/experts.ts';
+import { foldRouter, routerFoldable } from '../kernels/routerFold.ts';
+import { attendedPositions, attention, attentionSplits, elementwise, embed, linear, norm, normFoldable, qkvProjection, qkvProjectionFits, rope, ropeTables, type LinearArgs, type NormOnRead } from '../kernels/layers.ts';
 import type { WeightRef } from '../kernels/weightRef.ts';
 import { selectExperts, softmaxRenormalizes } from '../kernels/routing.ts';
 import { ropeSchedule, type RopeSchedule } from '../model/rope.ts';
@@ -37,6 +38,8 @@ function cacheGeometry(a: GqaAttention | MlaAttention): { heads: number; keyDim:
 interface BlockInput {
   x: GPUBuffer;
   norm?: NormOnRead;
+  /** The router's logits before the norm's scale, from o_proj (foldedRouter): the experts take the norm on read. */
+  rawRouterLogits?: GPUBuffer;
 }
 
 /**
@@ -46,7 +49,7 @@ interface BlockInput {
  */
 interface BlockOutput {
   y: GPUBuffer;
-  residual?: { scale: number; pending?: GPUBuffer | undefined };
+  residual?: LinearArgs['residual'];
 }
 
 /** A step's f32 scratch tensor of `elements` values. */
@@ -92,6 +95,8 @@ export class ForwardPass {
   }
 
   private readonly recordings = new Map<string, RecordingCache>();
+  /** Per layer, the weights that fold its router into its o_proj (foldedRouter), computed at the first decode step. */
+  private readonly routerFolds = new Map<number, Promise<GPUBuffer>>();
   /** Per step shape, the slopes its slots' caches learn together (SlopeLearner). */
   private readonly learners = new Map<string, SlopeLearner>();
 
@@ -144,6 +149,8 @@ export class ForwardPass {
   destroy(): void {
     for (const cache of this.recordings.values()) cache.destroy();
     this.learners.clear();
+    for (const fold of this.routerFolds.values()) void fold.then((b) => b.destroy());
+    this.routerFolds.clear();
     for (const b of [...this.kCache, ...this.vCache, this.cos, this.sin, this.ones, this.zeros]) b.destroy();
   }
 
@@ -167,7 +174,7 @@ export class ForwardPass {
     }
 
     // x = embed_tokens(ids) · embedding_multiplier                                      [T, H]
-    const x = f32(enc, T * H, 'residual [T,H]');
+    let x = f32(enc, T * H, 'residual [T,H]');
     await embed(ctx, enc, { ids, table: model.embed, out: x, numTokens: T, hidden: H, vocab: V, scale: spec.embeddingMultiplier });
 
     const h = f32(enc, T * H, 'normed [T,H]');
@@ -178,6 +185,7 @@ export class ForwardPass {
     const earlyReadsAt = new Set([1 / 2, 3 / 4, 7 / 8, 1].map((f) => Math.ceil(f * moe.length)));
     const { eps } = spec.norm;
     const rs = spec.residualMultiplier;
+    let otherStream: GPUBuffer | null = null; // where a layer with a folded router writes the stream anew
     for (const [i, layer] of model.layers.entries()) {
       const pending = i === 0 ? undefined : mlpOut; // the previous layer's mlp(h), not yet in x
       let router: BlockInput | null = null;
@@ -186,11 +194,24 @@ export class ForwardPass {
         // mlp(h) · rs and self_attn(h) · rs to x; post_attention_layernorm(x) inside the router, which
         // also writes h for the experts (a dense MLP gets its own norm)
         const input: BlockInput = { x, norm: { weight: layer.inputNorm.weight, eps, pending: pending && { r: pending, scale: rs } } };
-        await this.selfAttention(enc, layer, i, input, { y: x, residual: { scale: rs, pending } }, T, pos0);
-        if (layer.mlp.kind === 'moe' && this.foldable(T, layer.mlp.router, layer.postAttentionNorm)) {
-          router = { x, norm: { weight: layer.postAttentionNorm.weight, eps, writeNormed: h } };
+        const fold = this.foldedRouter(layer, T, probe !== null);
+        if (fold) {
+          // ... and o_proj also computes the router's logits before post_attention_layernorm's scale, which
+          // the experts' gate/up dispatch applies as it takes the norm on read (no router dispatch); the
+          // stream goes to the other buffer, as those logits read the one before
+          const stream = (otherStream ??= f32(enc, T * H, 'residual [T,H], the other'));
+          const rawRouterLogits = f32(enc, Math.ceil(fold.numExperts / 4) * 4, 'router logits before the norm [E]');
+          const folded = { fold: await fold.weights, numExperts: fold.numExperts, logits: rawRouterLogits, from: x };
+          await this.selfAttention(enc, layer, i, input, { y: stream, residual: { scale: rs, pending, router: folded } }, T, pos0);
+          [otherStream, x] = [x, stream];
+          router = { x, norm: { weight: layer.postAttentionNorm.weight, eps }, rawRouterLogits };
         } else {
-          await this.norm(enc, layer.postAttentionNorm, x, h, T);
+          await this.selfAttention(enc, layer, i, input, { y: x, residual: { scale: rs, pending } }, T, pos0);
+          if (layer.mlp.kind === 'moe' && this.foldable(T, layer.mlp.router, layer.postAttentionNorm)) {
+            router = { x, norm: { weight: layer.postAttentionNorm.weight, eps, writeNormed: h } };
+          } else {
+            await this.norm(enc, layer.postAttentionNorm, x, h, T);
+          }
         }
       } else {
         // h = input_layernorm(x), after the previous layer's x = x + mlp(h) · residual_multiplier
@@ -241,6 +262,32 @@ export class ForwardPass {
         ? w.qkv.kind === 'stacked' ? [w.qkv.qkv.weight] : [w.qkv.q.weight, w.qkv.k.weight, w.qkv.v.weight]
         : [...(w.qA ? [w.qA.weight] : w.q ? [w.q.weight] : []), w.kvA.weight];
     return first.every((weight) => this.foldable(T, weight, layer.inputNorm));
+  }
+
+  /**
+   * For a decode layer whose norms fold (foldsNorms), whether its router can run inside o_proj's dispatch
+   * (shaders/router_fold.wgsl), and the weights for it: an MoE block with softmax routing that the experts'
+   * gate/up dispatch chooses from (foldedRouteFusable), no shared expert, an RMSNorm, o_proj without bias;
+   * not when the dynamic analyses need h itself (keepNormed).
+   */
+  private foldedRouter(layer: GpuLayer, T: number, keepNormed: boolean): { numExperts: number; weights: Promise<GPUBuffer> } | null {
+    const { spec } = this;
+    const m = layer.mlp;
+    const ms = layer.spec.mlp;
+    const a = layer.spec.attention;
+    if (T !== 1 || keepNormed || m.kind !== 'moe' || ms.kind !== 'moe' || m.shared || m.sharedGate || m.gateInRouter) return null;
+    const n = layer.postAttentionNorm;
+    const o = layer.attention.o;
+    if (softmaxRenormalizes(ms.routing) === null || spec.norm.kind === 'layer' || n.bias !== null || o.bias !== null) return null;
+    const weights = {
+      router: m.router, normWeight: n.weight, oProj: o.weight, numExperts: ms.numExperts, hidden: spec.hiddenSize,
+      inputs: a.kind === 'gqa' ? a.numHeads * a.headDim : a.numHeads * a.vHeadDim,
+    };
+    if (!routerFoldable(weights) || !foldedRouteFusable(this.ctx, m.experts, n.weight, { numTokens: T, topK: ms.topK, hiddenSize: spec.hiddenSize })) return null;
+    const index = layer.spec.index;
+    let fold = this.routerFolds.get(index);
+    if (!fold) this.routerFolds.set(index, (fold = foldRouter(this.ctx, weights, `router folded through o_proj ${index} [E,H+K]`)));
+    return { numExperts: ms.numExperts, weights: fold };
   }
 
   /** y = norm(x) · outScale; with `residual`, first x += residual · residual_multiplier. */
@@ -417,7 +464,8 @@ export class ForwardPass {
    * Dense MLP, or router → top-k → experts (+ shared expert), into `out`; an MoE layer's routing into
    * `ranges`, its part of the step's routing arena. With `routerInput`, the router normalises x itself
    * and writes h for the experts (see encode), or where it can (and `keepNormed` does not ask for h) the
-   * experts' gate/up dispatch runs the norm and the router itself.
+   * experts' gate/up dispatch runs the norm and the router itself, or (routerInput.rawRouterLogits) the
+   * norm on the router's logits from o_proj.
    */
   private async mlp(enc: Recorder, layer: GpuLayer, h: GPUBuffer, out: GPUBuffer, T: number, ranges: LayerRoutingRanges | null, routerInput: BlockInput | null = null, keepNormed = false): Promise<void> {
     const { ctx, spec } = this;
@@ -448,13 +496,15 @@ export class ForwardPass {
     const gate = m.gateInRouter || m.sharedGate ? f32(enc, T, 'shared expert gate logit [T]') : null;
     // experts, weights = the architecture's routing rule over the logits; a decode step with softmax
     // routing chooses them inside the experts' gate/up dispatch instead (one dispatch fewer per layer),
-    // and without a shared expert, where the router is small (routeFusable), runs the router and its norm
-    // there too (one more)
+    // and without a shared expert, runs the norm there too, with the router's logits from o_proj
+    // (foldedRouter) or, where the router is small (routeFusable), the router itself (one more)
     const renormalize = softmaxRenormalizes(ms.routing);
     const chooses = T === 1 && renormalize !== null && chooseFusable(m.experts, H, k);
     const norm = routerInput?.norm;
-    const onRead = chooses && norm && !norm.pending && !keepNormed && !m.shared && !gate ? { router: m.router, normWeight: norm.weight, eps: norm.eps } : undefined;
+    const rawLogits = routerInput?.rawRouterLogits;
+    const onRead = chooses && norm && !norm.pending && !keepNormed && !m.shared && !gate ? { normWeight: norm.weight, eps: norm.eps, ...(rawLogits ? { rawLogits } : { router: m.router }) } : undefined;
     const route = onRead && routeFusable(ctx, m.experts, onRead, { numTokens: T, topK: k, hiddenSize: H }) ? onRead : undefined;
+    if (rawLogits && !route) throw new Error(`layer ${layer.spec.index}: o_proj computed the router, but the experts cannot take its logits (see foldedRouter)`);
     if (route && routerInput) {
       expertInput = routerInput.x;
     } else {

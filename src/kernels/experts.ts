@@ -73,12 +73,15 @@ export interface FusedChoice {
   route?: RouterOnRead | undefined;
 }
 
-/** The router and the block norm before it, for expert_gate_up_rows to run on read (ROUTE). */
-export interface RouterOnRead {
-  router: WeightRef; // [E, H]
+/**
+ * The block norm before the router, for expert_gate_up_rows to run on read (ROUTE), with the router
+ * itself (ROUTE 1) or its logits before the norm's scale, from the o_proj dispatch (ROUTE 2; see
+ * shaders/router_fold.wgsl).
+ */
+export type RouterOnRead = {
   normWeight: WeightRef; // [H] RMSNorm weight
   eps: number;
-}
+} & ({ router: WeightRef /* [E, H] */ } | { rawLogits: GPUBuffer /* [E] f32, E rounded up to a multiple of 4 */ });
 
 const GATE_UP_ROWS_THREADS = 256; // expert_gate_up_rows' workgroup size: chooseByLogit ranks one expert per thread
 /** expert_gate_up_rows' workgroup memory besides ROUTE's normed row: partial, rowPartials, staged and routerPartials (f32 per thread), chosen and chosenProbs. */
@@ -112,11 +115,22 @@ const ROUTE_REREAD_BYTES = 4 * 1024 * 1024;
 export function routeFusable(ctx: GpuContext, bank: ExpertBank, route: RouterOnRead, a: { numTokens: number; topK: number; hiddenSize: number }): boolean {
   const H = a.hiddenSize;
   const dtype = bank.gateUp.dtype;
+  if (!('router' in route)) return foldedRouteFusable(ctx, bank, route.normWeight, a);
   const workgroups = a.topK * Math.ceil(bank.width / ROWS);
   const routerBytes = bank.numExperts * H * (dtype === 'F32' ? 4 : 2);
+  return foldedRouteFusable(ctx, bank, route.normWeight, a) && alignedRows(H, route.router) && route.router.dtype === dtype && workgroups * routerBytes <= ROUTE_REREAD_BYTES;
+}
+
+/**
+ * Whether expertFfn can take the router's logits before the norm's scale (ROUTE 2, the router folded into
+ * o_proj) and the norm on read: one token, the bank chooseFusable, the norm weight in the bank's dtype,
+ * and the normed row in workgroup memory beside the kernel's own.
+ */
+export function foldedRouteFusable(ctx: GpuContext, bank: ExpertBank, normWeight: WeightRef, a: { numTokens: number; topK: number; hiddenSize: number }): boolean {
+  const H = a.hiddenSize;
   return (
-    a.numTokens === 1 && chooseFusable(bank, H, a.topK) && alignedRows(H, route.router) && route.router.dtype === dtype && route.normWeight.dtype === dtype &&
-    H * 4 + GATE_UP_ROWS_WORKGROUP_BYTES <= ctx.device.limits.maxComputeWorkgroupStorageSize && workgroups * routerBytes <= ROUTE_REREAD_BYTES
+    a.numTokens === 1 && chooseFusable(bank, H, a.topK) && normWeight.dtype === bank.gateUp.dtype &&
+    H * 4 + GATE_UP_ROWS_WORKGROUP_BYTES <= ctx.device.limits.maxComputeWorkgroupStorageSize
   );
 }
 
@@ -164,10 +178,10 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
     const x = Math.min(blocks, 65535);
     await dispatch(ctx, enc, {
       shader: 'expert_gate_up_rows',
-      constants: { ...gateUpDtype, SHARED, CHOOSE: choose ? 1 : 0, ...(route ? { ROUTE: 1, NORMED_VEC4S: H / 4 } : {}) },
+      constants: { ...gateUpDtype, SHARED, CHOOSE: choose ? 1 : 0, ...(route ? { ROUTE: 'router' in route ? 1 : 2, NORMED_VEC4S: H / 4 } : {}) },
       params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', Is], ['u32', choose?.numExperts ?? 0], ['u32', choose?.renormalize ? 1 : 0], ['f32', route?.eps ?? 0]],
       buffers: [
-        a.x, a.expertIds, bank.gateUp.buffer, a.hidden, shared?.bank.gateUp.buffer ?? route?.router.buffer ?? ctx.placeholder(),
+        a.x, a.expertIds, bank.gateUp.buffer, a.hidden, shared?.bank.gateUp.buffer ?? (route ? ('router' in route ? route.router.buffer : route.rawLogits) : ctx.placeholder()),
         choose?.logits ?? ctx.placeholder(1), choose ? a.weights : ctx.placeholder(2), route?.normWeight.buffer ?? ctx.placeholder(),
       ],
       grid: [x, Math.ceil(blocks / x)],

@@ -102,6 +102,18 @@ export interface NormOnRead {
   writeNormed?: GPUBuffer | undefined;
 }
 
+/**
+ * The next block's RMSNorm and router folded into a one-token residual branch (decode o_proj; see
+ * shaders/router_fold.wgsl): E more workgroups write the router logits before the norm's scale, and the
+ * stream is written anew into y from `from` rather than in place (those workgroups read it).
+ */
+export interface FoldedRouter {
+  fold: GPUBuffer; // [E, H + K] f32 (foldRouter)
+  numExperts: number; // E
+  logits: GPUBuffer; // [E] f32, written
+  from: GPUBuffer; // [H] f32: the stream before the branch
+}
+
 /** Arguments of linear(). */
 export interface LinearArgs {
   x: GPUBuffer;
@@ -116,8 +128,11 @@ export interface LinearArgs {
   more?: readonly LinearPart[];
   /** See NormOnRead; only where normFoldable() says so. */
   norm?: NormOnRead | undefined;
-  /** y += scale · (x · Wᵀ (+ b) + pending.r): the layer is a residual branch (one token, one part). */
-  residual?: { scale: number; pending?: GPUBuffer | undefined } | undefined;
+  /**
+   * y += scale · (x · Wᵀ (+ b) + pending.r): the layer is a residual branch (one token, one part); with
+   * `router`, y = router.from + scale · (x · Wᵀ + pending.r) and the router logits too (FoldedRouter).
+   */
+  residual?: { scale: number; pending?: GPUBuffer | undefined; router?: FoldedRouter | undefined } | undefined;
   /**
    * Many tokens: only the multiply's partial sums into this buffer ([S, T, N] f32, S from matmulSplit,
    * no bias), for a kernel that finishes them (qkvProjection); y is not written.
@@ -161,13 +176,17 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
     if (residual && (a.numTokens !== 1 || shader !== 'matvec_rows' || more.length > 0)) throw new RangeError('linear: a residual branch output needs one token, one part, aligned rows');
     if (norm && residual) throw new RangeError('linear: a norm on read and a residual branch output cannot share one dispatch');
     if (norm?.writeNormed && more.length > 1) throw new RangeError('linear: writeNormed takes the third output, so two parts at most');
+    if (residual?.router && a.bias) throw new RangeError('linear: a folded router needs a branch without bias');
   }
-  const workgroups = shader === 'matvec_rows' ? Math.ceil(N / MATVEC_ROWS) : N;
+  const router = residual?.router;
+  const workgroups = shader === 'matvec_rows' ? Math.ceil(N / MATVEC_ROWS) + (router?.numExperts ?? 0) : N;
   const x = Math.min(workgroups, 65535);
   const tokenBlocks = shader === 'matvec_rows' ? Math.ceil(a.numTokens / MATVEC_MAX_TOKENS) : 1; // matvec_rows' grid z
   const split1 = a.outputs;
   const split2 = split1 + (more[0]?.rows ?? N - split1);
-  const part = (i: number) => parts[i] ?? { y: i === 2 && norm?.writeNormed ? norm.writeNormed : ctx.placeholder(i), rows: 0 };
+  // unused output parts: writeNormed's h, or a folded router's logits and the stream it reads
+  const spare = [null, router?.logits, norm?.writeNormed ?? router?.from];
+  const part = (i: number) => parts[i] ?? { y: spare[i] ?? ctx.placeholder(i), rows: 0 };
   const pending = norm?.pending?.r ?? residual?.pending;
   // matmul: tiles of 64 tokens × 128 outputs, split over the inputs when they are few (see matmulSplit)
   const tileGrid = [Math.ceil(N / MATMUL_OUTPUTS), Math.ceil(a.numTokens / MATMUL_TOKENS)] as const;
@@ -179,6 +198,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
       constants: {
         WEIGHT_DTYPE: weightDtypeConstant(a.weight.dtype),
         ...(norm ? { NORM: 1, NORMED_VEC4S: a.inputs / 4 } : {}),
+        ...(router ? { ROUTER_FOLD: 1 } : {}),
         ...(shader === 'matmul' ? { VECTOR_LOADS: tileVectorLoads(a.inputs), SPLIT_PHASE: phase } : {}),
       },
       params: [
@@ -186,11 +206,11 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
         ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outStride ?? part(i).rows]),
         ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outOffset ?? 0]),
         ['f32', norm?.eps ?? 0], ['u32', pending ? 1 : 0], ['f32', norm?.pending?.scale ?? residual?.scale ?? 1], ['u32', norm?.writeNormed ? 1 : 0], ['u32', residual ? 1 : 0],
-        ['u32', kChunk], ['u32', splits],
+        ['u32', kChunk], ['u32', splits], ['u32', router?.numExperts ?? 0],
       ],
       buffers: [
         a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, part(0).y, part(1).y, part(2).y,
-        ...(shader === 'matvec_rows' ? [norm?.weight.buffer ?? ctx.placeholder(3), pending ?? ctx.placeholder(4)] : []),
+        ...(shader === 'matvec_rows' ? [norm?.weight.buffer ?? router?.fold ?? ctx.placeholder(3), pending ?? ctx.placeholder(4)] : []),
         ...(shader === 'matmul' ? [partials] : []),
       ],
       grid,

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { ComputeDtype } from '../../src/checkpoint/dtypes.ts';
 import { chooseFusable, downParts, expertFfn, expertFfnGrouped, expertHiddenFloats, routeFusable, sharedFusable, type ExpertBank } from '../../src/kernels/experts.ts';
 import { storageBuffer } from '../../src/gpu/buffers.ts';
+import { linear } from '../../src/kernels/layers.ts';
+import { foldRouter } from '../../src/kernels/routerFold.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { expertFfnRef, linearRef, normRef } from '../../src/reference/layers.ts';
 import { softmaxTopKReference } from '../../src/reference/softmaxTopK.ts';
@@ -265,6 +267,63 @@ for (const variant of KERNEL_VARIANTS) describe(`decode experts choosing from th
         }),
       );
       const label = `${dtype} E=${E} k=${k} H=${H} I=${I} renormalize=${renormalize}`;
+      expect(relativeError(await readF32(gpu, logits, E), wantLogits), label).toBeLessThan(1e-5);
+      expect([...(await readU32(gpu, ids, k))], label).toEqual([...want.expertIds]);
+      expect(relativeError(await readF32(gpu, weights, k), want.weights), label).toBeLessThan(1e-5);
+      const wantOut = expertFfnRef(h, [...want.expertIds], want.weights, k, H, r.asStored);
+      expect(relativeError(await readF32(gpu, out, H), wantOut), label).toBeLessThan(1e-5);
+    }
+  });
+
+  it('with the router folded through o_proj: the stream, logits, expert ids, weights and output match o_proj + residual → RMSNorm → router → softmax + top-k → the reference loop', async () => {
+    const gpu = await variantGpu(variant);
+    const rand = seededRandom(41);
+    // dtype, experts (7: the raw logits' buffer rounded up to 8), hidden size H, o_proj's inputs K (≠ H),
+    // residual multiplier, a pending branch (the previous layer's MoE output), renormalise
+    const cases: [ComputeDtype, number, number, number, number, boolean, boolean][] = [
+      ['BF16', 32, 256, 128, 0.22, true, true], ['F32', 7, 64, 96, 1, false, false], ['F16', 64, 128, 192, 1, true, false], ['BF16', 8, 1032, 512, 0.5, true, true],
+    ];
+    for (const [dtype, E, H, K, rs, withPending, renormalize] of cases) {
+      const k = Math.min(E, randomInt(rand, 1, 8));
+      const I = 8 * randomInt(rand, 1, 12);
+      const r = storedBank(gpu, Array.from({ length: E }, () => randomExpert(rand, H, I)), H, I, dtype);
+      const router = weight(gpu, randomValues(rand, E * H, 0.5), dtype);
+      const g = weight(gpu, randomValues(rand, H, 1), dtype);
+      const oProj = weight(gpu, randomValues(rand, H * K, 0.3), dtype);
+      const eps = 1e-5;
+      const stream = randomValues(rand, H, 2);
+      const pending = withPending ? randomValues(rand, H, 1) : null;
+      const attended = randomValues(rand, K, 1);
+      // the reference: x' = x + rs · (W_o · attn + pending); h = RMSNorm(x') · g; logits = W_router · h
+      const branch = linearRef(attended, oProj.values, null, K);
+      const wantStream = stream.map((v, i) => v + rs * (branch[i]! + (pending?.[i] ?? 0)));
+      const h = normRef(wantStream, H, g.values, null, eps, false);
+      const wantLogits = linearRef(h, router.values, null, H);
+      const want = softmaxTopKReference(wantLogits, { numTokens: 1, numExperts: E, topK: k, renormalize });
+
+      const fold = await foldRouter(gpu, { router: router.ref, normWeight: g.ref, oProj: oProj.ref, numExperts: E, hidden: H, inputs: K }, 'fold');
+      const [from, next] = [f32Buffer(gpu, stream), emptyBuffer(gpu, H)];
+      const rawLogits = emptyBuffer(gpu, Math.ceil(E / 4) * 4);
+      const ids = u32Buffer(gpu, new Uint32Array(k).fill(9999));
+      const weights = emptyBuffer(gpu, k);
+      const logits = emptyBuffer(gpu, E);
+      const out = emptyBuffer(gpu, H);
+      const route = { rawLogits, normWeight: g.ref, eps };
+      expect(routeFusable(gpu, r.bank, route, { numTokens: 1, topK: k, hiddenSize: H })).toBe(true);
+      await run(gpu, async (enc) => {
+        await linear(gpu, enc, {
+          x: f32Buffer(gpu, attended), weight: oProj.ref, bias: null, y: next, numTokens: 1, outputs: H, inputs: K,
+          residual: { scale: rs, pending: pending ? f32Buffer(gpu, pending) : undefined, router: { fold, numExperts: E, logits: rawLogits, from } },
+        });
+        await expertFfn(gpu, enc, {
+          bank: r.bank, x: next, expertIds: ids, weights, out, numTokens: 1, topK: k, hiddenSize: H, accumulate: false,
+          hidden: emptyBuffer(gpu, expertHiddenFloats(r.bank, 1, k, null)),
+          choose: { logits, numExperts: E, renormalize, route },
+        });
+      });
+      const label = `${dtype} E=${E} k=${k} H=${H} K=${K} rs=${rs} pending=${withPending} renormalize=${renormalize}`;
+      expect(relativeError(await readF32(gpu, next, H), wantStream), label).toBeLessThan(1e-5);
+      expect(relativeError(await readF32(gpu, from, H), stream), `${label}: the stream before, unchanged`).toBe(0);
       expect(relativeError(await readF32(gpu, logits, E), wantLogits), label).toBeLessThan(1e-5);
       expect([...(await readU32(gpu, ids, k))], label).toEqual([...want.expertIds]);
       expect(relativeError(await readF32(gpu, weights, k), want.weights), label).toBeLessThan(1e-5);
