@@ -149,7 +149,7 @@ export class ForwardPass {
   destroy(): void {
     for (const cache of this.recordings.values()) cache.destroy();
     this.learners.clear();
-    for (const fold of this.routerFolds.values()) void fold.then((b) => b.destroy());
+    for (const fold of this.routerFolds.values()) void fold.then((b) => b.destroy(), () => undefined); // a failed fold failed its step already
     this.routerFolds.clear();
     for (const b of [...this.kCache, ...this.vCache, this.cos, this.sin, this.ones, this.zeros]) b.destroy();
   }
