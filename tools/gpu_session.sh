@@ -10,6 +10,10 @@
 #       node scripts/gpu-bundle.mjs --ref REV) and of the working tree, alternating per shape, ROUNDS times
 #       (default 1), with the profile (PROFILE=0: without, for decode as it runs). → $OUT/ab.txt (a line
 #       per run: prefill, decode, the slowest prefill kernels), $OUT/ab.jsonl (the bench's JSON with "variant": "ref" or "new")
+#   bash tools/gpu_session.sh inplace [shapes…]   per shape, `bench --profile-in-place` (each decode kernel's
+#       cost as the step runs) of commit REV (node scripts/gpu-bundle.mjs --ref REV) and of the working tree,
+#       alternating, ROUNDS times: which kernels a change moved. → $OUT/inplace.txt (a line per run: the
+#       step, then each kernel's µs per dispatch), $OUT/inplace.jsonl (the bench's JSON with "variant")
 #   bash tools/gpu_session.sh browser [shapes…]   per shape, the bench in Node and in headless Chromium
 #       (`bench --browser`: the page's Web Worker, as users run it), back to back; with .gpu/ref (node
 #       scripts/gpu-bundle.mjs --ref REV), REV's and the working tree's alternate, ROUNDS times (RUNTIMES:
@@ -75,6 +79,28 @@ if [ "$mode" = ab ]; then
       done
     done
   done
+  exit 0
+fi
+
+if [ "$mode" = inplace ]; then
+  [ -f "$REF_CLI" ] || { echo "inplace: no $REF_CLI (here: node scripts/gpu-bundle.mjs --ref REV)" >&2; exit 1; }
+  echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree" | tee -a "$OUT/inplace.txt"
+  for shape in "${shapes[@]}"; do
+    for round in $(seq "${ROUNDS:-1}"); do
+      for variant in ref new; do
+        app=.gpu/app/moescope.mjs
+        [ "$variant" = ref ] && app=$REF_CLI
+        timeout "${SHAPE_SECONDS:-200}" "$NODE" "$app" bench --profile-in-place --shape "$shape" --new-tokens "${NEW_TOKENS:-64}" --cache /tmp/moescope-bench 2>>"$OUT/inplace.err" | tail -n 1 >/tmp/inplace.json
+        VARIANT=$variant "$NODE" -e '
+          const r = { variant: process.env.VARIANT, ...JSON.parse(require("fs").readFileSync("/tmp/inplace.json", "utf8")) };
+          require("fs").appendFileSync(process.env.OUT + "/inplace.jsonl", JSON.stringify(r) + "\n");
+          const kernels = (r.inPlace?.kernels ?? []).map((k) => `${k.kernel} ${(k.microsecondsPerStep / k.dispatchesPerStep).toFixed(1)}`);
+          console.log(`${r.shape} ${r.variant}: step ${r.inPlace?.stepUs?.toFixed(0)} µs | ${kernels.join(", ")}`);
+        ' 2>>"$OUT/inplace.err" | tee -a "$OUT/inplace.txt"
+      done
+    done
+  done
+  tail -n 20 "$OUT/inplace.err"
   exit 0
 fi
 
