@@ -8,12 +8,10 @@
 #       transformers' on the same shapes (SKIP_HF=1 skips it). → $OUT/bench.jsonl, $OUT/bench_hf.jsonl, logs
 #   bash tools/gpu_session.sh ab [shapes…]   an A/B in one lease: the bench of commit REV (here first:
 #       node scripts/gpu-bundle.mjs --ref REV) and of the working tree, alternating per shape, ROUNDS times
-#       (default 1), with the profile (PROFILE=0: without, for decode as it runs). → $OUT/ab.txt (a line
-#       per run: prefill, decode, the slowest prefill kernels), $OUT/ab.jsonl (the bench's JSON with "variant": "ref" or "new")
-#   bash tools/gpu_session.sh inplace [shapes…]   per shape, `bench --profile-in-place` (each decode kernel's
-#       cost as the step runs) of commit REV (node scripts/gpu-bundle.mjs --ref REV) and of the working tree,
-#       alternating, ROUNDS times: which kernels a change moved. → $OUT/inplace.txt (a line per run: the
-#       step, then each kernel's µs per dispatch), $OUT/inplace.jsonl (the bench's JSON with "variant")
+#       (default 1), with the profile (PROFILE=0: without, for decode as it runs; PROFILE=in-place: each
+#       decode kernel's cost as the step runs, which kernels a change moved). → $OUT/ab.txt (a line per
+#       run: prefill, decode, the slowest prefill kernels or each decode kernel's µs per dispatch in place),
+#       $OUT/ab.jsonl (the bench's JSON with "variant": "ref" or "new")
 #   bash tools/gpu_session.sh browser [shapes…]   per shape, the bench in Node and in headless Chromium
 #       (`bench --browser`: the page's Web Worker, as users run it), back to back; with .gpu/ref (node
 #       scripts/gpu-bundle.mjs --ref REV), REV's and the working tree's alternate, ROUNDS times (RUNTIMES:
@@ -63,7 +61,8 @@ if [ "$mode" = ab ]; then
   [ -f "$REF_CLI" ] || { echo "ab: no $REF_CLI (here: node scripts/gpu-bundle.mjs --ref REV)" >&2; exit 1; }
   profile=--profile
   [ "${PROFILE:-1}" = 0 ] && profile= # PROFILE=0: decode as it runs (the profile times one step at a time)
-  echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree${profile:+, profiled}" | tee -a "$OUT/ab.txt"
+  [ "${PROFILE:-1}" = in-place ] && profile=--profile-in-place
+  echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree${profile:+, $profile}" | tee -a "$OUT/ab.txt"
   for shape in "${shapes[@]}"; do
     for round in $(seq "${ROUNDS:-1}"); do
       for variant in ref new; do
@@ -73,34 +72,14 @@ if [ "$mode" = ab ]; then
         VARIANT=$variant "$NODE" -e '
           const r = { variant: process.env.VARIANT, ...JSON.parse(require("fs").readFileSync("/tmp/ab.json", "utf8")) };
           require("fs").appendFileSync(process.env.OUT + "/ab.jsonl", JSON.stringify(r) + "\n");
-          const top = Object.entries(r.profile?.prefill ?? {}).slice(0, 6).map(([k, v]) => `${k} ${(v.microsecondsPerStep / 1000).toFixed(2)}`);
+          const top = r.inPlace
+            ? r.inPlace.kernels.map((k) => `${k.kernel} ${(k.microsecondsPerStep / k.dispatchesPerStep).toFixed(1)} µs`)
+            : Object.entries(r.profile?.prefill ?? {}).slice(0, 6).map(([k, v]) => `${k} ${(v.microsecondsPerStep / 1000).toFixed(2)} ms`);
           console.log(`${r.shape} ${r.variant}: prefill ${r.prefillTokS.toFixed(0)} tok/s, GPU ${r.prefillGpuMs?.toFixed(2)} ms; decode ${r.decodeTokS.toFixed(1)} tok/s, GPU ${r.decodeGpuUs?.toFixed(0)} µs, idle ${r.decodeGpuGapUs?.toFixed(0)} µs before each (${r.decodeGpuReplayedGapUs?.toFixed(0)} before a replayed one), record ${r.decodeRecordUs?.toFixed(0)} µs | ${top.join(", ")}`);
         ' 2>>"$OUT/ab.err" | tee -a "$OUT/ab.txt"
       done
     done
   done
-  exit 0
-fi
-
-if [ "$mode" = inplace ]; then
-  [ -f "$REF_CLI" ] || { echo "inplace: no $REF_CLI (here: node scripts/gpu-bundle.mjs --ref REV)" >&2; exit 1; }
-  echo "ref = $(cat .gpu/ref/COMMIT), new = the working tree" | tee -a "$OUT/inplace.txt"
-  for shape in "${shapes[@]}"; do
-    for round in $(seq "${ROUNDS:-1}"); do
-      for variant in ref new; do
-        app=.gpu/app/moescope.mjs
-        [ "$variant" = ref ] && app=$REF_CLI
-        timeout "${SHAPE_SECONDS:-200}" "$NODE" "$app" bench --profile-in-place --shape "$shape" --new-tokens "${NEW_TOKENS:-64}" --cache /tmp/moescope-bench 2>>"$OUT/inplace.err" | tail -n 1 >/tmp/inplace.json
-        VARIANT=$variant "$NODE" -e '
-          const r = { variant: process.env.VARIANT, ...JSON.parse(require("fs").readFileSync("/tmp/inplace.json", "utf8")) };
-          require("fs").appendFileSync(process.env.OUT + "/inplace.jsonl", JSON.stringify(r) + "\n");
-          const kernels = (r.inPlace?.kernels ?? []).map((k) => `${k.kernel} ${(k.microsecondsPerStep / k.dispatchesPerStep).toFixed(1)}`);
-          console.log(`${r.shape} ${r.variant}: step ${r.inPlace?.stepUs?.toFixed(0)} µs | ${kernels.join(", ")}`);
-        ' 2>>"$OUT/inplace.err" | tee -a "$OUT/inplace.txt"
-      done
-    done
-  done
-  tail -n 20 "$OUT/inplace.err"
   exit 0
 fi
 
