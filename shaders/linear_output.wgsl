@@ -27,8 +27,6 @@ struct Params {
   // matmul.wgsl only (many tokens): the inputs split into chunks, one per workgroup z (see there)
   kChunk: u32,           // inputs per chunk (K when not split)
   splits: u32,           // S, chunks
-  // matvec_rows.wgsl only (ROUTER_FOLD): E, the router logits computed after the N rows (see there)
-  foldedRows: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

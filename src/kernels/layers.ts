@@ -206,7 +206,7 @@ export function linear(ctx: GpuContext, enc: Encoder, a: LinearArgs) {
         ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outStride ?? part(i).rows]),
         ...[0, 1, 2].map((i): ParamField => ['u32', part(i).outOffset ?? 0]),
         ['f32', norm?.eps ?? 0], ['u32', pending ? 1 : 0], ['f32', norm?.pending?.scale ?? residual?.scale ?? 1], ['u32', norm?.writeNormed ? 1 : 0], ['u32', residual ? 1 : 0],
-        ['u32', kChunk], ['u32', splits], ['u32', router?.numExperts ?? 0],
+        ['u32', kChunk], ['u32', splits],
       ],
       buffers: [
         a.x, a.weight.buffer, (a.bias ?? a.weight).buffer, part(0).y, part(1).y, part(2).y,
