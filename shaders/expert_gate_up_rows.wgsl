@@ -21,8 +21,12 @@
 // see routeFusable); the token's first workgroup also writes the logits, for the trace.
 // With ROUTE = 2 the router ran in the o_proj dispatch before this one (matvec_rows' ROUTER_FOLD), which
 // wrote the logits before the norm's scale, raw = logits / inv (inv = 1 / rms of x > 0), to sharedOrRouter:
-// every workgroup ranks them (the same order), then takes the norm on read; the token's first workgroup
-// scales them by inv for the softmax and writes them, for the trace.
+// every workgroup ranks them (the same order) and streams its rows at once against x · normWeight, the
+// norm's scale coming after the row sums, where each row's lanes have read all of x:
+//   W (RMSNorm(x) · normWeight) = inv · W (x · normWeight),   inv = 1 / sqrt(sum of the lanes' x² / H + eps)
+// (Taking the norm into workgroup memory first, as ROUTE 1 does, made OLMoE's gate/up 12 µs per layer
+// slower on an H100: its reads and reductions came before any weight load.) The token's first workgroup
+// then scales the logits by inv for the softmax and writes them, for the trace, with the ids and weights.
 
 #include "weights"
 #include "row_reduce"
@@ -59,25 +63,35 @@ const WORKGROUP_SIZE: u32 = 256u;
 #include "choose_experts"
 #include "norm_on_read"
 
-/** ROUTE: the row the norm reads, the one token's residual stream. */
+/** ROUTE 1: the row the norm reads, the one token's residual stream. */
 fn normSource(i: u32) -> vec4<f32> { return x[i]; }
 
-/** x's vec4 i, or with ROUTE the normed row's (one token). */
+/** x's vec4 i, or with ROUTE 1 the normed row's (one token). */
 fn xVec(i: u32) -> vec4<f32> {
-  if (ROUTE != 0u) { return normed[i]; }
+  if (ROUTE == 1u) { return normed[i]; }
   return x[i];
 }
 
-/** The token's x values weight word c covers (its row from vec4 xBase): two vec4s, or for f32 weights one (twice). */
+/**
+ * The token's x values weight word c covers (its row from vec4 xBase): two vec4s, or for f32 weights one
+ * (twice). ROUTE 2: x · normWeight, and `squares` the sum of those x² (the norm's, before its weight).
+ */
 struct XWord {
   lo: vec4<f32>,
   hi: vec4<f32>,
+  squares: f32,
 }
 fn xWord(xBase: u32, c: u32) -> XWord {
   let xPerWord = valuesPerWord() / 4u;
-  let xi = xBase + xPerWord * c;
-  return XWord(xVec(xi), xVec(min(xi + 1u, xi + xPerWord - 1u)));
+  let q = xPerWord * c; // the word's first vec4 in the row
+  let lo = xVec(xBase + q);
+  let hi = xVec(xBase + q + xPerWord - 1u);
+  if (ROUTE != 2u) { return XWord(lo, hi, 0.0); }
+  let squares = select(dot(lo, lo), dot(lo, lo) + dot(hi, hi), xPerWord == 2u);
+  return XWord(lo * normWeightQuad(q), hi * normWeightQuad(q + xPerWord - 1u), squares);
 }
+
+var<workgroup> firstInv: f32; // ROUTE 2: the norm's scale, from the first workgroup's row 0
 
 var<workgroup> routerPartials: array<f32, WORKGROUP_SIZE>;
 
@@ -135,7 +149,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     let slot = p % params.topK;
     let k = min(params.topK, MAX_K);
     let row = t * params.numExperts;
-    let first = w % blocks == 0u && slot == 0u; // the token's first workgroup
     if (ROUTE == 1u) {
       stageNormed(lid, params.hidden, params.eps);
       stageRouterLogits(lid, params.numExperts);
@@ -143,22 +156,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
     } else if (ROUTE == 2u) {
       if (lid < params.numExperts) { staged[lid] = bitcast<f32>(sharedOrRouter[lid / 4u][lid % 4u]); }
       rankStaged(params.numExperts, k, lid);
-      let inv = stageNormed(lid, params.hidden, params.eps);
-      if (first) { // the softmax's logits: every thread reads the largest, below
-        if (lid < params.numExperts) { staged[lid] *= inv; }
-        workgroupBarrier();
-      }
     } else {
       chooseByLogit(row, params.numExperts, k, lid);
     }
-    if (first) {
-      chosenProbabilities(params.numExperts, k, lid);
-      if (ROUTE != 0u && lid < params.numExperts) { logits[row + lid] = staged[lid]; }
-      if (lid < k) {
-        expertIds[t * k + lid] = chosen[lid];
-        weights[t * k + lid] = chosenWeight(lid, k, params.renormalize == 1u);
-      }
-    }
+    if (ROUTE != 2u && firstOfToken(w, blocks)) { writeChoice(t, k, lid); } // ROUTE 2: after the rows, with inv
     // read here, after the first workgroup's reductions: read before them, it stayed live across their
     // barriers and this kernel ran 120 µs per OLMoE step slower on an H100 (likely more registers per
     // thread: OLMoE's 1,024 workgroups fit 132 SMs in one wave only at 8 per SM)
@@ -170,6 +171,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
   let words = params.hidden / valuesPerWord();  // 16-byte words per row
   var g = 0.0;
   var u = 0.0;
+  var squares = 0.0; // ROUTE 2
   if (valid) {
     var xBase: u32;
     var gateRow: u32;
@@ -192,18 +194,52 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3
       let x1 = xWord(xBase, c + LANES);
       g += dotWord(g0, x0.lo, x0.hi) + dotWord(g1, x1.lo, x1.hi);
       u += dotWord(u0, x0.lo, x0.hi) + dotWord(u1, x1.lo, x1.hi);
+      squares += x0.squares + x1.squares;
     }
     for (; c < words; c += LANES) {
       let xw = xWord(xBase, c);
       g += dotWord(gateUpWord(routed, gateRow + c), xw.lo, xw.hi);
       u += dotWord(gateUpWord(routed, upRow + c), xw.lo, xw.hi);
+      squares += xw.squares;
     }
   }
-  let gate = rowSum(lid, g);
-  let up = rowSum(lid, u);
+  var gate = rowSum(lid, g);
+  var up = rowSum(lid, u);
+  if (ROUTE == 2u) {
+    let inv = inverseSqrt(rowSum(lid, squares) / f32(params.hidden) + params.eps);
+    gate *= inv;
+    up *= inv;
+    if (routed && firstOfToken(w, blocks)) { // uniform: w is the workgroup's
+      // the softmax's logits, scaled by row 0's inv (every row of this workgroup read x unless width < ROWS)
+      if (lid == 0u) { firstInv = inv; }
+      workgroupBarrier();
+      if (lid < params.numExperts) { staged[lid] *= firstInv; }
+      workgroupBarrier();
+      writeChoice(p / params.topK, min(params.topK, MAX_K), lid);
+    }
+  }
   if (valid && lane == 0u) {
     let o = select(params.numPairs * params.width + p * width + i, p * width + i, routed);
     hiddenOut[o] = gate / (1.0 + exp(-gate)) * up;
+  }
+}
+
+/** Is routed workgroup w the first of its token's (slot 0, row block 0)? */
+fn firstOfToken(w: u32, blocks: u32) -> bool {
+  return w % blocks == 0u && (w / blocks) % params.topK == 0u;
+}
+
+/**
+ * CHOOSE, the token's first workgroup: token t's expert ids and combine weights for the down projection and
+ * the trace (and with ROUTE its logits), from the logits staged and ranked.
+ */
+fn writeChoice(t: u32, k: u32, lid: u32) {
+  let row = t * params.numExperts;
+  chosenProbabilities(params.numExperts, k, lid);
+  if (ROUTE != 0u && lid < params.numExperts) { logits[row + lid] = staged[lid]; }
+  if (lid < k) {
+    expertIds[t * k + lid] = chosen[lid];
+    weights[t * k + lid] = chosenWeight(lid, k, params.renormalize == 1u);
   }
 }
 

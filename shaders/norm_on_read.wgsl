@@ -8,6 +8,13 @@
 override NORMED_VEC4S: u32 = 1u;                        // the row's length / 4
 var<workgroup> normed: array<vec4<f32>, NORMED_VEC4S>;  // h [K/4]
 
+/** The norm weight's values 4q … 4q+3. */
+fn normWeightQuad(q: u32) -> vec4<f32> {
+  var g: vec4<f32>;
+  for (var j = 0u; j < 4u; j++) { g[j] = weightValue(normWeight[weightWord(4u * q + j)], 4u * q + j); }
+  return g;
+}
+
 /**
  * normed = RMSNorm(v) · normWeight over the row's `inputs` values, visible to the whole workgroup on return;
  * returns the norm's scale, 1 / sqrt(mean(v²) + eps).
@@ -18,9 +25,7 @@ fn stageNormed(lid: u32, inputs: u32, eps: f32) -> f32 {
   // the norm weight is read with the row (RMSNorm(v) · g = (v · g) · inv): its loads do not wait for the sum
   for (var i = lid; i < quads; i += WORKGROUP_SIZE) {
     let v = normSource(i);
-    var g: vec4<f32>;
-    for (var j = 0u; j < 4u; j++) { g[j] = weightValue(normWeight[weightWord(4u * i + j)], 4u * i + j); }
-    normed[i] = v * g;
+    normed[i] = v * normWeightQuad(i);
     squares += dot(v, v);
   }
   let inv = inverseSqrt(workgroupSum(lid, squares) / f32(inputs) + eps);

@@ -283,7 +283,7 @@ export class ForwardPass {
       router: m.router, normWeight: n.weight, oProj: o.weight, numExperts: ms.numExperts, hidden: spec.hiddenSize,
       inputs: a.kind === 'gqa' ? a.numHeads * a.headDim : a.numHeads * a.vHeadDim,
     };
-    if (!routerFoldable(weights) || !foldedRouteFusable(this.ctx, m.experts, n.weight, { numTokens: T, topK: ms.topK, hiddenSize: spec.hiddenSize })) return null;
+    if (!routerFoldable(weights) || !foldedRouteFusable(m.experts, n.weight, { numTokens: T, topK: ms.topK, hiddenSize: spec.hiddenSize })) return null;
     const index = layer.spec.index;
     let fold = this.routerFolds.get(index);
     if (!fold) this.routerFolds.set(index, (fold = foldRouter(this.ctx, weights, `router folded through o_proj ${index} [E,H+K]`)));

@@ -84,8 +84,8 @@ export type RouterOnRead = {
 } & ({ router: WeightRef /* [E, H] */ } | { rawLogits: GPUBuffer /* [E] f32, E rounded up to a multiple of 4 */ });
 
 const GATE_UP_ROWS_THREADS = 256; // expert_gate_up_rows' workgroup size: chooseByLogit ranks one expert per thread
-/** expert_gate_up_rows' workgroup memory besides ROUTE's normed row: partial, rowPartials, staged and routerPartials (f32 per thread), chosen and chosenProbs. */
-const GATE_UP_ROWS_WORKGROUP_BYTES = 4 * GATE_UP_ROWS_THREADS * 4 + 2 * SOFTMAX_TOPK_MAX_K * 4;
+/** expert_gate_up_rows' workgroup memory besides ROUTE 1's normed row: partial, rowPartials, staged and routerPartials (f32 per thread), chosen and chosenProbs, firstInv. */
+const GATE_UP_ROWS_WORKGROUP_BYTES = 4 * GATE_UP_ROWS_THREADS * 4 + 2 * SOFTMAX_TOPK_MAX_K * 4 + 4;
 
 /**
  * Whether expertFfn can choose the experts itself (expert_gate_up_rows with CHOOSE): the gate/up bank
@@ -108,30 +108,30 @@ const ROUTE_REREAD_BYTES = 4 * 1024 * 1024;
 
 /**
  * Whether expertFfn can run the router itself too (`choose.route`; expertFfn also refuses it beside a
- * shared expert): one token, the bank chooseFusable, the router and norm weights in the bank's dtype
- * with rows on 16-byte boundaries, the normed row in workgroup memory beside the kernel's own, and the
- * router weights all its workgroups read within ROUTE_REREAD_BYTES.
+ * shared expert): one token, the bank chooseFusable, the norm weight in the bank's dtype, and with the
+ * router itself (ROUTE 1) its weights in that dtype with rows on 16-byte boundaries, the normed row in
+ * workgroup memory beside the kernel's own, and the router weights all its workgroups read within
+ * ROUTE_REREAD_BYTES.
  */
 export function routeFusable(ctx: GpuContext, bank: ExpertBank, route: RouterOnRead, a: { numTokens: number; topK: number; hiddenSize: number }): boolean {
   const H = a.hiddenSize;
   const dtype = bank.gateUp.dtype;
-  if (!('router' in route)) return foldedRouteFusable(ctx, bank, route.normWeight, a);
+  if (!foldedRouteFusable(bank, route.normWeight, a)) return false;
+  if (!('router' in route)) return true;
   const workgroups = a.topK * Math.ceil(bank.width / ROWS);
   const routerBytes = bank.numExperts * H * (dtype === 'F32' ? 4 : 2);
-  return foldedRouteFusable(ctx, bank, route.normWeight, a) && alignedRows(H, route.router) && route.router.dtype === dtype && workgroups * routerBytes <= ROUTE_REREAD_BYTES;
+  return (
+    H * 4 + GATE_UP_ROWS_WORKGROUP_BYTES <= ctx.device.limits.maxComputeWorkgroupStorageSize &&
+    alignedRows(H, route.router) && route.router.dtype === dtype && workgroups * routerBytes <= ROUTE_REREAD_BYTES
+  );
 }
 
 /**
  * Whether expertFfn can take the router's logits before the norm's scale (ROUTE 2, the router folded into
- * o_proj) and the norm on read: one token, the bank chooseFusable, the norm weight in the bank's dtype,
- * and the normed row in workgroup memory beside the kernel's own.
+ * o_proj) and the norm on read: one token, the bank chooseFusable, the norm weight in the bank's dtype.
  */
-export function foldedRouteFusable(ctx: GpuContext, bank: ExpertBank, normWeight: WeightRef, a: { numTokens: number; topK: number; hiddenSize: number }): boolean {
-  const H = a.hiddenSize;
-  return (
-    a.numTokens === 1 && chooseFusable(bank, H, a.topK) && normWeight.dtype === bank.gateUp.dtype &&
-    H * 4 + GATE_UP_ROWS_WORKGROUP_BYTES <= ctx.device.limits.maxComputeWorkgroupStorageSize
-  );
+export function foldedRouteFusable(bank: ExpertBank, normWeight: WeightRef, a: { numTokens: number; topK: number; hiddenSize: number }): boolean {
+  return a.numTokens === 1 && chooseFusable(bank, a.hiddenSize, a.topK) && normWeight.dtype === bank.gateUp.dtype;
 }
 
 /**
@@ -178,7 +178,7 @@ export async function expertFfn(ctx: GpuContext, enc: Encoder, a: ExpertFfnArgs 
     const x = Math.min(blocks, 65535);
     await dispatch(ctx, enc, {
       shader: 'expert_gate_up_rows',
-      constants: { ...gateUpDtype, SHARED, CHOOSE: choose ? 1 : 0, ...(route ? { ROUTE: 'router' in route ? 1 : 2, NORMED_VEC4S: H / 4 } : {}) },
+      constants: { ...gateUpDtype, SHARED, CHOOSE: choose ? 1 : 0, ...(route ? ('router' in route ? { ROUTE: 1, NORMED_VEC4S: H / 4 } : { ROUTE: 2 }) : {}) },
       params: [['u32', pairs], ['u32', a.topK], ['u32', H], ['u32', I], ['u32', Is], ['u32', choose?.numExperts ?? 0], ['u32', choose?.renormalize ? 1 : 0], ['f32', route?.eps ?? 0]],
       buffers: [
         a.x, a.expertIds, bank.gateUp.buffer, a.hidden, shared?.bank.gateUp.buffer ?? (route ? ('router' in route ? route.router.buffer : route.rawLogits) : ctx.placeholder()),
