@@ -10,7 +10,7 @@ import { LineSegments2 } from 'three/examples/jsm/lines/LineSegments2.js';
 import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeometry.js';
 import { useAppStore } from '../store/useAppStore.ts';
 import { downloadCanvas, expertColour } from './download.ts';
-import { LAYER_SPACING, MAX_TOKENS_DRAWN, pathGeometry, TOKEN_SPACING, WEIGHT_BUCKETS } from './pathGeometry.ts';
+import { LAYER_SPACING, MAX_TOKENS_DRAWN, PathGeometryBuilder, TOKEN_SPACING, WEIGHT_BUCKETS } from './pathGeometry.ts';
 
 /** How long the newest token's segments take to fade in, ms. */
 const FADE_MS = 400;
@@ -20,7 +20,11 @@ interface Scene {
   scene: THREE.Scene;
   camera: THREE.PerspectiveCamera;
   controls: OrbitControls;
+  /** The drawn path pieces by key (see pathGeometry), shifted so that the window's first token is at z = 0. */
   paths: THREE.Group;
+  pieces: Map<string, LineSegments2[]>;
+  /** Faint rails, one line in depth per (layer, expert). */
+  rails: LineSegments2 | null;
   /** One material per line width and newest-or-not, plus the rails', kept for the view's life: a new
    * material per update made three.js compile and link its shader program again on every update. */
   lineMaterials: Map<string, LineMaterial>;
@@ -44,7 +48,7 @@ function createScene(host: HTMLDivElement): Scene {
   scene.add(paths);
   const railMaterial = new LineMaterial({ color: 0x556070, linewidth: 1, transparent: true, opacity: 0.5 });
   railMaterial.resolution.set(host.clientWidth, 420);
-  return { renderer, scene, camera, controls, paths, lineMaterials: new Map(), railMaterial, dirty: true };
+  return { renderer, scene, camera, controls, paths, pieces: new Map(), rails: null, lineMaterials: new Map(), railMaterial, dirty: true };
 }
 
 /** The scene's material for segments of WEIGHT_BUCKETS[bucket]'s width, the newest token's or the others'. */
@@ -79,8 +83,11 @@ export function RoutingPaths() {
     for (let e = 0; e < E; e++) new THREE.Color(expertColour(e, E)).toArray(rgb, e * 3);
     return rgb;
   }, [E]);
-  // rows are appended in place: the version, not the trace object, says when segments change
-  const geometry = useMemo(() => (trace ? pathGeometry(trace, expertRgb, selected) : null), [trace, version, expertRgb, selected]);
+  // rows are appended in place: the version, not the trace object, says when segments change; the builder
+  // keeps the whole chunks it wrote (see pathGeometry)
+  const builder = useRef<PathGeometryBuilder | null>(null);
+  builder.current ??= new PathGeometryBuilder();
+  const geometry = useMemo(() => (trace ? builder.current!.update(trace, expertRgb, selected) : null), [trace, version, expertRgb, selected]);
 
   // one renderer for the component's life
   useEffect(() => {
@@ -123,6 +130,8 @@ export function RoutingPaths() {
       cancelAnimationFrame(frame);
       window.removeEventListener('resize', resize);
       s.controls.dispose();
+      for (const objects of s.pieces.values()) for (const o of objects) o.geometry.dispose();
+      s.rails?.geometry.dispose();
       for (const m of [...s.lineMaterials.values(), s.railMaterial]) m.dispose();
       s.renderer.dispose();
       s.renderer.domElement.remove();
@@ -130,33 +139,50 @@ export function RoutingPaths() {
     };
   }, [hostEl]);
 
-  // rebuild the paths when rows arrive or the selection changes
+  // when rows arrive or the selection changes: drop the pieces that are gone, add the new ones
   useEffect(() => {
     const s = sceneRef.current;
     if (!s || !trace) return;
-    for (const child of [...s.paths.children]) {
-      s.paths.remove(child);
-      (child as LineSegments2).geometry.dispose();
+    const pieces = geometry?.pieces ?? [];
+    const keys = new Set(pieces.map((p) => p.key));
+    for (const [key, objects] of s.pieces) {
+      if (keys.has(key)) continue;
+      for (const o of objects) {
+        s.paths.remove(o);
+        o.geometry.dispose();
+      }
+      s.pieces.delete(key);
     }
     const width = host.current?.clientWidth ?? 600;
-    for (const batch of geometry?.batches ?? []) {
-      const lines = new LineSegmentsGeometry();
-      lines.setPositions(batch.positions);
-      lines.setColors(batch.colours);
-      const material = lineMaterial(s, batch.bucket, batch.newest, width);
-      // the newest token fades in
-      if (batch.newest) material.userData['born'] = trace.source === 'run' ? performance.now() : 0;
-      s.paths.add(new LineSegments2(lines, material));
+    for (const piece of pieces) {
+      if (s.pieces.has(piece.key)) continue;
+      const objects = piece.batches.map((batch) => {
+        const lines = new LineSegmentsGeometry();
+        lines.setPositions(batch.positions);
+        lines.setColors(batch.colours);
+        const material = lineMaterial(s, batch.bucket, batch.newest, width);
+        // the newest token fades in
+        if (batch.newest) material.userData['born'] = trace.source === 'run' ? performance.now() : 0;
+        return new LineSegments2(lines, material);
+      });
+      for (const o of objects) s.paths.add(o);
+      s.pieces.set(piece.key, objects);
     }
+    s.paths.position.z = -(geometry?.firstToken ?? 0) * TOKEN_SPACING;
     // faint rails: one line in depth per (layer, expert), so the grid reads without tokens
     const depth = (geometry?.tokensDrawn ?? 0) * TOKEN_SPACING;
     const rails: number[] = [];
     trace.layers.forEach((_, i) => {
       for (let e = 0; e < E; e++) rails.push(i * LAYER_SPACING, e, 0, i * LAYER_SPACING, e, depth);
     });
+    if (s.rails) {
+      s.scene.remove(s.rails);
+      s.rails.geometry.dispose();
+    }
     const railGeometry = new LineSegmentsGeometry();
     railGeometry.setPositions(rails);
-    s.paths.add(new LineSegments2(railGeometry, s.railMaterial));
+    s.rails = new LineSegments2(railGeometry, s.railMaterial);
+    s.scene.add(s.rails);
 
     if (!framed.current && (geometry?.segments ?? 0) > 0) {
       // frame the whole grid once; later updates keep the user's view
